@@ -1,0 +1,205 @@
+//! The imperative shell: reads the instance from EC2 and puts and deletes
+//! alarms in CloudWatch. Every AWS failure is returned, never swallowed.
+
+use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use std::collections::{BTreeMap, BTreeSet};
+
+use watchkeeper_shared::events::ec2::InstanceState;
+
+use crate::decide::{AlarmSpec, InstanceFacts, Plan};
+
+/// CloudWatch deletes at most this many alarms per call.
+pub const DELETE_BATCH_SIZE: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error("EC2 DescribeInstances for {instance_id} failed: {}", DisplayErrorContext(.source))]
+    DescribeInstance {
+        instance_id: String,
+        source: Box<aws_sdk_ec2::Error>,
+    },
+    #[error("CloudWatch PutMetricAlarm for alarm {alarm_name} failed: {}", DisplayErrorContext(.source))]
+    PutAlarm {
+        alarm_name: String,
+        source: Box<aws_sdk_cloudwatch::Error>,
+    },
+    #[error("CloudWatch DescribeAlarms with prefix {prefix} failed: {}", DisplayErrorContext(.source))]
+    ListAlarms {
+        prefix: String,
+        source: Box<aws_sdk_cloudwatch::Error>,
+    },
+    #[error("CloudWatch DeleteAlarms for {} failed: {}", .alarm_names.join(", "), DisplayErrorContext(.source))]
+    DeleteAlarms {
+        alarm_names: Vec<String>,
+        source: Box<aws_sdk_cloudwatch::Error>,
+    },
+}
+
+/// What applying a plan changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    pub alarms_put: Vec<String>,
+    pub alarms_deleted: Vec<String>,
+}
+
+/// The instance as EC2 sees it now, or `None` when EC2 does not know it.
+pub async fn describe_instance(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+) -> Result<Option<InstanceFacts>, ActError> {
+    let response = match ec2
+        .describe_instances()
+        .instance_ids(instance_id)
+        .send()
+        .await
+    {
+        Ok(response) => response,
+        Err(error) if error.code() == Some("InvalidInstanceID.NotFound") => return Ok(None),
+        Err(error) => {
+            return Err(ActError::DescribeInstance {
+                instance_id: instance_id.to_owned(),
+                source: Box::new(error.into()),
+            });
+        }
+    };
+    let instance = response
+        .reservations()
+        .iter()
+        .flat_map(|reservation| reservation.instances())
+        .find(|instance| instance.instance_id() == Some(instance_id));
+    Ok(instance.map(|instance| InstanceFacts {
+        instance_id: instance_id.to_owned(),
+        state: InstanceState::from_name(
+            instance
+                .state()
+                .and_then(|state| state.name())
+                .map(|name| name.as_str())
+                .unwrap_or_default(),
+        ),
+        image_id: instance.image_id().unwrap_or_default().to_owned(),
+        instance_type: instance
+            .instance_type()
+            .map(|kind| kind.as_str().to_owned())
+            .unwrap_or_default(),
+        tags: instance
+            .tags()
+            .iter()
+            .filter_map(|tag| {
+                Some((
+                    tag.key()?.to_owned(),
+                    tag.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect::<BTreeMap<_, _>>(),
+    }))
+}
+
+/// Makes the instance's alarms match the plan: puts every planned alarm
+/// (PutMetricAlarm creates or overwrites, so a repeat is harmless), then
+/// deletes every other alarm under the instance's prefix.
+pub async fn apply_plan(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    plan: &Plan,
+    prefix: &str,
+) -> Result<Outcome, ActError> {
+    let mut outcome = Outcome::default();
+    for alarm in &plan.alarms {
+        put_alarm(cloudwatch, alarm).await?;
+        outcome.alarms_put.push(alarm.name.clone());
+    }
+    let wanted: BTreeSet<&str> = plan
+        .alarms
+        .iter()
+        .map(|alarm| alarm.name.as_str())
+        .collect();
+    let stale: Vec<String> = list_alarm_names(cloudwatch, prefix)
+        .await?
+        .into_iter()
+        .filter(|name| !wanted.contains(name.as_str()))
+        .collect();
+    for batch in stale.chunks(DELETE_BATCH_SIZE) {
+        cloudwatch
+            .delete_alarms()
+            .set_alarm_names(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|error| ActError::DeleteAlarms {
+                alarm_names: batch.to_vec(),
+                source: Box::new(error.into()),
+            })?;
+        outcome.alarms_deleted.extend_from_slice(batch);
+    }
+    Ok(outcome)
+}
+
+async fn put_alarm(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    alarm: &AlarmSpec,
+) -> Result<(), ActError> {
+    let dimensions = alarm
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect();
+    let tags = alarm
+        .tags
+        .iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect();
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&alarm.name)
+        .alarm_description(&alarm.description)
+        .namespace(&alarm.namespace)
+        .metric_name(&alarm.metric_name)
+        .statistic(Statistic::from(alarm.statistic.as_str()))
+        .set_unit(alarm.unit.as_deref().map(StandardUnit::from))
+        .set_dimensions(Some(dimensions))
+        .period(alarm.period)
+        .evaluation_periods(alarm.evaluation_periods)
+        .datapoints_to_alarm(alarm.datapoints_to_alarm)
+        .threshold(alarm.threshold)
+        .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
+        .treat_missing_data(&alarm.treat_missing_data)
+        .actions_enabled(true)
+        .alarm_actions(&alarm.action_topic_arn)
+        .ok_actions(&alarm.action_topic_arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|error| ActError::PutAlarm {
+            alarm_name: alarm.name.clone(),
+            source: Box::new(error.into()),
+        })?;
+    Ok(())
+}
+
+/// Every metric alarm whose name starts with `prefix`, across all pages.
+pub async fn list_alarm_names(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    prefix: &str,
+) -> Result<Vec<String>, ActError> {
+    let mut names = Vec::new();
+    let mut pages = cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(prefix)
+        .max_records(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| ActError::ListAlarms {
+            prefix: prefix.to_owned(),
+            source: Box::new(error.into()),
+        })?;
+        names.extend(
+            page.metric_alarms()
+                .iter()
+                .filter_map(|alarm| alarm.alarm_name())
+                .filter(|name| name.starts_with(prefix))
+                .map(str::to_owned),
+        );
+    }
+    Ok(names)
+}

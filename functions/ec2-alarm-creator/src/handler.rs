@@ -1,0 +1,161 @@
+//! One invocation: parse, decide, act, report.
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{info, warn};
+
+use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
+use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+
+use crate::act::{self, ActError, Outcome};
+use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
+use crate::decide::{self, FirstStep};
+use crate::definitions::{AlarmSet, DefinitionError};
+
+/// Clients and configuration, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] watchkeeper_shared::config::ConfigError),
+    #[error(
+        "reading alarm definitions from SSM parameter {name} (set by {ALARM_DEFINITIONS_PARAMETER_VAR}) failed: {message}"
+    )]
+    Parameter { name: String, message: String },
+    #[error(transparent)]
+    Definitions(#[from] DefinitionError),
+}
+
+impl App {
+    /// Reads configuration, fetching the alarm definitions from SSM when
+    /// `ALARM_DEFINITIONS_PARAMETER` names a parameter.
+    pub async fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, InitError> {
+        let settings = Settings::from_env(env)?;
+        let alarms = match &settings.definitions_source {
+            DefinitionsSource::Inline(text) => {
+                AlarmSet::parse(text, crate::config::ALARM_DEFINITIONS_VAR)?
+            }
+            DefinitionsSource::SsmParameter(name) => {
+                let ssm = aws_sdk_ssm::Client::new(sdk);
+                let output = ssm
+                    .get_parameter()
+                    .name(name)
+                    .with_decryption(true)
+                    .send()
+                    .await
+                    .map_err(|error| InitError::Parameter {
+                        name: name.clone(),
+                        message: aws_sdk_ssm::error::DisplayErrorContext(&error).to_string(),
+                    })?;
+                let text = output
+                    .parameter()
+                    .and_then(|parameter| parameter.value())
+                    .unwrap_or_default();
+                AlarmSet::parse(text, &format!("SSM parameter {name}"))?
+            }
+        };
+        Ok(Self {
+            config: settings.with_alarms(alarms),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            ec2: aws_sdk_ec2::Client::new(sdk),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("not a valid EC2 instance state-change event: {0}")]
+    BadEvent(#[from] EventError),
+    #[error(transparent)]
+    Aws(#[from] ActError),
+}
+
+impl HandlerError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) => "BadEvent",
+            Self::Aws(_) => "AwsError",
+        }
+    }
+}
+
+/// What the invocation did, returned to Lambda and shown by `make invoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Report {
+    Skipped {
+        reason: String,
+    },
+    Reconciled {
+        instance_id: String,
+        reason: String,
+        #[serde(flatten)]
+        outcome: Outcome,
+    },
+}
+
+pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    let routing = EventRouting::read(event)?;
+    if !routing.matches(SOURCE, STATE_CHANGE_DETAIL_TYPE) {
+        let reason = format!(
+            "not an EC2 instance state-change event (source {:?}, detail-type {:?})",
+            routing.source, routing.detail_type
+        );
+        info!(event_id = %routing.id, %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    let event = parse_event::<InstanceStateChange>(event)?;
+    let change = &event.detail;
+    let plan = match decide::first_step(change) {
+        FirstStep::Skip {
+            instance_id,
+            reason,
+        } => {
+            info!(event_id = %event.id, %instance_id, state = %change.state, %reason, "skipped");
+            return Ok(Report::Skipped { reason });
+        }
+        FirstStep::RemoveAlarms { instance_id, state } => decide::plan_removal(&instance_id, state),
+        FirstStep::LookUpInstance { instance_id } => {
+            let instance = act::describe_instance(&app.ec2, &instance_id).await?;
+            decide::plan_for_instance(&app.config, &instance_id, instance.as_ref())
+        }
+    };
+    for warning in &plan.warnings {
+        warn!(event_id = %event.id, instance_id = %plan.instance_id, %warning, "configuration warning");
+    }
+    let reason = plan.reason.describe();
+    let alarm_names: Vec<&str> = plan
+        .alarms
+        .iter()
+        .map(|alarm| alarm.name.as_str())
+        .collect();
+    info!(
+        event_id = %event.id,
+        instance_id = %plan.instance_id,
+        state = %change.state,
+        %reason,
+        alarms = ?alarm_names,
+        "decided"
+    );
+    let prefix = decide::instance_alarm_prefix(&app.config, &plan.instance_id);
+    let outcome = act::apply_plan(&app.cloudwatch, &plan, &prefix).await?;
+    info!(
+        event_id = %event.id,
+        instance_id = %plan.instance_id,
+        alarms_put = ?outcome.alarms_put,
+        alarms_deleted = ?outcome.alarms_deleted,
+        "applied"
+    );
+    Ok(Report::Reconciled {
+        instance_id: plan.instance_id,
+        reason,
+        outcome,
+    })
+}

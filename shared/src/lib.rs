@@ -1,0 +1,12 @@
+//! What two or more Watchkeeper functions use: the EventBridge envelope and
+//! tolerant field parsers, SNS notification rendering and publishing,
+//! configuration from environment variables, AWS client set-up and logging.
+
+pub mod aws;
+pub mod config;
+pub mod events;
+pub mod logging;
+pub mod notification;
+pub mod publisher;
+
+pub use notification::{Notification, Severity};
