@@ -1,1 +1,172 @@
+//! The local AWS test bed. Each test starts its own moto server on a free
+//! loopback port and talks to it through the real AWS SDK for Rust, reached
+//! through the SDK's endpoint override, exactly as `AWS_ENDPOINT_URL` does
+//! in `make demo` and `make invoke`.
+//!
+//! moto is installed by `make setup` into the project's `.venv`. A test that
+//! needs it and cannot start it fails with a message saying why; it is never
+//! skipped.
 
+pub mod events;
+pub mod sns;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The region every test bed account lives in; not us-east-1, so code that
+/// assumes it shows up.
+pub const REGION: &str = "eu-west-1";
+/// moto's default account.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// The workspace root, where `.venv` and `events/` are.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits inside the workspace")
+        .to_path_buf()
+}
+
+/// The Python that has moto: `WATCHKEEPER_PYTHON`, else `.venv/bin/python`.
+pub fn python() -> PathBuf {
+    std::env::var_os("WATCHKEEPER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
+}
+
+/// One AWS API call moto received.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiCall {
+    pub service: String,
+    pub action: String,
+}
+
+/// A moto server owned by one test; it stops when dropped, and on its own
+/// if the test process dies.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts moto, panicking with the reason if it cannot.
+    pub async fn start() -> Self {
+        let python = python();
+        if !python.exists() {
+            panic!(
+                "moto is not installed: {} does not exist. Run `make setup` (or `make test`, which runs it) to create the project's .venv",
+                python.display()
+            );
+        }
+        let launcher = workspace_root().join("tests/testbed/moto_launcher.py");
+        let mut child = Command::new(&python)
+            .arg(&launcher)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("could not start moto with {}: {error}", python.display())
+            });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut first_line = String::new();
+        let read = tokio::time::timeout(
+            Duration::from_secs(60),
+            BufReader::new(stdout).read_line(&mut first_line),
+        )
+        .await;
+        let port: u16 = match read {
+            Ok(Ok(_)) => first_line.trim().parse().unwrap_or_else(|_| {
+                panic!("moto launcher did not print a port (got {first_line:?}); is moto[server] installed in .venv?")
+            }),
+            Ok(Err(error)) => panic!("reading moto's port failed: {error}"),
+            Err(_) => panic!("moto did not start within 60 s"),
+        };
+        Self {
+            child,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// SDK configuration for this server: test credentials, the test bed
+    /// region and the endpoint override.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        sdk_config_for(&self.endpoint).await
+    }
+
+    /// Every AWS API call moto has received so far, in order.
+    pub async fn calls(&self) -> Vec<ApiCall> {
+        serde_json::from_str(&self.get("/_testbed/calls").await).expect("testbed calls are JSON")
+    }
+
+    /// How many calls of `service`/`action` moto has received.
+    pub async fn count_calls(&self, service: &str, action: &str) -> usize {
+        self.calls()
+            .await
+            .iter()
+            .filter(|call| call.service == service && call.action == action)
+            .count()
+    }
+
+    /// Every message published to an SNS topic, as SNS received it.
+    pub async fn published(&self) -> Vec<sns::PublishedMessage> {
+        serde_json::from_str(&self.get("/_testbed/sns/published").await)
+            .expect("testbed publishes are JSON")
+    }
+
+    async fn get(&self, path: &str) -> String {
+        http_get(self.port, path).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// SDK configuration for any endpoint speaking AWS's protocols.
+pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            "testing", "testing", None, None, "testbed",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// A plain HTTP/1.0 GET on loopback; enough for the test bed's own endpoints.
+async fn http_get(port: u16, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|error| {
+            panic!("connecting to the test bed on port {port} failed: {error}")
+        });
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .await
+        .expect("writing to the test bed");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("reading from the test bed");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(
+        head.starts_with("HTTP/1.") && head.contains(" 200 "),
+        "test bed GET {path} failed: {head}"
+    );
+    body.to_owned()
+}

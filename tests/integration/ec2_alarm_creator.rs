@@ -1,0 +1,661 @@
+//! The EC2 alarm creator end to end: sample events in, CloudWatch alarms out.
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::types::MetricAlarm;
+use serde_json::Value;
+
+use ec2_alarm_creator::{App, HandlerError, Report, handle};
+use testbed::Moto;
+use testbed::events::{load, with_detail};
+use testbed::sns::SubscribedTopics;
+use watchkeeper_shared::config::EnvReader;
+
+struct Bed {
+    moto: Moto,
+    sdk: aws_config::SdkConfig,
+    topics: SubscribedTopics,
+}
+
+impl Bed {
+    async fn start() -> Self {
+        let moto = Moto::start().await;
+        let sdk = moto.sdk_config().await;
+        let topics = SubscribedTopics::create(&sdk).await;
+        Self { moto, sdk, topics }
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            (
+                "WARNING_TOPIC_ARN".to_owned(),
+                self.topics.topics.warning_topic_arn.clone(),
+            ),
+            (
+                "CRITICAL_TOPIC_ARN".to_owned(),
+                self.topics.topics.critical_topic_arn.clone(),
+            ),
+        ]);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        EnvReader::from_map(vars)
+    }
+
+    async fn app(&self, extra: &[(&str, &str)]) -> App {
+        App::from_env(&self.sdk, self.env(extra))
+            .await
+            .expect("valid configuration")
+    }
+
+    async fn run_instance(&self, tags: &[(&str, &str)]) -> String {
+        let ec2 = aws_sdk_ec2::Client::new(&self.sdk);
+        let mut request = ec2
+            .run_instances()
+            .image_id("ami-0123456789abcdef0")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1);
+        if !tags.is_empty() {
+            let spec = aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build())
+                        .collect(),
+                ))
+                .build();
+            request = request.tag_specifications(spec);
+        }
+        request.send().await.expect("RunInstances").instances()[0]
+            .instance_id()
+            .expect("instance id")
+            .to_owned()
+    }
+
+    async fn terminate(&self, instance_id: &str) {
+        aws_sdk_ec2::Client::new(&self.sdk)
+            .terminate_instances()
+            .instance_ids(instance_id)
+            .send()
+            .await
+            .expect("TerminateInstances");
+    }
+
+    async fn alarms(&self, prefix: &str) -> Vec<MetricAlarm> {
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(&self.sdk);
+        let mut alarms = Vec::new();
+        let mut pages = cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            alarms.extend(
+                page.expect("DescribeAlarms")
+                    .metric_alarms()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        alarms
+    }
+
+    async fn alarm_names(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .alarms(prefix)
+            .await
+            .iter()
+            .filter_map(|alarm| alarm.alarm_name().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn event(name: &str, instance_id: &str) -> Value {
+    with_detail(load(name), "instance-id", instance_id)
+}
+
+#[tokio::test]
+async fn running_creates_the_original_disk_alarms_with_every_field() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+
+    let report = handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let warning_name = format!("watchkeeper-{id}-disk-space-warning");
+    let critical_name = format!("watchkeeper-{id}-disk-space-critical");
+    assert_eq!(
+        report,
+        Report::Reconciled {
+            instance_id: id.clone(),
+            reason: "instance is running".into(),
+            outcome: ec2_alarm_creator::act::Outcome {
+                alarms_put: vec![warning_name.clone(), critical_name.clone()],
+                alarms_deleted: vec![],
+            },
+        }
+    );
+    let alarms = bed.alarms("watchkeeper-").await;
+    assert_eq!(alarms.len(), 2);
+    for (name, threshold, topic) in [
+        (&warning_name, 60.0, &bed.topics.topics.warning_topic_arn),
+        (&critical_name, 80.0, &bed.topics.topics.critical_topic_arn),
+    ] {
+        let alarm = alarms
+            .iter()
+            .find(|a| a.alarm_name() == Some(name.as_str()))
+            .expect(name);
+        assert_eq!(alarm.metric_name(), Some("DiskSpaceUtilization"));
+        assert_eq!(alarm.namespace(), Some("System/Linux"));
+        assert_eq!(alarm.statistic().map(|s| s.as_str()), Some("Average"));
+        assert_eq!(alarm.period(), Some(300));
+        assert_eq!(alarm.unit().map(|u| u.as_str()), Some("Percent"));
+        assert_eq!(alarm.evaluation_periods(), Some(2));
+        assert_eq!(alarm.datapoints_to_alarm(), Some(2));
+        assert_eq!(alarm.threshold(), Some(threshold));
+        assert_eq!(
+            alarm.comparison_operator().map(|c| c.as_str()),
+            Some("GreaterThanOrEqualToThreshold")
+        );
+        assert_eq!(alarm.treat_missing_data(), Some("missing"));
+        assert_eq!(alarm.alarm_actions(), [topic.clone()]);
+        assert_eq!(alarm.ok_actions(), [topic.clone()]);
+        assert_eq!(alarm.actions_enabled(), Some(true));
+        let mut dimensions: Vec<(String, String)> = alarm
+            .dimensions()
+            .iter()
+            .map(|d| {
+                (
+                    d.name().unwrap_or_default().to_owned(),
+                    d.value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        dimensions.sort();
+        assert_eq!(
+            dimensions,
+            vec![
+                ("Filesystem".to_owned(), "/dev/xvda1".to_owned()),
+                ("InstanceId".to_owned(), id.clone()),
+                ("MountPath".to_owned(), "/".to_owned()),
+            ]
+        );
+        assert!(alarm.alarm_description().unwrap_or_default().contains(&id));
+    }
+}
+
+#[tokio::test]
+async fn alarms_carry_tags_naming_their_creator_and_instance() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let alarm = &bed.alarms(&format!("watchkeeper-{id}-")).await[0];
+    let tags = aws_sdk_cloudwatch::Client::new(&bed.sdk)
+        .list_tags_for_resource()
+        .resource_arn(alarm.alarm_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![
+            (
+                "watchkeeper:created-by".to_owned(),
+                "watchkeeper/ec2-alarm-creator".to_owned()
+            ),
+            ("watchkeeper:instance-id".to_owned(), id.clone()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_same_running_event_twice_leaves_the_same_alarms() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    let running = event("ec2-instance-running.json", &id);
+
+    handle(&app, &running).await.unwrap();
+    let first = bed.alarm_names("watchkeeper-").await;
+    handle(&app, &running).await.unwrap();
+
+    assert_eq!(bed.alarm_names("watchkeeper-").await, first);
+    assert_eq!(first.len(), 2);
+}
+
+#[tokio::test]
+async fn every_stopping_state_removes_the_instance_alarms_and_only_them() {
+    for sample in [
+        "ec2-instance-stopping.json",
+        "ec2-instance-stopped.json",
+        "ec2-instance-shutting-down.json",
+        "ec2-instance-terminated.json",
+    ] {
+        let bed = Bed::start().await;
+        let app = bed.app(&[]).await;
+        let id = bed.run_instance(&[]).await;
+        let neighbour = bed.run_instance(&[]).await;
+        handle(&app, &event("ec2-instance-running.json", &id))
+            .await
+            .unwrap();
+        handle(&app, &event("ec2-instance-running.json", &neighbour))
+            .await
+            .unwrap();
+
+        let report = handle(&app, &event(sample, &id)).await.unwrap();
+
+        let Report::Reconciled { outcome, .. } = report else {
+            panic!("{sample}: {report:?}")
+        };
+        assert_eq!(outcome.alarms_deleted.len(), 2, "{sample}");
+        assert!(
+            bed.alarm_names(&format!("watchkeeper-{id}-"))
+                .await
+                .is_empty(),
+            "{sample}"
+        );
+        assert_eq!(
+            bed.alarm_names(&format!("watchkeeper-{neighbour}-"))
+                .await
+                .len(),
+            2,
+            "{sample}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_late_running_event_for_a_terminated_instance_creates_nothing() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    bed.terminate(&id).await;
+    handle(&app, &event("ec2-instance-terminated.json", &id))
+        .await
+        .unwrap();
+
+    let report = handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let Report::Reconciled {
+        reason, outcome, ..
+    } = report
+    else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        reason,
+        "event said running but the instance is now terminated (late event)"
+    );
+    assert!(outcome.alarms_put.is_empty());
+    assert!(bed.alarm_names("watchkeeper-").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_running_event_for_an_unknown_instance_creates_nothing() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+
+    let report = handle(&app, &load("ec2-instance-running.json"))
+        .await
+        .unwrap();
+
+    let Report::Reconciled { reason, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(reason, "instance no longer exists");
+    assert!(bed.alarm_names("watchkeeper-").await.is_empty());
+}
+
+#[tokio::test]
+async fn opt_in_tag_filter_selects_instances() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app(&[
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "Environment=production"),
+        ])
+        .await;
+    let production = bed.run_instance(&[("Environment", "production")]).await;
+    let test = bed.run_instance(&[("Environment", "test")]).await;
+
+    handle(&app, &event("ec2-instance-running.json", &production))
+        .await
+        .unwrap();
+    let report = handle(&app, &event("ec2-instance-running.json", &test))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        bed.alarm_names(&format!("watchkeeper-{production}-"))
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        bed.alarm_names(&format!("watchkeeper-{test}-"))
+            .await
+            .is_empty()
+    );
+    let Report::Reconciled { reason, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        reason,
+        "instance not selected by tag filter opt-in Environment=production"
+    );
+}
+
+#[tokio::test]
+async fn opt_out_tag_filter_skips_tagged_instances() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app(&[
+            ("TAG_FILTER_MODE", "opt-out"),
+            ("TAG_FILTER", "watchkeeper:alarms=off"),
+        ])
+        .await;
+    let opted_out = bed.run_instance(&[("watchkeeper:alarms", "off")]).await;
+    let normal = bed.run_instance(&[("Name", "web")]).await;
+
+    handle(&app, &event("ec2-instance-running.json", &opted_out))
+        .await
+        .unwrap();
+    handle(&app, &event("ec2-instance-running.json", &normal))
+        .await
+        .unwrap();
+
+    assert!(
+        bed.alarm_names(&format!("watchkeeper-{opted_out}-"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        bed.alarm_names(&format!("watchkeeper-{normal}-"))
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_threshold_tag_overrides_one_alarm() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed
+        .run_instance(&[("watchkeeper:threshold:disk-space-critical", "95")])
+        .await;
+
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let thresholds: HashMap<String, f64> = bed
+        .alarms(&format!("watchkeeper-{id}-"))
+        .await
+        .iter()
+        .map(|a| (a.alarm_name().unwrap().to_owned(), a.threshold().unwrap()))
+        .collect();
+    assert_eq!(
+        thresholds[&format!("watchkeeper-{id}-disk-space-warning")],
+        60.0
+    );
+    assert_eq!(
+        thresholds[&format!("watchkeeper-{id}-disk-space-critical")],
+        95.0
+    );
+}
+
+#[tokio::test]
+async fn a_changed_alarm_set_leaves_no_orphans() {
+    let bed = Bed::start().await;
+    let id = bed.run_instance(&[]).await;
+    let before = bed
+        .app(&[("ALARM_DEFINITIONS", "disk-space,cpu,status-check")])
+        .await;
+    handle(&before, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    assert_eq!(bed.alarm_names("watchkeeper-").await.len(), 4);
+
+    let after = bed.app(&[("ALARM_DEFINITIONS", "cpu")]).await;
+    handle(&after, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        bed.alarm_names("watchkeeper-").await,
+        vec![format!("watchkeeper-{id}-cpu-high")]
+    );
+}
+
+#[tokio::test]
+async fn alarm_definitions_can_come_from_an_ssm_parameter() {
+    let bed = Bed::start().await;
+    aws_sdk_ssm::Client::new(&bed.sdk)
+        .put_parameter()
+        .name("/watchkeeper/alarms")
+        .value(r#"{"alarms": ["status-check", {"id": "mem", "metric": "mem_used_percent", "namespace": "CWAgent", "dimensions": {"InstanceId": "{instance_id}", "InstanceType": "{instance_type}"}, "threshold": 85, "severity": "warning"}]}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let app = bed
+        .app(&[
+            ("ALARM_DEFINITIONS_PARAMETER", "/watchkeeper/alarms"),
+            ("ALARM_DEFINITIONS", "cpu"),
+        ])
+        .await;
+    let id = bed.run_instance(&[]).await;
+
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        bed.alarm_names("watchkeeper-").await,
+        vec![
+            format!("watchkeeper-{id}-mem"),
+            format!("watchkeeper-{id}-status-check-failed")
+        ]
+    );
+    let memory = bed.alarms(&format!("watchkeeper-{id}-mem")).await;
+    let mut dimensions: Vec<String> = memory[0]
+        .dimensions()
+        .iter()
+        .map(|d| format!("{}={}", d.name().unwrap(), d.value().unwrap()))
+        .collect();
+    dimensions.sort();
+    assert_eq!(
+        dimensions,
+        vec![
+            format!("InstanceId={id}"),
+            "InstanceType=t3.micro".to_owned()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_missing_ssm_parameter_fails_init_naming_it() {
+    let bed = Bed::start().await;
+    let error = App::from_env(
+        &bed.sdk,
+        bed.env(&[("ALARM_DEFINITIONS_PARAMETER", "/watchkeeper/missing")]),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.starts_with("reading alarm definitions from SSM parameter /watchkeeper/missing (set by ALARM_DEFINITIONS_PARAMETER) failed: "),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn missing_and_malformed_settings_fail_init_naming_each() {
+    let moto = Moto::start().await;
+    let sdk = moto.sdk_config().await;
+    let env = EnvReader::from_map(HashMap::from([
+        ("TAG_FILTER_MODE".to_owned(), "opt-in".to_owned()),
+        ("ALARM_DEFINITIONS".to_owned(), "disk-space,nope".to_owned()),
+    ]));
+
+    let error = App::from_env(&sdk, env).await.unwrap_err().to_string();
+
+    assert_eq!(
+        error,
+        "invalid configuration: WARNING_TOPIC_ARN is required but is not set; \
+         CRITICAL_TOPIC_ARN is required but is not set; \
+         TAG_FILTER must name a tag (Key or Key=Value) when TAG_FILTER_MODE is opt-in; \
+         alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check)"
+    );
+}
+
+#[tokio::test]
+async fn deleting_hundreds_of_alarms_pages_and_batches_by_100() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&bed.sdk);
+    for n in 0..250 {
+        cloudwatch
+            .put_metric_alarm()
+            .alarm_name(format!("watchkeeper-{id}-old-{n:03}"))
+            .metric_name("CPUUtilization")
+            .namespace("AWS/EC2")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+            .period(300)
+            .evaluation_periods(1)
+            .threshold(90.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let before = bed.moto.count_calls("monitoring", "DeleteAlarms").await;
+
+    let report = handle(&app, &event("ec2-instance-terminated.json", &id))
+        .await
+        .unwrap();
+
+    let Report::Reconciled { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(outcome.alarms_deleted.len(), 250);
+    assert!(bed.alarm_names("watchkeeper-").await.is_empty());
+    assert_eq!(
+        bed.moto.count_calls("monitoring", "DeleteAlarms").await - before,
+        3
+    );
+}
+
+#[tokio::test]
+async fn irrelevant_events_are_skipped_without_touching_aws() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let calls_before = bed.moto.calls().await.len();
+
+    let pending = handle(&app, &load("ec2-instance-pending.json"))
+        .await
+        .unwrap();
+    let mut other_source = load("ec2-instance-running.json");
+    other_source["source"] = "aws.health".into();
+    let other = handle(&app, &other_source).await.unwrap();
+
+    assert_eq!(
+        pending,
+        Report::Skipped {
+            reason: "state pending needs no alarm change".into()
+        }
+    );
+    assert_eq!(
+        other,
+        Report::Skipped {
+            reason: "not an EC2 instance state-change event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")".into()
+        }
+    );
+    assert_eq!(bed.moto.calls().await.len(), calls_before);
+}
+
+#[tokio::test]
+async fn malformed_events_fail_with_the_field_named() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let cases = [
+        (
+            Value::Null,
+            "not a valid EC2 instance state-change event: event must be a JSON object, got null",
+        ),
+        (
+            with_detail(
+                load("ec2-instance-running.json"),
+                "instance-id",
+                "not-an-id",
+            ),
+            "not a valid EC2 instance state-change event: event field `detail.instance-id` is malformed: \"not-an-id\" is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
+        ),
+        (
+            {
+                let mut event = load("ec2-instance-running.json");
+                event.as_object_mut().unwrap().remove("detail");
+                event
+            },
+            "not a valid EC2 instance state-change event: event field `.` is malformed: missing field `detail`",
+        ),
+    ];
+    for (event, expected) in cases {
+        let error = handle(&app, &event).await.unwrap_err();
+        assert!(matches!(error, HandlerError::BadEvent(_)));
+        assert_eq!(error.to_string(), expected);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_cloudwatch_fails_the_invocation() {
+    let bed = Bed::start().await;
+    let id = bed.run_instance(&[]).await;
+    let mut app = bed.app(&[]).await;
+    // Nothing listens on port 9 on loopback: every CloudWatch call fails.
+    app.cloudwatch =
+        aws_sdk_cloudwatch::Client::new(&testbed::sdk_config_for("http://127.0.0.1:9").await);
+
+    let error = handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.kind(), "AwsError");
+    assert!(
+        error.to_string().starts_with(&format!(
+            "CloudWatch PutMetricAlarm for alarm watchkeeper-{id}-disk-space-warning failed: "
+        )),
+        "{error}"
+    );
+}
