@@ -18,6 +18,7 @@ pub fn init_json_logging() {
     .unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
+        .flatten_event(true)
         .with_env_filter(filter)
         .with_current_span(false)
         .with_span_list(false)

@@ -51,67 +51,19 @@ impl Bed {
     }
 
     async fn run_instance(&self, tags: &[(&str, &str)]) -> String {
-        let ec2 = aws_sdk_ec2::Client::new(&self.sdk);
-        let mut request = ec2
-            .run_instances()
-            .image_id("ami-0123456789abcdef0")
-            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-            .min_count(1)
-            .max_count(1);
-        if !tags.is_empty() {
-            let spec = aws_sdk_ec2::types::TagSpecification::builder()
-                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
-                .set_tags(Some(
-                    tags.iter()
-                        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build())
-                        .collect(),
-                ))
-                .build();
-            request = request.tag_specifications(spec);
-        }
-        request.send().await.expect("RunInstances").instances()[0]
-            .instance_id()
-            .expect("instance id")
-            .to_owned()
+        testbed::ec2::run_instance(&self.sdk, tags).await
     }
 
     async fn terminate(&self, instance_id: &str) {
-        aws_sdk_ec2::Client::new(&self.sdk)
-            .terminate_instances()
-            .instance_ids(instance_id)
-            .send()
-            .await
-            .expect("TerminateInstances");
+        testbed::ec2::terminate_instance(&self.sdk, instance_id).await
     }
 
     async fn alarms(&self, prefix: &str) -> Vec<MetricAlarm> {
-        let cloudwatch = aws_sdk_cloudwatch::Client::new(&self.sdk);
-        let mut alarms = Vec::new();
-        let mut pages = cloudwatch
-            .describe_alarms()
-            .alarm_name_prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            alarms.extend(
-                page.expect("DescribeAlarms")
-                    .metric_alarms()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        alarms
+        testbed::ec2::alarms(&self.sdk, prefix).await
     }
 
     async fn alarm_names(&self, prefix: &str) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .alarms(prefix)
-            .await
-            .iter()
-            .filter_map(|alarm| alarm.alarm_name().map(str::to_owned))
-            .collect();
-        names.sort();
-        names
+        testbed::ec2::alarm_names(&self.sdk, prefix).await
     }
 }
 

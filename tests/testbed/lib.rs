@@ -7,6 +7,7 @@
 //! needs it and cannot start it fails with a message saying why; it is never
 //! skipped.
 
+pub mod ec2;
 pub mod events;
 pub mod sns;
 

@@ -1,0 +1,68 @@
+# Watchkeeper: the two commands are `make demo` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# One shared target dir for every build; CI points it at a cache outside the clone.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+TEST_LOG := $(CARGO_TARGET_DIR)/watchkeeper-test.log
+
+# For `make invoke`.
+FUNCTION ?= ec2-alarm-creator
+EVENT ?= events/ec2-instance-running.json
+
+.PHONY: help setup build lint test test-rust test-template demo invoke deploy lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Install moto, SAM CLI, cargo-lambda, zig and linters into .venv
+
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock
+	@command -v cargo >/dev/null || { echo "cargo is required: install Rust from https://rustup.rs" >&2; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements-dev.lock
+	touch $@
+
+build: setup ## Build every function with sam build (x86_64 here; users deploy arm64)
+	sam build --config-env x86_64
+
+lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	sam validate --lint
+	cfn-lint template.yaml
+
+test-rust: setup ## Unit and integration tests (moto per test)
+	@mkdir -p $(CARGO_TARGET_DIR)
+	cargo test --workspace --all-targets 2>&1 | tee $(TEST_LOG)
+
+test-template: build ## Deploy the template into moto's CloudFormation and check it
+	$(PYTHON) tests/template/deploy_to_moto.py
+
+test: lint test-template test-rust ## Everything: lint, sam build, template deployment, all tests
+	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)
+
+demo: setup ## Run every function on its sample events against a local emulator
+	@cargo build --quiet -p watchkeeper-tests --bin watchkeeper-demo
+	@$(CARGO_TARGET_DIR)/debug/watchkeeper-demo
+
+invoke: setup ## Run FUNCTION on EVENT locally against moto (cargo lambda watch/invoke)
+	@FUNCTION=$(FUNCTION) EVENT=$(EVENT) tools/invoke
+
+deploy: ## sam build && sam deploy (arm64; needs the aarch64 Rust target)
+	sam build && sam deploy
+
+lock: ## Re-pin requirements-dev.lock after changing requirements-dev.txt
+	rm -rf $(VENV) && python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	(echo "# Every package in .venv, pinned; generated with 'make lock' from requirements-dev.txt."; \
+	 $(VENV)/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements-dev.lock
+	touch $(VENV)/.installed
+
+clean: ## Remove SAM output and Lambda bundles (keeps the compiled dependency cache)
+	rm -rf .aws-sam $(CARGO_TARGET_DIR)/lambda

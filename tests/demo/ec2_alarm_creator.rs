@@ -1,0 +1,129 @@
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use ec2_alarm_creator::{App, Report, handle};
+use testbed::events::{load, with_detail};
+use testbed::sns::SubscribedTopics;
+use watchkeeper_shared::config::EnvReader;
+
+use crate::{heading, step};
+
+pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
+    heading("1. EC2 alarm creator");
+    let env = EnvReader::from_map(HashMap::from([
+        (
+            "WARNING_TOPIC_ARN".to_owned(),
+            topics.topics.warning_topic_arn.clone(),
+        ),
+        (
+            "CRITICAL_TOPIC_ARN".to_owned(),
+            topics.topics.critical_topic_arn.clone(),
+        ),
+    ]));
+    let app = App::from_env(sdk, env)
+        .await
+        .expect("demo configuration is valid");
+    let instance_id = testbed::ec2::run_instance(
+        sdk,
+        &[("Name", "demo-web-1"), ("Environment", "production")],
+    )
+    .await;
+    println!("Launched instance {instance_id} (Name=demo-web-1) in the emulator.");
+
+    step(&format!(
+        "events/ec2-instance-running.json for {instance_id}"
+    ));
+    let running = with_detail(
+        load("ec2-instance-running.json"),
+        "instance-id",
+        instance_id.as_str(),
+    );
+    print_report(
+        &handle(&app, &running)
+            .await
+            .expect("running event succeeds"),
+    );
+    print_alarms(sdk, &format!("watchkeeper-{instance_id}-"), topics).await;
+
+    testbed::ec2::terminate_instance(sdk, &instance_id).await;
+    step(&format!(
+        "events/ec2-instance-terminated.json for {instance_id}"
+    ));
+    let terminated = with_detail(
+        load("ec2-instance-terminated.json"),
+        "instance-id",
+        instance_id.as_str(),
+    );
+    print_report(
+        &handle(&app, &terminated)
+            .await
+            .expect("terminated event succeeds"),
+    );
+    print_alarms(sdk, &format!("watchkeeper-{instance_id}-"), topics).await;
+
+    step("The same running event again, arriving late after the instance terminated");
+    print_report(
+        &handle(&app, &running)
+            .await
+            .expect("late running event succeeds"),
+    );
+    print_alarms(sdk, &format!("watchkeeper-{instance_id}-"), topics).await;
+    println!(
+        "\nOperators receive CloudWatch's own alarm notifications from these alarms: \
+         warnings by email, critical alarms by SMS and email."
+    );
+}
+
+fn print_report(report: &Report) {
+    match report {
+        Report::Skipped { reason } => println!("  skipped: {reason}"),
+        Report::Reconciled {
+            reason, outcome, ..
+        } => {
+            println!("  decision: {reason}");
+            println!(
+                "  alarms put: {}, alarms deleted: {}",
+                outcome.alarms_put.len(),
+                outcome.alarms_deleted.len()
+            );
+        }
+    }
+}
+
+async fn print_alarms(sdk: &SdkConfig, prefix: &str, topics: &SubscribedTopics) {
+    let alarms = testbed::ec2::alarms(sdk, prefix).await;
+    if alarms.is_empty() {
+        println!("  CloudWatch alarms for this instance: none");
+        return;
+    }
+    println!("  CloudWatch alarms for this instance:");
+    for alarm in alarms {
+        let topic = alarm
+            .alarm_actions()
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let route = if topic == topics.topics.critical_topic_arn {
+            "critical topic (SMS + email)"
+        } else {
+            "warning topic (email)"
+        };
+        let comparison = match alarm.comparison_operator().map(|c| c.as_str()) {
+            Some("GreaterThanOrEqualToThreshold") => ">=",
+            Some("GreaterThanThreshold") => ">",
+            Some("LessThanThreshold") => "<",
+            _ => "<=",
+        };
+        println!(
+            "    {}\n      {}/{} {} {} for {} x {}s -> {}",
+            alarm.alarm_name().unwrap_or_default(),
+            alarm.namespace().unwrap_or_default(),
+            alarm.metric_name().unwrap_or_default(),
+            comparison,
+            alarm.threshold().unwrap_or_default(),
+            alarm.evaluation_periods().unwrap_or_default(),
+            alarm.period().unwrap_or_default(),
+            route
+        );
+    }
+}

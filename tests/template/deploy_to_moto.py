@@ -1,0 +1,304 @@
+"""Deploys template.yaml into moto's CloudFormation and checks what it created.
+
+moto does not run the SAM transform, so the template is transformed here
+with samtranslator (the library SAM CLI and CloudFormation use), the
+function zips from `sam build` are uploaded to moto's S3, and the result is
+deployed with `aws cloudformation deploy`, as a user would. The functions,
+roles and their policies, EventBridge rules and targets, topics,
+subscriptions, queues and log groups are then read back and checked.
+
+Usage: deploy_to_moto.py [--build-dir .aws-sam/build]
+Exits non-zero, naming each problem, if anything is missing or wrong.
+"""
+
+import argparse
+import ast
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import boto3
+import yaml
+from samtranslator.translator.transform import transform
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+STACK = "watchkeeper"
+BUCKET = "watchkeeper-artifacts"
+PARAMETERS = {
+    "AlertEmail": "ops@example.com",
+    "AlertPhoneNumber": "+15555550100",
+    "Architecture": "x86_64",
+    "AlarmNamePrefix": "watchkeeper-",
+}
+
+# Actions IAM cannot scope to a resource, so "Resource": "*" is the least there is.
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"ec2:DescribeInstances"}
+
+problems = []
+
+
+def check(ok, problem):
+    if not ok:
+        problems.append(problem)
+    return ok
+
+
+class NoManagedPolicies:
+    """The template names no AWS managed policies beyond those SAM adds by ARN."""
+
+    def load(self):
+        return {}
+
+
+def cfn_yaml_loader():
+    """A YAML loader that reads CloudFormation's short-form tags (!Ref, !Sub, ...)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(loader, tag_suffix, node):
+        name = "Ref" if tag_suffix == "Ref" else "Fn::" + tag_suffix
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if tag_suffix == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    Loader.add_multi_constructor("!", construct)
+    return Loader
+
+
+def start_moto():
+    launcher = ROOT / "tests/testbed/moto_launcher.py"
+    process = subprocess.Popen(
+        [sys.executable, str(launcher)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    port = int(process.stdout.readline().strip())
+    return process, port
+
+
+def zip_bootstrap(path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def main():
+    # samtranslator resolves AWS::Region from the default session.
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build-dir", default=str(ROOT / ".aws-sam/build"))
+    args = parser.parse_args()
+    build_dir = Path(args.build_dir)
+
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=cfn_yaml_loader())
+    functions = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+    moto, port = start_moto()
+    try:
+        # moto finds the artifact bucket in the template URL only for localhost.
+        endpoint = f"http://localhost:{port}"
+        env = dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_ENDPOINT_URL=endpoint,
+        )
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        client = lambda service: session.client(service, endpoint_url=endpoint)  # noqa: E731
+        s3 = client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+
+        deployable = copy.deepcopy(template)
+        for name, resource in functions.items():
+            bootstrap = build_dir / name / "bootstrap"
+            if not bootstrap.exists():
+                sys.exit(f"{bootstrap} is missing: run `sam build --config-env x86_64` (make build) first")
+            key = f"{name}.zip"
+            s3.put_object(Bucket=BUCKET, Key=key, Body=zip_bootstrap(bootstrap))
+            deployable["Resources"][name]["Properties"]["CodeUri"] = f"s3://{BUCKET}/{key}"
+            deployable["Resources"][name].pop("Metadata", None)
+
+        transformed = transform(deployable, PARAMETERS, NoManagedPolicies())
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
+            json.dump(transformed, out, indent=1)
+            transformed_path = out.name
+
+        overrides = [f"{key}={value}" for key, value in PARAMETERS.items()]
+        aws = Path(sys.executable).with_name("aws")
+        deploy = subprocess.run(
+            [
+                str(aws), "cloudformation", "deploy",
+                "--template-file", transformed_path,
+                "--stack-name", STACK,
+                "--s3-bucket", BUCKET,
+                "--capabilities", "CAPABILITY_IAM",
+                "--parameter-overrides", *overrides,
+                "--no-fail-on-empty-changeset",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if deploy.returncode != 0:
+            sys.exit(f"aws cloudformation deploy failed:\n{deploy.stdout}\n{deploy.stderr}")
+
+        verify(client, functions, transformed)
+    finally:
+        moto.kill()
+
+    if problems:
+        print("Template deployment check FAILED:")
+        for problem in problems:
+            print(f"  - {problem}")
+        sys.exit(1)
+    print(f"Template deployment check passed: {len(functions)} function(s) and their rules, roles, topics and queues exist.")
+
+
+def verify(client, functions, transformed):
+    cloudformation = client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    check(stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), f"stack status is {stack['StackStatus']}")
+    resources = {
+        r["LogicalResourceId"]: r
+        for r in cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]
+        # moto lists subscriptions without ids; they are checked through SNS below.
+        if "LogicalResourceId" in r
+    }
+    physical = lambda logical: resources[logical]["PhysicalResourceId"]  # noqa: E731
+
+    sns = client("sns")
+    topic_arns = set(t["TopicArn"] for t in sns.list_topics()["Topics"])
+    for topic in ("WarningTopic", "CriticalTopic"):
+        if check(topic in resources, f"{topic} was not created"):
+            check(physical(topic) in topic_arns, f"{topic} {physical(topic)} does not exist in SNS")
+    # moto's CloudFormation creates no AWS::SNS::Subscription, sets no Lambda
+    # DeadLetterConfig and returns no Outputs after a change set: those three
+    # are checked in the transformed template that was deployed.
+    declared = transformed["Resources"]
+    subscriptions = {
+        (r["Properties"]["TopicArn"]["Ref"], r["Properties"]["Protocol"], r["Properties"]["Endpoint"]["Ref"])
+        for r in declared.values()
+        if r["Type"] == "AWS::SNS::Subscription"
+    }
+    expected_subscriptions = {
+        ("WarningTopic", "email", "AlertEmail"),
+        ("CriticalTopic", "email", "AlertEmail"),
+        ("CriticalTopic", "sms", "AlertPhoneNumber"),
+    }
+    check(subscriptions == expected_subscriptions, f"subscriptions {subscriptions} are not {expected_subscriptions}")
+    declared_outputs = transformed.get("Outputs", {})
+    check(
+        declared_outputs.get("WarningTopicArn", {}).get("Value") == {"Ref": "WarningTopic"}
+        and declared_outputs.get("CriticalTopicArn", {}).get("Value") == {"Ref": "CriticalTopic"},
+        "outputs WarningTopicArn and CriticalTopicArn do not name the topics",
+    )
+
+    lambda_client = client("lambda")
+    events = client("events")
+    iam = client("iam")
+    logs = client("logs")
+    for name, resource in functions.items():
+        if not check(name in resources, f"function {name} was not created"):
+            continue
+        configuration = lambda_client.get_function(FunctionName=physical(name))["Configuration"]
+        check(configuration["Runtime"] == "provided.al2023", f"{name} runtime is {configuration['Runtime']}")
+        check(configuration["Handler"] == "bootstrap", f"{name} handler is {configuration['Handler']}")
+        check(configuration.get("Architectures") == ["x86_64"], f"{name} architectures {configuration.get('Architectures')}")
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        check(
+            variables.get("WARNING_TOPIC_ARN") == physical("WarningTopic")
+            and variables.get("CRITICAL_TOPIC_ARN") == physical("CriticalTopic"),
+            f"{name} is not given both topic ARNs",
+        )
+        check(
+            declared[name]["Properties"].get("DeadLetterConfig", {}).get("TargetArn"),
+            f"{name} has no dead-letter queue",
+        )
+
+        role_name = configuration["Role"].split("/")[-1]
+        role_policies = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        statements = []
+        for policy_name in role_policies:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            if isinstance(document, str):
+                # moto keeps policies that came through CloudFormation as a Python repr.
+                try:
+                    document = json.loads(document)
+                except json.JSONDecodeError:
+                    document = ast.literal_eval(document)
+            # moto leaves an `!If ... AWS::NoValue` statement as None; CloudFormation drops it.
+            statements.extend(statement for statement in document["Statement"] if statement)
+        check(statements, f"{name}'s role {role_name} has no inline policy")
+        for statement in statements:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            check(all(action != "*" and not action.endswith(":*") for action in actions), f"{name} grants wildcard actions {actions}")
+            resources_granted = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if "*" in resources_granted:
+                check(
+                    set(actions) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
+                    f"{name} grants {actions} on every resource",
+                )
+
+        for event_name, event in resource["Properties"].get("Events", {}).items():
+            if event["Type"] not in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
+                continue
+            rule_logical = f"{name}{event_name}"
+            if not check(rule_logical in resources, f"rule {rule_logical} for {name} was not created"):
+                continue
+            rule_name = physical(rule_logical).split("/")[-1].split("|")[0]
+            rule = events.describe_rule(Name=rule_name)
+            if "Pattern" in event["Properties"]:
+                check(
+                    json.loads(rule["EventPattern"]) == event["Properties"]["Pattern"],
+                    f"rule {rule_name} pattern differs from the template",
+                )
+            targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+            check(
+                any(target["Arn"] == configuration["FunctionArn"] for target in targets),
+                f"rule {rule_name} does not target {name}",
+            )
+            for target in targets:
+                check("DeadLetterConfig" in target, f"rule {rule_name} target has no dead-letter queue")
+                check("RetryPolicy" in target, f"rule {rule_name} target has no retry policy")
+
+        log_group = resource["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        if check(log_group is not None, f"{name} has no log group of its own"):
+            group_name = physical(log_group["Ref"])
+            groups = logs.describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+            check(
+                groups and groups[0].get("retentionInDays") == 30,
+                f"log group {group_name} of {name} has no 30-day retention",
+            )
+
+    queue_count = sum(1 for r in resources.values() if r["ResourceType"] == "AWS::SQS::Queue")
+    check(queue_count >= 2 * len(functions), f"expected a function and a rule dead-letter queue per function, found {queue_count} queues")
+
+
+if __name__ == "__main__":
+    main()
