@@ -41,10 +41,13 @@ test-rust: setup ## Unit and integration tests (moto per test)
 	@mkdir -p $(CARGO_TARGET_DIR)
 	cargo test --workspace --all-targets 2>&1 | tee $(TEST_LOG)
 
-test-template: build ## Deploy the template into moto's CloudFormation and check it
+# A debug `sam build` checks the template's build wiring without the slow
+# fat-LTO release link; `make build` and `make deploy` build for release.
+test-template: setup ## sam build (debug), then deploy the template into moto's CloudFormation and check it
+	SAM_BUILD_MODE=debug sam build --config-env x86_64
 	$(PYTHON) tests/template/deploy_to_moto.py
 
-test: lint test-template test-rust ## Everything: lint, sam build, template deployment, all tests
+test: lint test-template test-rust ## Everything: lint, sam build (debug), template deployment, all tests
 	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)
 
 demo: setup ## Run every function on its sample events against a local emulator

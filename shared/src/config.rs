@@ -13,10 +13,13 @@ pub struct ConfigError {
     pub problems: Vec<String>,
 }
 
+/// How a variable's value is found: the process environment, or a map in tests.
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Reads variables from a lookup (the process environment in production, a
 /// map in tests) and collects problems instead of stopping at the first.
 pub struct EnvReader {
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
     problems: Vec<String>,
 }
 

@@ -3,7 +3,10 @@
 //! strings, shout enum values and carry stray whitespace. Errors name the
 //! field that is missing or malformed.
 
+pub mod cloudtrail;
+pub mod codecommit;
 pub mod ec2;
+pub mod health;
 pub mod lenient;
 
 use serde::Deserialize;

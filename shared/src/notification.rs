@@ -262,11 +262,7 @@ pub fn multi_line(text: &str) -> String {
     text.replace("\r\n", "\n")
         .chars()
         .map(|c| {
-            if c == '\n' {
-                c
-            } else if c == '\t' {
-                ' '
-            } else if c.is_control() || is_invisible_format(c) {
+            if c != '\n' && (c.is_control() || is_invisible_format(c)) {
                 ' '
             } else {
                 c

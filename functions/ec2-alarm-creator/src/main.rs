@@ -4,7 +4,7 @@ use serde_json::Value;
 use ec2_alarm_creator::App;
 use watchkeeper_shared::config::EnvReader;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     watchkeeper_shared::logging::init_json_logging();
     let sdk = watchkeeper_shared::aws::load_sdk_config().await;

@@ -30,8 +30,9 @@ pub const ACCOUNT_ID: &str = "123456789012";
 /// The workspace root, where `.venv` and `events/` are.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits inside the workspace")
+        .ancestors()
+        .nth(2)
+        .expect("tests/testbed sits two levels inside the workspace")
         .to_path_buf()
 }
 

@@ -2,7 +2,10 @@
 //! moto server and prints what operators would receive and what changed in
 //! the account. Nothing here touches a real AWS account.
 
+mod ami_permission_notifier;
+mod codecommit_change_publisher;
 mod ec2_alarm_creator;
+mod health_event_forwarder;
 
 use testbed::Moto;
 use testbed::sns::SubscribedTopics;
@@ -25,6 +28,9 @@ async fn main() {
     println!("          critical {}", topics.topics.critical_topic_arn);
 
     ec2_alarm_creator::run(&sdk, &topics).await;
+    ami_permission_notifier::run(&moto, &sdk, &topics).await;
+    codecommit_change_publisher::run(&moto, &sdk, &topics).await;
+    health_event_forwarder::run(&moto, &sdk, &topics).await;
 
     let calls = moto.calls().await;
     println!(

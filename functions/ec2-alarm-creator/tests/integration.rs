@@ -1,4 +1,4 @@
-//! The EC2 alarm creator end to end: sample events in, CloudWatch alarms out.
+//! The EC2 alarm creator end to end against moto: sample events in, CloudWatch alarms out.
 
 use std::collections::HashMap;
 
@@ -117,8 +117,8 @@ async fn running_creates_the_original_disk_alarms_with_every_field() {
             Some("GreaterThanOrEqualToThreshold")
         );
         assert_eq!(alarm.treat_missing_data(), Some("missing"));
-        assert_eq!(alarm.alarm_actions(), [topic.clone()]);
-        assert_eq!(alarm.ok_actions(), [topic.clone()]);
+        assert_eq!(alarm.alarm_actions(), std::slice::from_ref(topic));
+        assert_eq!(alarm.ok_actions(), std::slice::from_ref(topic));
         assert_eq!(alarm.actions_enabled(), Some(true));
         let mut dimensions: Vec<(String, String)> = alarm
             .dimensions()

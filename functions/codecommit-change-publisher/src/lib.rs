@@ -1,0 +1,1 @@
+//! Publishes every commit, author and file change of a CodeCommit push.

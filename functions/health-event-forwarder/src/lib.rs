@@ -1,0 +1,1 @@
+//! Turns AWS Health events into readable, filtered notifications.

@@ -1,0 +1,1 @@
+//! CloudTrail `AWS API Call via CloudTrail` events (AMI and snapshot permission changes).

@@ -1,0 +1,1 @@
+//! `CodeCommit Repository State Change` events.

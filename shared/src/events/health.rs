@@ -1,0 +1,1 @@
+//! `AWS Health Event` and `AWS Health Abuse Event` events, parsed leniently.
