@@ -4,6 +4,7 @@
 //! field that is missing or malformed.
 
 pub mod cloudtrail;
+pub mod cloudwatch_alarm;
 pub mod codecommit;
 pub mod ec2;
 pub mod health;

@@ -8,5 +8,6 @@ pub mod events;
 pub mod logging;
 pub mod notification;
 pub mod publisher;
+pub mod runtime;
 
 pub use notification::{Notification, Severity};

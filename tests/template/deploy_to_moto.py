@@ -39,7 +39,12 @@ PARAMETERS = {
 }
 
 # Actions IAM cannot scope to a resource, so "Resource": "*" is the least there is.
-ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"ec2:DescribeInstances"}
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "ec2:DescribeInstances",
+    "iam:ListAccountAliases",
+    "elasticmapreduce:ListClusters",
+    "cloudwatch:GetMetricData",
+}
 
 problems = []
 

@@ -93,6 +93,9 @@ class Testbed:
 
 
 def main():
+    import moto_patches
+
+    moto_patches.apply()
     app = Testbed(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

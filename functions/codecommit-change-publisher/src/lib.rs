@@ -1,1 +1,14 @@
 //! Publishes every commit, author and file change of a CodeCommit push.
+//!
+//! parse ([`handler`]) → decide ([`decide`], [`walk`], [`changes`],
+//! [`message`]: pure) → look up ([`act`]) → notify and report.
+
+pub mod act;
+pub mod changes;
+pub mod config;
+pub mod decide;
+pub mod handler;
+pub mod message;
+pub mod walk;
+
+pub use handler::{App, HandlerError, Report, handle};

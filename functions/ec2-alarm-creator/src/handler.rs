@@ -7,6 +7,7 @@ use tracing::{info, warn};
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
 use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::runtime::InvocationError;
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
@@ -77,8 +78,8 @@ pub enum HandlerError {
     Aws(#[from] ActError),
 }
 
-impl HandlerError {
-    pub fn kind(&self) -> &'static str {
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
         match self {
             Self::BadEvent(_) => "BadEvent",
             Self::Aws(_) => "AwsError",

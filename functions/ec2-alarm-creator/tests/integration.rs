@@ -1,6 +1,7 @@
 //! The EC2 alarm creator end to end against moto: sample events in, CloudWatch alarms out.
 
 use std::collections::HashMap;
+use watchkeeper_shared::runtime::InvocationError;
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use serde_json::Value;

@@ -1,1 +1,12 @@
 //! Turns AWS Health events into readable, filtered notifications.
+//!
+//! parse ([`handler`], with the tolerant types of
+//! `watchkeeper_shared::events::health`) → decide ([`decide`] and
+//! [`message`], pure) → publish to SNS → report.
+
+pub mod config;
+pub mod decide;
+pub mod handler;
+pub mod message;
+
+pub use handler::{App, HandlerError, Report, handle};

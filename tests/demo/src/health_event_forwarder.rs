@@ -1,10 +1,106 @@
+use std::collections::HashMap;
+
 use aws_config::SdkConfig;
+use health_event_forwarder::{App, Report, handle};
 use testbed::Moto;
+use testbed::events::load;
 use testbed::sns::SubscribedTopics;
+use watchkeeper_shared::config::EnvReader;
 
-use crate::heading;
+use crate::{heading, step};
 
-pub async fn run(_moto: &Moto, _sdk: &SdkConfig, _topics: &SubscribedTopics) {
+const SAMPLES: [&str; 9] = [
+    "health-public-issue.json",
+    "health-account-issue.json",
+    "health-scheduled-retirement.json",
+    "health-account-notification.json",
+    "health-organization-issue.json",
+    "health-multi-page.json",
+    "health-abuse.json",
+    "health-2000-entities.json",
+    "health-closed-issue.json",
+];
+
+/// Samples whose whole email is printed; the rest show subject and SMS.
+const FULL_EMAIL: [&str; 2] = ["health-account-issue.json", "health-2000-entities.json"];
+
+fn app(sdk: &SdkConfig, topics: &SubscribedTopics, settings: &[(&str, &str)]) -> App {
+    let mut vars = HashMap::from([
+        (
+            "WARNING_TOPIC_ARN".to_owned(),
+            topics.topics.warning_topic_arn.clone(),
+        ),
+        (
+            "CRITICAL_TOPIC_ARN".to_owned(),
+            topics.topics.critical_topic_arn.clone(),
+        ),
+    ]);
+    vars.extend(
+        settings
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
+    App::from_env(sdk, EnvReader::from_map(vars)).expect("demo configuration is valid")
+}
+
+pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     heading("5. Health event forwarder");
-    println!("(not built yet)");
+    let forwarder = app(sdk, topics, &[]);
+    for sample in SAMPLES {
+        step(&format!("events/{sample}"));
+        let report = handle(&forwarder, &load(sample))
+            .await
+            .expect("sample events succeed");
+        let Report::Notified {
+            message_id,
+            severity,
+            topic_arn,
+            ..
+        } = &report
+        else {
+            println!("  {report:?}");
+            continue;
+        };
+        let published = moto.published().await;
+        let Some(message) = published.iter().find(|m| &m.message_id == message_id) else {
+            println!("  published {message_id}, but the emulator has no record of it");
+            continue;
+        };
+        let route = if topic_arn == &topics.topics.critical_topic_arn {
+            "critical topic: SMS and email"
+        } else {
+            "warning topic: email"
+        };
+        println!("  severity {severity}, sent to the {route}");
+        println!(
+            "  Subject: {}",
+            message.subject.as_deref().unwrap_or_default()
+        );
+        println!("  SMS:     {}", message.body("sms"));
+        if FULL_EMAIL.contains(&sample) {
+            println!("  Email:");
+            for line in message.body("email").lines() {
+                println!("  | {line}");
+            }
+        }
+    }
+    // Drain the queues so later parts of the demo start clean.
+    topics.warning_deliveries().await;
+    topics.critical_deliveries().await;
+
+    step("events/health-public-issue.json with EXCLUDE_EVENT_TYPE_CODES=AWS_EC2_OPERATIONAL_ISSUE");
+    let muted = app(
+        sdk,
+        topics,
+        &[("EXCLUDE_EVENT_TYPE_CODES", "AWS_EC2_OPERATIONAL_ISSUE")],
+    );
+    let before = moto.published().await.len();
+    match handle(&muted, &load("health-public-issue.json")).await {
+        Ok(Report::Filtered { rule, .. }) => println!("  filtered out: {rule}"),
+        other => println!("  {other:?}"),
+    }
+    println!(
+        "  notifications sent: {}",
+        moto.published().await.len() - before
+    );
 }

@@ -6,6 +6,7 @@ mod ami_permission_notifier;
 mod codecommit_change_publisher;
 mod ec2_alarm_creator;
 mod health_event_forwarder;
+mod idle_emr_terminator;
 
 use testbed::Moto;
 use testbed::sns::SubscribedTopics;
@@ -29,6 +30,7 @@ async fn main() {
 
     ec2_alarm_creator::run(&sdk, &topics).await;
     ami_permission_notifier::run(&moto, &sdk, &topics).await;
+    idle_emr_terminator::run(&moto, &sdk, &topics).await;
     codecommit_change_publisher::run(&moto, &sdk, &topics).await;
     health_event_forwarder::run(&moto, &sdk, &topics).await;
 

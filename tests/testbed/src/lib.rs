@@ -7,8 +7,11 @@
 //! needs it and cannot start it fails with a message saying why; it is never
 //! skipped.
 
+pub mod codecommit;
 pub mod ec2;
+pub mod emr;
 pub mod events;
+pub mod iam;
 pub mod sns;
 
 use std::path::{Path, PathBuf};

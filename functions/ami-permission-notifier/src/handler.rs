@@ -1,0 +1,156 @@
+//! One invocation: parse, decide, word, publish, report.
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::info;
+
+use watchkeeper_shared::Severity;
+use watchkeeper_shared::config::{ConfigError, EnvReader};
+use watchkeeper_shared::events::cloudtrail::ApiCall;
+use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::publisher::{PublishError, Publisher};
+use watchkeeper_shared::runtime::InvocationError;
+
+use crate::act::AccountAliases;
+use crate::config::Config;
+use crate::decide::{self, Decision};
+use crate::input::{self, Input, Request};
+use crate::message;
+
+/// Clients and configuration, built once per cold start.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub publisher: Publisher,
+    pub aliases: AccountAliases,
+}
+
+impl App {
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, ConfigError> {
+        Ok(Self::new(Config::from_env(env)?, sdk, sdk))
+    }
+
+    /// `iam_sdk` may differ from `sdk`, so tests can make only IAM fail.
+    pub fn new(
+        config: Config,
+        sdk: &aws_config::SdkConfig,
+        iam_sdk: &aws_config::SdkConfig,
+    ) -> Self {
+        Self {
+            publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
+            aliases: AccountAliases::new(iam_sdk),
+            config,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("not a valid CloudTrail API call event: {0}")]
+    BadEvent(#[from] EventError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) => "BadEvent",
+            Self::Publish(_) => "PublishError",
+        }
+    }
+}
+
+/// What the invocation did, returned to Lambda and shown by `make invoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Report {
+    Skipped {
+        reason: String,
+    },
+    Notified {
+        severity: Severity,
+        subject: String,
+        topic_arn: String,
+        message_id: String,
+    },
+}
+
+pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    let routing = EventRouting::read(event)?;
+    if let Some(reason) = input::routing_skip_reason(&routing.source, &routing.detail_type) {
+        info!(event_id = %routing.id, %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    let call = parse_event::<ApiCall>(event)?;
+    let permission_event = match input::read(&call)? {
+        Input::Watched(permission_event) => permission_event,
+        Input::NotWatched { reason } => {
+            info!(event_id = %call.id, event_name = %call.detail.event_name, %reason, "skipped");
+            return Ok(Report::Skipped { reason });
+        }
+    };
+    let resource = match &permission_event.request {
+        Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
+            resource.id.clone()
+        }
+        Request::DisableBlockPublicAccess { kind, .. } => {
+            format!("block public access for {}", kind.plural())
+        }
+    };
+    let cloudtrail_event_id = permission_event
+        .cloudtrail_event_id
+        .clone()
+        .unwrap_or_default();
+    let alert = match decide::decide(&app.config, &permission_event) {
+        Decision::Skip { reason } => {
+            info!(
+                event_id = %call.id,
+                %cloudtrail_event_id,
+                event_name = %permission_event.event_name,
+                %resource,
+                %reason,
+                "skipped"
+            );
+            return Ok(Report::Skipped { reason });
+        }
+        Decision::Notify(alert) => alert,
+    };
+    info!(
+        event_id = %call.id,
+        %cloudtrail_event_id,
+        event_name = %permission_event.event_name,
+        %resource,
+        severity = %alert.severity,
+        reason = %alert.reason,
+        changes = alert.changes.len(),
+        "decided"
+    );
+    let account = app
+        .aliases
+        .label(&call.id, permission_event.account_id.as_deref())
+        .await;
+    let notification = message::notification(&permission_event, &alert, &account, event.clone());
+    let subject = notification.render().subject;
+    let topic_arn = app
+        .publisher
+        .topics()
+        .for_severity(alert.severity)
+        .to_owned();
+    let message_id = app.publisher.publish(&notification).await?;
+    info!(
+        event_id = %call.id,
+        %cloudtrail_event_id,
+        %resource,
+        severity = %alert.severity,
+        %topic_arn,
+        %message_id,
+        "notified"
+    );
+    Ok(Report::Notified {
+        severity: alert.severity,
+        subject,
+        topic_arn,
+        message_id,
+    })
+}

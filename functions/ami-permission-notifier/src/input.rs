@@ -1,0 +1,685 @@
+//! Parse: a CloudTrail event becomes a typed [`PermissionEvent`], or the
+//! reason the function does not watch it.
+
+use std::net::IpAddr;
+
+use watchkeeper_shared::events::cloudtrail::{
+    API_CALL_DETAIL_TYPE, ApiCall, BlockPublicAccessResponse, DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS,
+    DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS, EC2_EVENT_SOURCE, MODIFY_IMAGE_ATTRIBUTE,
+    MODIFY_SNAPSHOT_ATTRIBUTE, ModifyImageAttributeRequest, ModifySnapshotAttributeRequest,
+    PermissionChanges, PermissionItem,
+};
+use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
+use watchkeeper_shared::events::{EventBridgeEvent, EventError};
+
+use crate::config::OrganizationIds;
+
+/// What the event is about: images or snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Image,
+    Snapshot,
+}
+
+impl ResourceKind {
+    /// How operators name it: `AMI` or `Snapshot`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Image => "AMI",
+            Self::Snapshot => "Snapshot",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Image => "AMIs",
+            Self::Snapshot => "EBS snapshots",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    pub id: String,
+}
+
+/// Who a permission is granted to or taken from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// `group: all`: every AWS account.
+    Public,
+    Account(String),
+    Organization {
+        arn: String,
+        ids: Option<OrganizationIds>,
+    },
+    OrganizationalUnit {
+        arn: String,
+        ids: Option<OrganizationIds>,
+    },
+    /// An item of a kind this function does not know, kept as its JSON text.
+    Unrecognised(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Add,
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionChange {
+    pub direction: Direction,
+    pub grantee: Grantee,
+}
+
+/// What the call asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Launch or create-volume permission changes, every item of `add` then
+    /// `remove`. Empty when the request named the permission attribute but
+    /// listed no item this function can read.
+    Permissions {
+        resource: Resource,
+        changes: Vec<PermissionChange>,
+    },
+    /// Any other attribute, such as `description`.
+    OtherAttribute {
+        resource: Resource,
+        attribute: String,
+        new_value: Option<String>,
+    },
+    DisableBlockPublicAccess {
+        kind: ResourceKind,
+        new_state: Option<String>,
+    },
+}
+
+/// Where the call came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Ip(String),
+    /// `sourceIPAddress` held a service name such as `autoscaling.amazonaws.com`.
+    AwsService(String),
+    Unknown,
+}
+
+impl Origin {
+    pub fn from_source(source: Option<&str>) -> Self {
+        match source {
+            None => Self::Unknown,
+            Some(text) if text.parse::<IpAddr>().is_ok() => Self::Ip(text.to_owned()),
+            Some(text) => Self::AwsService(text.to_owned()),
+        }
+    }
+}
+
+/// Who made the call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub identity_type: Option<String>,
+    pub arn: Option<String>,
+    pub account_id: Option<String>,
+    pub principal_id: Option<String>,
+    /// For an assumed role: the role's ARN and name (`sessionContext.sessionIssuer`).
+    pub role_arn: Option<String>,
+    pub role_name: Option<String>,
+    /// For an assumed role: the last segment of the assumed-role ARN.
+    pub session_name: Option<String>,
+    pub invoked_by: Option<String>,
+}
+
+/// A call this function watches, with everything an operator is told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionEvent {
+    /// The EventBridge event id.
+    pub event_id: String,
+    pub event_name: String,
+    /// CloudTrail's own `eventID`.
+    pub cloudtrail_event_id: Option<String>,
+    pub event_time: Option<String>,
+    pub region: Option<String>,
+    /// The account the resource lives in.
+    pub account_id: Option<String>,
+    pub origin: Origin,
+    pub user_agent: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub caller: Caller,
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Watched(Box<PermissionEvent>),
+    NotWatched { reason: String },
+}
+
+/// Whether the envelope is an EC2 CloudTrail API call at all.
+pub fn routing_skip_reason(source: &str, detail_type: &str) -> Option<String> {
+    (source != EC2_SOURCE || detail_type != API_CALL_DETAIL_TYPE).then(|| {
+        format!(
+            "not an EC2 CloudTrail API call event (source {source:?}, detail-type {detail_type:?})"
+        )
+    })
+}
+
+/// Reads the watched calls; malformed request parameters are errors naming the field.
+pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
+    let call = &event.detail;
+    if !call.event_source.is_empty() && call.event_source != EC2_EVENT_SOURCE {
+        return Ok(Input::NotWatched {
+            reason: format!(
+                "event source {:?} is not {EC2_EVENT_SOURCE}",
+                call.event_source
+            ),
+        });
+    }
+    let request = match call.event_name.as_str() {
+        MODIFY_IMAGE_ATTRIBUTE => {
+            let parameters: ModifyImageAttributeRequest = required_parameters(call, "imageId")?;
+            image_request(parameters)
+        }
+        MODIFY_SNAPSHOT_ATTRIBUTE => {
+            let parameters: ModifySnapshotAttributeRequest =
+                required_parameters(call, "snapshotId")?;
+            snapshot_request(parameters)
+        }
+        DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS | DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS => {
+            let kind = if call.event_name == DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS {
+                ResourceKind::Image
+            } else {
+                ResourceKind::Snapshot
+            };
+            let response: Option<BlockPublicAccessResponse> = call.response_elements()?;
+            Request::DisableBlockPublicAccess {
+                kind,
+                new_state: response.and_then(|r| r.new_state().map(str::to_owned)),
+            }
+        }
+        other => {
+            return Ok(Input::NotWatched {
+                reason: format!("API call {other:?} does not change AMI or snapshot permissions"),
+            });
+        }
+    };
+    Ok(Input::Watched(Box::new(PermissionEvent {
+        event_id: event.id.clone(),
+        event_name: call.event_name.clone(),
+        cloudtrail_event_id: call.event_id.clone(),
+        event_time: call.event_time.clone().or_else(|| non_empty(&event.time)),
+        region: call.aws_region.clone().or_else(|| non_empty(&event.region)),
+        account_id: call
+            .recipient_account_id
+            .clone()
+            .or_else(|| non_empty(&event.account))
+            .or_else(|| call.user_identity.account_id.clone()),
+        origin: Origin::from_source(call.source_ip_address.as_deref()),
+        user_agent: call.user_agent.clone(),
+        error_code: call.error_code.clone(),
+        error_message: call.error_message.clone(),
+        caller: caller(call),
+        request,
+    })))
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// Without its parameters a modify call names no resource, so `null` is an error.
+fn required_parameters<T: serde::de::DeserializeOwned>(
+    call: &ApiCall,
+    id_field: &str,
+) -> Result<T, EventError> {
+    call.request_parameters()?.ok_or_else(|| EventError::Field {
+        path: "detail.requestParameters".to_owned(),
+        problem: format!(
+            "{} needs requestParameters with `{id_field}`, got none",
+            call.event_name
+        ),
+    })
+}
+
+/// `launchPermission`, however CloudTrail spells the attribute type.
+fn is_attribute(attribute_type: &str, wanted: &str) -> bool {
+    attribute_type.replace('_', "").eq_ignore_ascii_case(wanted)
+}
+
+fn image_request(parameters: ModifyImageAttributeRequest) -> Request {
+    let resource = Resource {
+        kind: ResourceKind::Image,
+        id: parameters.image_id,
+    };
+    let names_other_attribute = parameters
+        .attribute_type
+        .as_deref()
+        .is_some_and(|attribute| !is_attribute(attribute, "launchPermission"));
+    match (parameters.launch_permission, names_other_attribute) {
+        (Some(changes), _) => Request::Permissions {
+            resource,
+            changes: permission_changes(&changes),
+        },
+        (None, true) => Request::OtherAttribute {
+            resource,
+            attribute: parameters.attribute_type.unwrap_or_default(),
+            new_value: parameters.description.and_then(|d| d.value),
+        },
+        (None, false) if parameters.description.is_some() => Request::OtherAttribute {
+            resource,
+            attribute: "description".to_owned(),
+            new_value: parameters.description.and_then(|d| d.value),
+        },
+        // Named launch permission (or nothing at all) but no readable items:
+        // report it rather than risk missing a share.
+        (None, false) => Request::Permissions {
+            resource,
+            changes: Vec::new(),
+        },
+    }
+}
+
+fn snapshot_request(parameters: ModifySnapshotAttributeRequest) -> Request {
+    let resource = Resource {
+        kind: ResourceKind::Snapshot,
+        id: parameters.snapshot_id,
+    };
+    match (
+        parameters.create_volume_permission,
+        parameters.attribute_type,
+    ) {
+        (None, Some(attribute)) if !is_attribute(&attribute, "createVolumePermission") => {
+            Request::OtherAttribute {
+                resource,
+                attribute,
+                new_value: None,
+            }
+        }
+        (changes, _) => Request::Permissions {
+            resource,
+            changes: changes.as_ref().map(permission_changes).unwrap_or_default(),
+        },
+    }
+}
+
+fn permission_changes(changes: &PermissionChanges) -> Vec<PermissionChange> {
+    let added = changes
+        .add
+        .items
+        .iter()
+        .flat_map(|item| grantees(item).into_iter().map(|g| (Direction::Add, g)));
+    let removed = changes
+        .remove
+        .items
+        .iter()
+        .flat_map(|item| grantees(item).into_iter().map(|g| (Direction::Remove, g)));
+    added
+        .chain(removed)
+        .map(|(direction, grantee)| PermissionChange { direction, grantee })
+        .collect()
+}
+
+/// Every grantee an item names; an item never names none.
+fn grantees(item: &PermissionItem) -> Vec<Grantee> {
+    let mut found = Vec::new();
+    match item.group.as_deref() {
+        Some(group) if group.eq_ignore_ascii_case("all") => found.push(Grantee::Public),
+        Some(group) => found.push(Grantee::Unrecognised(format!("group {group}"))),
+        None => {}
+    }
+    if let Some(account) = &item.user_id {
+        found.push(Grantee::Account(account.clone()));
+    }
+    if let Some(arn) = &item.organization_arn {
+        found.push(Grantee::Organization {
+            arn: arn.clone(),
+            ids: OrganizationIds::from_arn(arn),
+        });
+    }
+    if let Some(arn) = &item.organizational_unit_arn {
+        found.push(Grantee::OrganizationalUnit {
+            arn: arn.clone(),
+            ids: OrganizationIds::from_arn(arn),
+        });
+    }
+    for (key, value) in &item.other {
+        found.push(Grantee::Unrecognised(format!("{key} {value}")));
+    }
+    if found.is_empty() {
+        found.push(Grantee::Unrecognised("an empty item".to_owned()));
+    }
+    found
+}
+
+fn caller(call: &ApiCall) -> Caller {
+    let identity = &call.user_identity;
+    let issuer = identity
+        .session_context
+        .as_ref()
+        .and_then(|context| context.session_issuer.as_ref());
+    let is_assumed_role = identity.identity_type.as_deref() == Some("AssumedRole");
+    Caller {
+        identity_type: identity.identity_type.clone(),
+        arn: identity.arn.clone(),
+        account_id: identity.account_id.clone(),
+        principal_id: identity.principal_id.clone(),
+        role_arn: issuer
+            .and_then(|issuer| issuer.arn.clone())
+            .filter(|_| is_assumed_role),
+        role_name: issuer
+            .and_then(|issuer| issuer.user_name.clone())
+            .filter(|_| is_assumed_role),
+        session_name: identity
+            .arn
+            .as_deref()
+            .filter(|arn| is_assumed_role && arn.contains(":assumed-role/"))
+            .and_then(|arn| arn.rsplit('/').next())
+            .map(str::to_owned),
+        invoked_by: identity.invoked_by.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use watchkeeper_shared::events::parse_event;
+
+    fn read_detail(detail: Value) -> Result<Input, EventError> {
+        let event = parse_event::<ApiCall>(&json!({
+            "id": "e1",
+            "detail-type": API_CALL_DETAIL_TYPE,
+            "source": "aws.ec2",
+            "account": "111122223333",
+            "region": "eu-west-1",
+            "time": "2026-11-22T10:02:03Z",
+            "detail": detail
+        }))?;
+        read(&event)
+    }
+
+    fn request(detail: Value) -> Request {
+        match read_detail(detail).unwrap() {
+            Input::Watched(event) => event.request,
+            other => panic!("not watched: {other:?}"),
+        }
+    }
+
+    fn image(parameters: Value) -> Request {
+        request(
+            json!({"eventName": "ModifyImageAttribute", "eventSource": "ec2.amazonaws.com", "requestParameters": parameters}),
+        )
+    }
+
+    fn ami() -> Resource {
+        Resource {
+            kind: ResourceKind::Image,
+            id: "ami-1".into(),
+        }
+    }
+
+    #[test]
+    fn requests_become_typed_changes() {
+        let org = "arn:aws:organizations::111122223333:organization/o-abc1234567";
+        let ou = "arn:aws:organizations::111122223333:ou/o-abc1234567/ou-ab12-cdef3456";
+        let cases: Vec<(&str, Value, Request)> = vec![
+            (
+                "every item of add and remove, in order",
+                json!({"imageId": "ami-1", "launchPermission": {
+                    "add": {"items": [{"group": "all"}, {"userId": "444455556666"}, {"organizationArn": org}]},
+                    "remove": {"items": [{"organizationalUnitArn": ou}, {"group": "all"}]}
+                }, "attributeType": "launchPermission"}),
+                Request::Permissions {
+                    resource: ami(),
+                    changes: vec![
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Public,
+                        },
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Account("444455556666".into()),
+                        },
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Organization {
+                                arn: org.into(),
+                                ids: OrganizationIds::from_arn(org),
+                            },
+                        },
+                        PermissionChange {
+                            direction: Direction::Remove,
+                            grantee: Grantee::OrganizationalUnit {
+                                arn: ou.into(),
+                                ids: OrganizationIds::from_arn(ou),
+                            },
+                        },
+                        PermissionChange {
+                            direction: Direction::Remove,
+                            grantee: Grantee::Public,
+                        },
+                    ],
+                },
+            ),
+            (
+                "unknown and empty items are kept, never dropped",
+                json!({"imageId": "ami-1", "launchPermission": {"add": {"items": [{"group": "friends"}, {}, {"newKind": "x"}]}}}),
+                Request::Permissions {
+                    resource: ami(),
+                    changes: vec![
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Unrecognised("group friends".into()),
+                        },
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Unrecognised("an empty item".into()),
+                        },
+                        PermissionChange {
+                            direction: Direction::Add,
+                            grantee: Grantee::Unrecognised("newKind \"x\"".into()),
+                        },
+                    ],
+                },
+            ),
+            (
+                "description attribute",
+                json!({"imageId": "ami-1", "description": {"value": "golden"}, "attributeType": "description"}),
+                Request::OtherAttribute {
+                    resource: ami(),
+                    attribute: "description".into(),
+                    new_value: Some("golden".into()),
+                },
+            ),
+            (
+                "description without attributeType",
+                json!({"imageId": "ami-1", "description": {"value": "golden"}}),
+                Request::OtherAttribute {
+                    resource: ami(),
+                    attribute: "description".into(),
+                    new_value: Some("golden".into()),
+                },
+            ),
+            (
+                "another attribute",
+                json!({"imageId": "ami-1", "attributeType": "imdsSupport"}),
+                Request::OtherAttribute {
+                    resource: ami(),
+                    attribute: "imdsSupport".into(),
+                    new_value: None,
+                },
+            ),
+            (
+                "launch permission named without readable items",
+                json!({"imageId": "ami-1", "attributeType": "launchPermission"}),
+                Request::Permissions {
+                    resource: ami(),
+                    changes: vec![],
+                },
+            ),
+        ];
+        for (name, parameters, expected) in cases {
+            assert_eq!(image(parameters), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn snapshot_permissions_and_other_attributes() {
+        let snapshot = Resource {
+            kind: ResourceKind::Snapshot,
+            id: "snap-1".into(),
+        };
+        let shared = request(
+            json!({"eventName": "ModifySnapshotAttribute", "requestParameters": {
+                "snapshotId": "snap-1",
+                "createVolumePermission": {"add": {"items": [{"userId": "444455556666"}, {"group": "all"}]}},
+                "attributeType": "CREATE_VOLUME_PERMISSION"
+            }}),
+        );
+        assert_eq!(
+            shared,
+            Request::Permissions {
+                resource: snapshot.clone(),
+                changes: vec![
+                    PermissionChange {
+                        direction: Direction::Add,
+                        grantee: Grantee::Account("444455556666".into())
+                    },
+                    PermissionChange {
+                        direction: Direction::Add,
+                        grantee: Grantee::Public
+                    },
+                ],
+            }
+        );
+        let product_codes = request(
+            json!({"eventName": "ModifySnapshotAttribute", "requestParameters": {
+                "snapshotId": "snap-1", "attributeType": "productCodes"
+            }}),
+        );
+        assert_eq!(
+            product_codes,
+            Request::OtherAttribute {
+                resource: snapshot,
+                attribute: "productCodes".into(),
+                new_value: None
+            }
+        );
+    }
+
+    #[test]
+    fn block_public_access_reads_the_new_state() {
+        assert_eq!(
+            request(
+                json!({"eventName": "DisableImageBlockPublicAccess", "requestParameters": null, "responseElements": {"imageBlockPublicAccessState": "unblocked"}})
+            ),
+            Request::DisableBlockPublicAccess {
+                kind: ResourceKind::Image,
+                new_state: Some("unblocked".into())
+            }
+        );
+        assert_eq!(
+            request(
+                json!({"eventName": "DisableSnapshotBlockPublicAccess", "responseElements": null})
+            ),
+            Request::DisableBlockPublicAccess {
+                kind: ResourceKind::Snapshot,
+                new_state: None
+            }
+        );
+    }
+
+    #[test]
+    fn other_calls_and_sources_are_not_watched() {
+        for (detail, reason) in [
+            (
+                json!({"eventName": "CreateImage", "eventSource": "ec2.amazonaws.com"}),
+                "API call \"CreateImage\" does not change AMI or snapshot permissions",
+            ),
+            (
+                json!({"eventName": "ModifyImageAttribute", "eventSource": "s3.amazonaws.com"}),
+                "event source \"s3.amazonaws.com\" is not ec2.amazonaws.com",
+            ),
+        ] {
+            assert_eq!(
+                read_detail(detail).unwrap(),
+                Input::NotWatched {
+                    reason: reason.into()
+                }
+            );
+        }
+        assert_eq!(
+            routing_skip_reason("aws.s3", "AWS API Call via CloudTrail").as_deref(),
+            Some(
+                "not an EC2 CloudTrail API call event (source \"aws.s3\", detail-type \"AWS API Call via CloudTrail\")"
+            )
+        );
+        assert_eq!(
+            routing_skip_reason("aws.ec2", "AWS API Call via CloudTrail"),
+            None
+        );
+    }
+
+    #[test]
+    fn modify_calls_without_parameters_are_errors_naming_the_field() {
+        assert_eq!(
+            read_detail(json!({"eventName": "ModifyImageAttribute", "requestParameters": null}))
+                .unwrap_err()
+                .to_string(),
+            "event field `detail.requestParameters` is malformed: ModifyImageAttribute needs requestParameters with `imageId`, got none"
+        );
+        assert_eq!(
+            read_detail(json!({"eventName": "ModifySnapshotAttribute", "requestParameters": {"snapshotId": 5}}))
+                .unwrap_err()
+                .to_string(),
+            "event field `detail.requestParameters.snapshotId` is malformed: invalid type: integer `5`, expected a string"
+        );
+    }
+
+    #[test]
+    fn context_falls_back_to_the_envelope() {
+        let Input::Watched(event) = read_detail(json!({
+            "eventName": "DisableImageBlockPublicAccess",
+            "sourceIPAddress": "autoscaling.amazonaws.com",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice",
+                "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/Admin", "userName": "Admin"}}
+            }
+        }))
+        .unwrap() else {
+            panic!("watched")
+        };
+        assert_eq!(event.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(event.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(event.event_time.as_deref(), Some("2026-11-22T10:02:03Z"));
+        assert_eq!(
+            event.origin,
+            Origin::AwsService("autoscaling.amazonaws.com".into())
+        );
+        assert_eq!(event.caller.session_name.as_deref(), Some("alice"));
+        assert_eq!(
+            event.caller.role_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
+        assert_eq!(event.caller.role_name.as_deref(), Some("Admin"));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            Origin::from_source(Some("203.0.113.10")),
+            Origin::Ip("203.0.113.10".into())
+        );
+        assert_eq!(
+            Origin::from_source(Some("2001:db8::1")),
+            Origin::Ip("2001:db8::1".into())
+        );
+        assert_eq!(
+            Origin::from_source(Some("ec2.amazonaws.com")),
+            Origin::AwsService("ec2.amazonaws.com".into())
+        );
+        assert_eq!(Origin::from_source(None), Origin::Unknown);
+    }
+}

@@ -1,0 +1,810 @@
+//! The pure wording: an alert about a permission event becomes the
+//! notification operators read, in their inbox and on their phone.
+
+use serde_json::Value;
+use watchkeeper_shared::notification::MAX_SUBJECT_CHARS;
+use watchkeeper_shared::{Notification, Severity};
+
+use crate::decide::{Alert, AssessedChange, Outcome, Trust};
+use crate::input::{
+    Caller, Direction, Grantee, Origin, PermissionEvent, Request, Resource, ResourceKind,
+};
+
+/// The `source` attribute of every notification this function sends.
+pub const SOURCE_NAME: &str = "ami-permission-notifier";
+
+/// The account the resource lives in, by alias when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLabel {
+    pub alias: Option<String>,
+    pub id: Option<String>,
+}
+
+impl AccountLabel {
+    /// For the subject and SMS: the alias, else the id.
+    pub fn short(&self) -> &str {
+        self.alias
+            .as_deref()
+            .or(self.id.as_deref())
+            .unwrap_or("unknown account")
+    }
+
+    /// For the email: `alias (id)`.
+    pub fn long(&self) -> String {
+        match (&self.alias, &self.id) {
+            (Some(alias), Some(id)) => format!("{alias} ({id})"),
+            _ => self.short().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tense {
+    /// "made PUBLIC": what happened.
+    Done,
+    /// "make PUBLIC": what a denied call asked for.
+    Attempted,
+}
+
+pub fn notification(
+    event: &PermissionEvent,
+    alert: &Alert,
+    account: &AccountLabel,
+    full_event: Value,
+) -> Notification {
+    let denied = matches!(alert.outcome, Outcome::Denied { .. });
+    let tense = if denied {
+        Tense::Attempted
+    } else {
+        Tense::Done
+    };
+    // A service's role and session names are long and say less than the
+    // service's own name; the email still gives the full identity.
+    let (by, short_by) = match &event.origin {
+        Origin::AwsService(service) => (
+            format!("via AWS service {service}"),
+            format!(
+                "via AWS service {}",
+                service.trim_end_matches(".amazonaws.com")
+            ),
+        ),
+        _ => {
+            let by = format!("by {}", who_short(&event.caller));
+            (by.clone(), by)
+        }
+    };
+    let phrases = phrases(&event.request, &alert.changes, tense);
+    let headline = |what: &str, by: &str| match (denied, target(&event.request)) {
+        (false, Some(target)) => format!("{target} {what} {by}"),
+        (false, None) => format!("{what} {by}"),
+        (true, Some(target)) => format!("DENIED attempt on {target} {by}: {what}"),
+        (true, None) => format!("DENIED attempt {by}: {what}"),
+    };
+    let prefix = format!("[{}] ", account.short());
+    let all_changes = phrases.join("; ");
+    let first_change = match phrases.len() {
+        0 | 1 => all_changes.clone(),
+        n => format!("{} (+{} more)", phrases[0], n - 1),
+    };
+    // The longest headline that fits the subject; the renderer cuts the last.
+    let candidates = [
+        headline(&all_changes, &by),
+        headline(&all_changes, &short_by),
+        headline(&first_change, &short_by),
+    ];
+    let fits = |body: &&String| prefix.len() + body.len() <= MAX_SUBJECT_CHARS;
+    let body = candidates
+        .iter()
+        .find(fits)
+        .unwrap_or(&candidates[2])
+        .clone();
+    let title = format!("{prefix}{body}");
+    let sms = match &event.region {
+        Some(region) => format!("{} {region}: {body}", account.short()),
+        None => format!("{}: {body}", account.short()),
+    };
+
+    let mut notification = Notification::new(SOURCE_NAME, alert.severity, title)
+        .with_sms_text(sms)
+        .with_fact("Account", account.long());
+    if let Some(region) = &event.region {
+        notification = notification.with_fact("Region", region);
+    }
+    match &event.request {
+        Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
+            notification = notification.with_fact(resource.kind.label(), &resource.id);
+        }
+        Request::DisableBlockPublicAccess { kind, .. } => {
+            notification = notification.with_fact(
+                "Setting",
+                format!("Block public access for {}", kind.plural()),
+            );
+        }
+    }
+    let what_key = if denied { "Attempted" } else { "What changed" };
+    notification = notification.with_fact(what_key, phrases.join("; "));
+    if let Outcome::Denied {
+        error_code,
+        error_message,
+    } = &alert.outcome
+    {
+        let result = match error_message {
+            Some(message) => format!("DENIED with {error_code}: {message}"),
+            None => format!("DENIED with {error_code}"),
+        };
+        notification = notification.with_fact("Result", result);
+    }
+    match &event.request {
+        Request::OtherAttribute {
+            new_value: Some(value),
+            ..
+        } => notification = notification.with_fact("New value", value),
+        Request::DisableBlockPublicAccess {
+            new_state: Some(state),
+            ..
+        } => notification = notification.with_fact("New state", state),
+        _ => {}
+    }
+    notification = notification
+        .with_fact("Who", who_full(&event.caller))
+        .with_fact("Identity", identity(&event.caller))
+        .with_fact(
+            "Source",
+            match &event.origin {
+                Origin::Ip(ip) => format!("IP address {ip}"),
+                Origin::AwsService(service) => format!("via AWS service {service}"),
+                Origin::Unknown => "not in the event".to_owned(),
+            },
+        );
+    if let Some(agent) = &event.user_agent {
+        notification = notification.with_fact("User agent", agent);
+    }
+    if let Some(time) = &event.event_time {
+        notification = notification.with_fact("Time", utc_time(time));
+    }
+    notification = notification.with_fact("API call", &event.event_name);
+    if let Some(id) = &event.cloudtrail_event_id {
+        notification = notification.with_fact("CloudTrail event ID", id);
+    }
+    if let (Some(region), Some(resource)) = (&event.region, resource(&event.request)) {
+        notification = notification.with_fact("Console", console_link(region, resource));
+    }
+
+    if !alert.changes.is_empty() {
+        let heading = if denied {
+            "Requested changes (not made)"
+        } else {
+            "Changes"
+        };
+        let kind = resource(&event.request).map_or(ResourceKind::Image, |r| r.kind);
+        let lines: Vec<String> = alert
+            .changes
+            .iter()
+            .map(|assessed| format!("- {}", change_line(assessed, kind, tense)))
+            .collect();
+        notification = notification.with_section(heading, lines.join("\n"));
+    }
+    let undo = if denied || alert.severity == Severity::Info {
+        None
+    } else {
+        undo_command(event, &alert.changes)
+    };
+    if let Some(command) = undo {
+        notification = notification.with_section(
+            "If this was not intended",
+            format!("Undo it with the AWS CLI:\n{command}"),
+        );
+    }
+    notification.with_full_event(full_event)
+}
+
+fn resource(request: &Request) -> Option<&Resource> {
+    match request {
+        Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
+            Some(resource)
+        }
+        Request::DisableBlockPublicAccess { .. } => None,
+    }
+}
+
+/// `AMI ami-0abc`, or nothing for an account-wide setting.
+fn target(request: &Request) -> Option<String> {
+    resource(request).map(|resource| format!("{} {}", resource.kind.label(), resource.id))
+}
+
+/// The changes in a fixed order (public first, then shares, then the same
+/// for removals), with grantees of one direction listed together.
+fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<String> {
+    let done = tense == Tense::Done;
+    match request {
+        Request::DisableBlockPublicAccess { kind, .. } => vec![if done {
+            format!("Block public access for {} DISABLED", kind.plural())
+        } else {
+            format!("disable block public access for {}", kind.plural())
+        }],
+        Request::OtherAttribute { attribute, .. } => vec![if done {
+            format!("{attribute} changed")
+        } else {
+            format!("change {attribute}")
+        }],
+        Request::Permissions { resource, .. } if changes.is_empty() => {
+            let attribute = permission_attribute(resource.kind);
+            vec![if done {
+                format!("{attribute} changed (grantees not readable)")
+            } else {
+                format!("change {attribute}")
+            }]
+        }
+        Request::Permissions { .. } => {
+            let mut phrases = Vec::new();
+            for direction in [Direction::Add, Direction::Remove] {
+                let of_direction = || {
+                    changes
+                        .iter()
+                        .filter(move |assessed| assessed.change.direction == direction)
+                };
+                if of_direction().any(|assessed| assessed.change.grantee == Grantee::Public) {
+                    phrases.push(
+                        match (direction, done) {
+                            (Direction::Add, true) => "made PUBLIC",
+                            (Direction::Add, false) => "make PUBLIC",
+                            (Direction::Remove, true) => "made private",
+                            (Direction::Remove, false) => "make private",
+                        }
+                        .to_owned(),
+                    );
+                }
+                let others: Vec<String> = of_direction()
+                    .filter(|assessed| assessed.change.grantee != Grantee::Public)
+                    .map(|assessed| grantee_id(&assessed.change.grantee))
+                    .collect();
+                if !others.is_empty() {
+                    let verb = match (direction, done) {
+                        (Direction::Add, true) => "shared with",
+                        (Direction::Add, false) => "share with",
+                        (Direction::Remove, true) => "unshared from",
+                        (Direction::Remove, false) => "unshare from",
+                    };
+                    phrases.push(format!("{verb} {}", others.join(", ")));
+                }
+            }
+            phrases
+        }
+    }
+}
+
+fn permission_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Image => "launch permissions",
+        ResourceKind::Snapshot => "create-volume permissions",
+    }
+}
+
+/// A grantee by its shortest unambiguous name: the account, organization or OU id.
+fn grantee_id(grantee: &Grantee) -> String {
+    match grantee {
+        Grantee::Public => "everyone".to_owned(),
+        Grantee::Account(id) => id.clone(),
+        Grantee::Organization { arn, ids } => ids
+            .as_ref()
+            .map_or_else(|| arn.clone(), |ids| ids.organization_id.clone()),
+        Grantee::OrganizationalUnit { arn, ids } => ids
+            .as_ref()
+            .and_then(|ids| ids.unit_id.clone())
+            .unwrap_or_else(|| arn.clone()),
+        Grantee::Unrecognised(text) => text.clone(),
+    }
+}
+
+fn change_line(assessed: &AssessedChange, kind: ResourceKind, tense: Tense) -> String {
+    let done = tense == Tense::Done;
+    let grantee = &assessed.change.grantee;
+    let named = match grantee {
+        Grantee::Public => String::new(),
+        Grantee::Account(id) => format!("account {id}"),
+        Grantee::Organization { .. } => format!("organization {}", grantee_id(grantee)),
+        Grantee::OrganizationalUnit { ids, .. } => match ids {
+            Some(ids) => format!("OU {} in {}", grantee_id(grantee), ids.organization_id),
+            None => format!("OU {}", grantee_id(grantee)),
+        },
+        Grantee::Unrecognised(text) => {
+            format!("a grantee of unknown kind, {text} (see the full event)")
+        }
+    };
+    let public_use = match kind {
+        ResourceKind::Image => "launch it",
+        ResourceKind::Snapshot => "create volumes from it",
+    };
+    match (assessed.change.direction, grantee) {
+        (Direction::Add, Grantee::Public) if done => {
+            format!("made PUBLIC: any AWS account can {public_use}")
+        }
+        (Direction::Add, Grantee::Public) => {
+            format!("make PUBLIC: any AWS account could {public_use}")
+        }
+        (Direction::Remove, Grantee::Public) if done => "made private: no longer public".to_owned(),
+        (Direction::Remove, Grantee::Public) => "make private".to_owned(),
+        (Direction::Add, _) => {
+            let trust = match assessed.trust {
+                Trust::OwnAccount => " (this account)",
+                Trust::Trusted => " (trusted)",
+                Trust::Untrusted => " (NOT trusted)",
+                Trust::Public | Trust::Unknown => "",
+            };
+            let verb = if done { "shared with" } else { "share with" };
+            format!("{verb} {named}{trust}")
+        }
+        (Direction::Remove, _) => {
+            let verb = if done {
+                "unshared from"
+            } else {
+                "unshare from"
+            };
+            format!("{verb} {named}")
+        }
+    }
+}
+
+/// The AWS CLI command that takes back every risky grant of this call.
+fn undo_command(event: &PermissionEvent, changes: &[AssessedChange]) -> Option<String> {
+    let region = event
+        .region
+        .as_ref()
+        .map(|region| format!(" --region {region}"))
+        .unwrap_or_default();
+    match &event.request {
+        Request::DisableBlockPublicAccess { kind, .. } => Some(match kind {
+            ResourceKind::Image => format!(
+                "aws ec2 enable-image-block-public-access{region} --image-block-public-access-state block-new-sharing"
+            ),
+            ResourceKind::Snapshot => {
+                format!(
+                    "aws ec2 enable-snapshot-block-public-access{region} --state block-all-sharing"
+                )
+            }
+        }),
+        Request::Permissions { resource, .. } => {
+            let items: Vec<String> = changes
+                .iter()
+                .filter(|assessed| {
+                    assessed.change.direction == Direction::Add
+                        && matches!(assessed.trust, Trust::Public | Trust::Untrusted)
+                })
+                .filter_map(|assessed| match &assessed.change.grantee {
+                    Grantee::Public => Some("{Group=all}".to_owned()),
+                    Grantee::Account(id) => Some(format!("{{UserId={id}}}")),
+                    Grantee::Organization { arn, .. } => Some(format!("{{OrganizationArn={arn}}}")),
+                    Grantee::OrganizationalUnit { arn, .. } => {
+                        Some(format!("{{OrganizationalUnitArn={arn}}}"))
+                    }
+                    Grantee::Unrecognised(_) => None,
+                })
+                .collect();
+            if items.is_empty() {
+                return None;
+            }
+            let items = items.join(",");
+            Some(match resource.kind {
+                ResourceKind::Image => format!(
+                    "aws ec2 modify-image-attribute{region} --image-id {} --launch-permission \"Remove=[{items}]\"",
+                    resource.id
+                ),
+                ResourceKind::Snapshot => format!(
+                    "aws ec2 modify-snapshot-attribute{region} --snapshot-id {} --create-volume-permission \"Remove=[{items}]\"",
+                    resource.id
+                ),
+            })
+        }
+        Request::OtherAttribute { .. } => None,
+    }
+}
+
+/// Short enough for a subject: `Admin/alice` for an assumed role, `alice`
+/// for a user.
+pub fn who_short(caller: &Caller) -> String {
+    let last_segment = |arn: &str| {
+        arn.rsplit(['/', ':'])
+            .next()
+            .filter(|segment| !segment.is_empty())
+            .map(str::to_owned)
+    };
+    match caller.identity_type.as_deref() {
+        Some("AssumedRole") => match (&caller.role_name, &caller.session_name) {
+            (Some(role), Some(session)) => return format!("{role}/{session}"),
+            (None, Some(session)) => return session.clone(),
+            _ => {}
+        },
+        Some("Root") => return "root".to_owned(),
+        Some("AWSService") => {
+            return caller
+                .invoked_by
+                .clone()
+                .unwrap_or_else(|| "an AWS service".to_owned());
+        }
+        _ => {}
+    }
+    caller
+        .arn
+        .as_deref()
+        .and_then(last_segment)
+        .or_else(|| caller.principal_id.clone())
+        .or_else(|| caller.invoked_by.clone())
+        .unwrap_or_else(|| "unknown caller".to_owned())
+}
+
+/// The full identity: the role ARN and session for an assumed role, else the ARN.
+pub fn who_full(caller: &Caller) -> String {
+    if let (Some(role_arn), Some(session)) = (&caller.role_arn, &caller.session_name) {
+        return format!("{role_arn} (session {session})");
+    }
+    caller
+        .arn
+        .clone()
+        .or_else(|| caller.invoked_by.clone())
+        .or_else(|| {
+            caller
+                .principal_id
+                .as_ref()
+                .map(|id| format!("principal {id}"))
+        })
+        .unwrap_or_else(|| "unknown (the event names no caller)".to_owned())
+}
+
+fn identity(caller: &Caller) -> String {
+    let kind = caller.identity_type.as_deref().unwrap_or("unknown type");
+    let mut text = match &caller.account_id {
+        Some(account) => format!("{kind} in account {account}"),
+        None => kind.to_owned(),
+    };
+    if let Some(service) = &caller.invoked_by {
+        text.push_str(&format!(", invoked by {service}"));
+    }
+    text
+}
+
+/// `2026-11-22T10:02:03Z` as `2026-11-22 10:02:03 UTC`; anything else as sent.
+fn utc_time(time: &str) -> String {
+    match time.strip_suffix('Z').and_then(|t| t.split_once('T')) {
+        Some((date, clock)) => format!("{date} {clock} UTC"),
+        None => time.to_owned(),
+    }
+}
+
+fn console_link(region: &str, resource: &Resource) -> String {
+    let fragment = match resource.kind {
+        ResourceKind::Image => format!("ImageDetails:imageId={}", resource.id),
+        ResourceKind::Snapshot => format!("SnapshotDetails:snapshotId={}", resource.id),
+    };
+    format!("https://{region}.console.aws.amazon.com/ec2/home?region={region}#{fragment}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OrganizationIds;
+    use crate::decide::Trust;
+    use crate::input::PermissionChange;
+    use serde_json::json;
+
+    fn caller() -> Caller {
+        Caller {
+            identity_type: Some("AssumedRole".into()),
+            arn: Some("arn:aws:sts::111122223333:assumed-role/Admin/alice".into()),
+            account_id: Some("111122223333".into()),
+            principal_id: Some("AROAEXAMPLE:alice".into()),
+            role_arn: Some("arn:aws:iam::111122223333:role/Admin".into()),
+            role_name: Some("Admin".into()),
+            session_name: Some("alice".into()),
+            invoked_by: None,
+        }
+    }
+
+    fn event(request: Request) -> PermissionEvent {
+        PermissionEvent {
+            event_id: "e1".into(),
+            event_name: "ModifyImageAttribute".into(),
+            cloudtrail_event_id: Some("ct-1".into()),
+            event_time: Some("2026-11-22T10:02:03Z".into()),
+            region: Some("eu-west-1".into()),
+            account_id: Some("111122223333".into()),
+            origin: Origin::Ip("203.0.113.10".into()),
+            user_agent: Some("aws-cli/2.15.0".into()),
+            error_code: None,
+            error_message: None,
+            caller: caller(),
+            request,
+        }
+    }
+
+    fn assessed(direction: Direction, grantee: Grantee, trust: Trust) -> AssessedChange {
+        AssessedChange {
+            change: PermissionChange { direction, grantee },
+            trust,
+        }
+    }
+
+    fn image_changes(changes: Vec<AssessedChange>) -> (PermissionEvent, Alert) {
+        let event = event(Request::Permissions {
+            resource: Resource {
+                kind: ResourceKind::Image,
+                id: "ami-0abc".into(),
+            },
+            changes: changes.iter().map(|c| c.change.clone()).collect(),
+        });
+        let alert = Alert {
+            severity: Severity::Critical,
+            outcome: Outcome::Changed,
+            changes,
+            reason: String::new(),
+        };
+        (event, alert)
+    }
+
+    fn alias() -> AccountLabel {
+        AccountLabel {
+            alias: Some("prod-acct".into()),
+            id: Some("111122223333".into()),
+        }
+    }
+
+    #[test]
+    fn one_notification_lists_every_change_in_order() {
+        let ou = "arn:aws:organizations::111122223333:ou/o-abc1234567/ou-ab12-cdef3456";
+        let (event, alert) = image_changes(vec![
+            assessed(
+                Direction::Remove,
+                Grantee::OrganizationalUnit {
+                    arn: ou.into(),
+                    ids: OrganizationIds::from_arn(ou),
+                },
+                Trust::Trusted,
+            ),
+            assessed(
+                Direction::Add,
+                Grantee::Account("444455556666".into()),
+                Trust::Untrusted,
+            ),
+            assessed(Direction::Add, Grantee::Public, Trust::Public),
+            assessed(
+                Direction::Add,
+                Grantee::Account("222233334444".into()),
+                Trust::Trusted,
+            ),
+        ]);
+        let rendered = notification(&event, &alert, &alias(), json!({"id": "e1"})).render();
+        assert_eq!(
+            rendered.subject,
+            "[prod-acct] AMI ami-0abc made PUBLIC (+2 more) by Admin/alice"
+        );
+        assert_eq!(
+            rendered.default,
+            "[prod-acct] AMI ami-0abc made PUBLIC (+2 more) by Admin/alice\n\
+             \n\
+             Severity: CRITICAL\n\
+             Account: prod-acct (111122223333)\n\
+             Region: eu-west-1\n\
+             AMI: ami-0abc\n\
+             What changed: made PUBLIC; shared with 444455556666, 222233334444; unshared from ou-ab12-cdef3456\n\
+             Who: arn:aws:iam::111122223333:role/Admin (session alice)\n\
+             Identity: AssumedRole in account 111122223333\n\
+             Source: IP address 203.0.113.10\n\
+             User agent: aws-cli/2.15.0\n\
+             Time: 2026-11-22 10:02:03 UTC\n\
+             API call: ModifyImageAttribute\n\
+             CloudTrail event ID: ct-1\n\
+             Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc\n\
+             \n\
+             Changes\n\
+             -------\n\
+             - unshared from OU ou-ab12-cdef3456 in o-abc1234567\n\
+             - shared with account 444455556666 (NOT trusted)\n\
+             - made PUBLIC: any AWS account can launch it\n\
+             - shared with account 222233334444 (trusted)\n\
+             \n\
+             If this was not intended\n\
+             ------------------------\n\
+             Undo it with the AWS CLI:\n\
+             aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc --launch-permission \"Remove=[{UserId=444455556666},{Group=all}]\"\n"
+        );
+    }
+
+    #[test]
+    fn long_subjects_keep_the_first_change_and_the_caller() {
+        let accounts: Vec<AssessedChange> = (0..8)
+            .map(|n| {
+                assessed(
+                    Direction::Add,
+                    Grantee::Account(format!("44445555{n:04}")),
+                    Trust::Untrusted,
+                )
+            })
+            .chain([assessed(Direction::Remove, Grantee::Public, Trust::Public)])
+            .collect();
+        let (event, alert) = image_changes(accounts);
+        let rendered = notification(&event, &alert, &alias(), json!({})).render();
+        assert_eq!(
+            rendered.subject,
+            "[prod-acct] AMI ami-0abc shared with 444455550000, 444455550001, 444455550002, 444455550003, 4444..."
+        );
+        let mut short_alias = alias();
+        short_alias.alias = None;
+        let (event, alert) = image_changes(vec![
+            assessed(
+                Direction::Add,
+                Grantee::Account("444455556666".into()),
+                Trust::Untrusted,
+            ),
+            assessed(
+                Direction::Remove,
+                Grantee::Account("222233334444".into()),
+                Trust::Trusted,
+            ),
+            assessed(Direction::Remove, Grantee::Public, Trust::Public),
+        ]);
+        let mut event = event;
+        event.caller.session_name = Some("a-very-long-session-name-from-single-sign-on".into());
+        let rendered = notification(&event, &alert, &short_alias, json!({})).render();
+        assert_eq!(
+            rendered.subject,
+            "[111122223333] AMI ami-0abc shared with 444455556666 (+2 more) by Admin/a-very-long-session-name-..."
+        );
+    }
+
+    #[test]
+    fn callers_are_named_by_who_they_are() {
+        let user = Caller {
+            identity_type: Some("IAMUser".into()),
+            arn: Some("arn:aws:iam::111122223333:user/ops/bob".into()),
+            ..Caller::default()
+        };
+        let root = Caller {
+            identity_type: Some("Root".into()),
+            arn: Some("arn:aws:iam::111122223333:root".into()),
+            ..Caller::default()
+        };
+        let service = Caller {
+            identity_type: Some("AWSService".into()),
+            invoked_by: Some("autoscaling.amazonaws.com".into()),
+            ..Caller::default()
+        };
+        let anonymous = Caller::default();
+        let principal_only = Caller {
+            principal_id: Some("AIDAEXAMPLE".into()),
+            ..Caller::default()
+        };
+        for (caller, short, full) in [
+            (
+                caller(),
+                "Admin/alice",
+                "arn:aws:iam::111122223333:role/Admin (session alice)",
+            ),
+            (user, "bob", "arn:aws:iam::111122223333:user/ops/bob"),
+            (root, "root", "arn:aws:iam::111122223333:root"),
+            (
+                service,
+                "autoscaling.amazonaws.com",
+                "autoscaling.amazonaws.com",
+            ),
+            (
+                anonymous,
+                "unknown caller",
+                "unknown (the event names no caller)",
+            ),
+            (principal_only, "AIDAEXAMPLE", "principal AIDAEXAMPLE"),
+        ] {
+            assert_eq!(who_short(&caller), short);
+            assert_eq!(who_full(&caller), full);
+        }
+    }
+
+    #[test]
+    fn wording_of_each_request() {
+        let image = Resource {
+            kind: ResourceKind::Image,
+            id: "ami-1".into(),
+        };
+        let snapshot = Resource {
+            kind: ResourceKind::Snapshot,
+            id: "snap-1".into(),
+        };
+        let public = |direction| vec![assessed(direction, Grantee::Public, Trust::Public)];
+        let cases: Vec<(Request, Vec<AssessedChange>, bool, &str)> = vec![
+            (
+                Request::Permissions {
+                    resource: image.clone(),
+                    changes: vec![],
+                },
+                public(Direction::Add),
+                false,
+                "[prod-acct] AMI ami-1 made PUBLIC by Admin/alice",
+            ),
+            (
+                Request::Permissions {
+                    resource: image.clone(),
+                    changes: vec![],
+                },
+                public(Direction::Remove),
+                false,
+                "[prod-acct] AMI ami-1 made private by Admin/alice",
+            ),
+            (
+                Request::Permissions {
+                    resource: image.clone(),
+                    changes: vec![],
+                },
+                public(Direction::Add),
+                true,
+                "[prod-acct] DENIED attempt on AMI ami-1 by Admin/alice: make PUBLIC",
+            ),
+            (
+                Request::Permissions {
+                    resource: snapshot.clone(),
+                    changes: vec![],
+                },
+                vec![],
+                false,
+                "[prod-acct] Snapshot snap-1 create-volume permissions changed (grantees not readable) by Admin/alice",
+            ),
+            (
+                Request::OtherAttribute {
+                    resource: image.clone(),
+                    attribute: "description".into(),
+                    new_value: None,
+                },
+                vec![],
+                false,
+                "[prod-acct] AMI ami-1 description changed by Admin/alice",
+            ),
+            (
+                Request::DisableBlockPublicAccess {
+                    kind: ResourceKind::Snapshot,
+                    new_state: None,
+                },
+                vec![],
+                false,
+                "[prod-acct] Block public access for EBS snapshots DISABLED by Admin/alice",
+            ),
+            (
+                Request::DisableBlockPublicAccess {
+                    kind: ResourceKind::Image,
+                    new_state: None,
+                },
+                vec![],
+                true,
+                "[prod-acct] DENIED attempt by Admin/alice: disable block public access for AMIs",
+            ),
+        ];
+        for (request, changes, denied, subject) in cases {
+            let event = event(request);
+            let alert = Alert {
+                severity: Severity::Warning,
+                outcome: if denied {
+                    Outcome::Denied {
+                        error_code: "Client.UnauthorizedOperation".into(),
+                        error_message: None,
+                    }
+                } else {
+                    Outcome::Changed
+                },
+                changes,
+                reason: String::new(),
+            };
+            let rendered = notification(&event, &alert, &alias(), json!({})).render();
+            assert_eq!(rendered.subject, subject);
+            let expected_sms = format!(
+                "WARNING: prod-acct eu-west-1: {}",
+                subject.trim_start_matches("[prod-acct] ")
+            );
+            assert_eq!(
+                rendered.sms,
+                expected_sms.chars().take(140).collect::<String>()
+            );
+        }
+    }
+
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(utc_time("2026-11-22T10:02:03Z"), "2026-11-22 10:02:03 UTC");
+        assert_eq!(utc_time("yesterday"), "yesterday");
+    }
+}

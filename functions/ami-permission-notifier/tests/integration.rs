@@ -1,0 +1,910 @@
+//! The AMI permission notifier end to end against moto: each sample event
+//! in, and exactly what an SQS subscriber to each topic received out.
+
+use std::collections::{BTreeMap, HashMap};
+use watchkeeper_shared::runtime::InvocationError;
+
+use serde_json::Value;
+
+use ami_permission_notifier::config::{
+    REPORT_AWS_SERVICE_CALLS_VAR, REPORT_DENIED_CALLS_VAR, REPORT_OTHER_ATTRIBUTES_VAR,
+    TRUSTED_ACCOUNTS_VAR,
+};
+use ami_permission_notifier::{App, HandlerError, Report, handle};
+use testbed::Moto;
+use testbed::events::load;
+use testbed::sns::{Delivered, SubscribedTopics};
+use watchkeeper_shared::config::EnvReader;
+
+/// One account and one organization are trusted in every test.
+const TRUSTED: &str = "222233334444, arn:aws:organizations::999900001111:organization/o-abc1234567";
+const ALIAS: &str = "prod-acct";
+
+struct Bed {
+    moto: Moto,
+    sdk: aws_config::SdkConfig,
+    topics: SubscribedTopics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Email.
+    Warning,
+    /// SMS and email.
+    Critical,
+}
+
+struct Expected<'a> {
+    route: Route,
+    severity: &'a str,
+    subject: &'a str,
+    sms: &'a str,
+    /// The summary block: the whole body for SQS and other protocols, and
+    /// the start of the email.
+    summary: &'a str,
+}
+
+impl Bed {
+    /// moto with the app's topics and the account alias `prod-acct`.
+    async fn start() -> Self {
+        let bed = Self::start_without_alias().await;
+        testbed::iam::create_account_alias(&bed.sdk, ALIAS).await;
+        bed
+    }
+
+    async fn start_without_alias() -> Self {
+        let moto = Moto::start().await;
+        let sdk = moto.sdk_config().await;
+        let topics = SubscribedTopics::create(&sdk).await;
+        Self { moto, sdk, topics }
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            (
+                "WARNING_TOPIC_ARN".to_owned(),
+                self.topics.topics.warning_topic_arn.clone(),
+            ),
+            (
+                "CRITICAL_TOPIC_ARN".to_owned(),
+                self.topics.topics.critical_topic_arn.clone(),
+            ),
+            (TRUSTED_ACCOUNTS_VAR.to_owned(), TRUSTED.to_owned()),
+        ]);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        EnvReader::from_map(vars)
+    }
+
+    fn app(&self, extra: &[(&str, &str)]) -> App {
+        App::from_env(&self.sdk, self.env(extra)).expect("valid configuration")
+    }
+
+    fn topic_arn(&self, route: Route) -> &str {
+        match route {
+            Route::Warning => &self.topics.topics.warning_topic_arn,
+            Route::Critical => &self.topics.topics.critical_topic_arn,
+        }
+    }
+
+    /// Exactly one notification was published, to the topic for its
+    /// severity, with exactly these bodies; the subscriber of that topic got
+    /// it and the other topic's subscriber got nothing.
+    async fn assert_notified(&self, event_name: &str, report: Report, expected: Expected<'_>) {
+        let topic_arn = self.topic_arn(expected.route).to_owned();
+        let Report::Notified {
+            severity,
+            subject,
+            topic_arn: reported_topic,
+            message_id,
+        } = report
+        else {
+            panic!("{event_name}: expected a notification, got {report:?}");
+        };
+        assert_eq!(severity.as_str(), expected.severity);
+        assert_eq!(subject, expected.subject);
+        assert_eq!(reported_topic, topic_arn);
+
+        let published = self.moto.published().await;
+        assert_eq!(published.len(), 1, "{event_name}: {published:#?}");
+        let message = &published[0];
+        assert_eq!(message.topic_arn, topic_arn);
+        assert_eq!(message.message_id, message_id);
+        assert_eq!(message.subject.as_deref(), Some(expected.subject));
+        assert_eq!(message.body("default"), expected.summary);
+        assert_eq!(message.body("sms"), expected.sms);
+        let full_event = serde_json::to_string_pretty(&load(event_name)).unwrap();
+        assert_eq!(
+            message.body("email"),
+            format!(
+                "{}\nFull event\n----------\n{full_event}\n\n--\nSent by Watchkeeper (ami-permission-notifier)\n",
+                expected.summary
+            )
+        );
+        assert_eq!(
+            message.attribute("severity").as_deref(),
+            Some(expected.severity)
+        );
+        assert_eq!(
+            message.attribute("source").as_deref(),
+            Some("ami-permission-notifier")
+        );
+
+        let (routed, other) = match expected.route {
+            Route::Warning => (
+                self.topics.warning_deliveries().await,
+                self.topics.critical_deliveries().await,
+            ),
+            Route::Critical => (
+                self.topics.critical_deliveries().await,
+                self.topics.warning_deliveries().await,
+            ),
+        };
+        assert_eq!(
+            routed,
+            vec![Delivered {
+                subject: Some(expected.subject.to_owned()),
+                message: expected.summary.to_owned(),
+                attributes: BTreeMap::from([
+                    ("severity".to_owned(), expected.severity.to_owned()),
+                    ("source".to_owned(), "ami-permission-notifier".to_owned()),
+                ]),
+            }]
+        );
+        assert_eq!(other, vec![], "{event_name}: the other topic got nothing");
+    }
+
+    async fn assert_nothing_sent(&self) {
+        assert_eq!(self.moto.published().await.len(), 0);
+        assert_eq!(self.topics.warning_deliveries().await, vec![]);
+        assert_eq!(self.topics.critical_deliveries().await, vec![]);
+    }
+}
+
+fn skipped(reason: &str) -> Report {
+    Report::Skipped {
+        reason: reason.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn public_ami_is_critical_and_reaches_the_sms_topic() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-public.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-public.json",
+        report,
+        Expected {
+            route: Route::Critical,
+            severity: "critical",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 made PUBLIC by Admin/alice",
+            sms: "CRITICAL: prod-acct eu-west-1: AMI ami-0abc1234def567890 made PUBLIC by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 made PUBLIC by Admin/alice
+
+Severity: CRITICAL
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: made PUBLIC
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000001
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- made PUBLIC: any AWS account can launch it
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def567890 --launch-permission "Remove=[{Group=all}]"
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn made_private_is_info() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-private.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-private.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "info",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 made private by bob",
+            sms: "INFO: prod-acct eu-west-1: AMI ami-0abc1234def567890 made private by bob",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 made private by bob
+
+Severity: INFO
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: made private
+Who: arn:aws:iam::123456789012:user/bob
+Identity: IAMUser in account 123456789012
+Source: IP address 203.0.113.10
+User agent: AWS Internal
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000002
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- made private: no longer public
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn shared_with_an_untrusted_account_is_a_warning_with_the_undo_command() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-share.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-share.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "warning",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 shared with 444455556666 by Admin/alice",
+            sms: "WARNING: prod-acct eu-west-1: AMI ami-0abc1234def567890 shared with 444455556666 by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 shared with 444455556666 by Admin/alice
+
+Severity: WARNING
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: shared with 444455556666
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000003
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- shared with account 444455556666 (NOT trusted)
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def567890 --launch-permission "Remove=[{UserId=444455556666}]"
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unshared_is_info() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-unshare.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-unshare.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "info",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 unshared from 444455556666 by bob",
+            sms: "INFO: prod-acct eu-west-1: AMI ami-0abc1234def567890 unshared from 444455556666 by bob",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 unshared from 444455556666 by bob
+
+Severity: INFO
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: unshared from 444455556666
+Who: arn:aws:iam::123456789012:user/bob
+Identity: IAMUser in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000004
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- unshared from account 444455556666
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn shared_with_a_trusted_organization_is_info() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-share-organization.json"))
+        .await
+        .unwrap();
+    bed.assert_notified(
+        "ami-share-organization.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "info",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 shared with o-abc1234567 by Admin/alice",
+            sms: "INFO: prod-acct eu-west-1: AMI ami-0abc1234def567890 shared with o-abc1234567 by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 shared with o-abc1234567 by Admin/alice
+
+Severity: INFO
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: shared with o-abc1234567
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000005
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- shared with organization o-abc1234567 (trusted)
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn shared_with_an_ou_outside_the_trusted_organizations_is_a_warning() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-share-ou.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-share-ou.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "warning",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 shared with ou-ab12-cdef3456 by Admin/alice",
+            sms: "WARNING: prod-acct eu-west-1: AMI ami-0abc1234def567890 shared with ou-ab12-cdef3456 by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 shared with ou-ab12-cdef3456 by Admin/alice
+
+Severity: WARNING
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: shared with ou-ab12-cdef3456
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000006
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- shared with OU ou-ab12-cdef3456 in o-partner1234 (NOT trusted)
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def567890 --launch-permission "Remove=[{OrganizationalUnitArn=arn:aws:organizations::555500002222:ou/o-partner1234/ou-ab12-cdef3456}]"
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn add_and_remove_in_one_request_are_all_reported_in_one_notification() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-add-and-remove.json"))
+        .await
+        .unwrap();
+    bed.assert_notified(
+        "ami-add-and-remove.json",
+        report,
+        Expected {
+            route: Route::Critical,
+            severity: "critical",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 made PUBLIC (+2 more) by Admin/alice",
+            sms: "CRITICAL: prod-acct eu-west-1: AMI ami-0abc1234def567890 made PUBLIC (+2 more) by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 made PUBLIC (+2 more) by Admin/alice
+
+Severity: CRITICAL
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: made PUBLIC; shared with 444455556666, 222233334444; unshared from ou-ab12-cdef3456
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000007
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Changes
+-------
+- made PUBLIC: any AWS account can launch it
+- shared with account 444455556666 (NOT trusted)
+- shared with account 222233334444 (trusted)
+- unshared from OU ou-ab12-cdef3456 in o-partner1234
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def567890 --launch-permission "Remove=[{Group=all},{UserId=444455556666}]"
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_denied_call_is_reported_as_an_attempt_with_its_error_code() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-denied.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-denied.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "warning",
+            subject: "[prod-acct] DENIED attempt on AMI ami-0abc1234def567890 by bob: make PUBLIC",
+            sms: "WARNING: prod-acct eu-west-1: DENIED attempt on AMI ami-0abc1234def567890 by bob: make PUBLIC",
+            summary: r#"[prod-acct] DENIED attempt on AMI ami-0abc1234def567890 by bob: make PUBLIC
+
+Severity: WARNING
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+Attempted: make PUBLIC
+Result: DENIED with Client.UnauthorizedOperation: You are not authorized to perform this operation. User: arn:aws:iam::123456789012:user/bob is not authorized to perform: ec2:ModifyImageAttribute on resource: arn:aws:ec2:eu-west-1::image/ami-0abc1234def567890 because no identity-based policy allows the ec2:ModifyImageAttribute action.
+Who: arn:aws:iam::123456789012:user/bob
+Identity: IAMUser in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000008
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+
+Requested changes (not made)
+----------------------------
+- make PUBLIC: any AWS account could launch it
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_call_made_by_an_aws_service_is_labelled_via_the_service() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("ami-aws-service.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-aws-service.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "info",
+            subject: "[prod-acct] AMI ami-0fed9876cba543210 shared with 222233334444 via AWS service imagebuilder",
+            sms: "INFO: prod-acct eu-west-1: AMI ami-0fed9876cba543210 shared with 222233334444 via AWS service imagebuilder",
+            summary: r#"[prod-acct] AMI ami-0fed9876cba543210 shared with 222233334444 via AWS service imagebuilder
+
+Severity: INFO
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0fed9876cba543210
+What changed: shared with 222233334444
+Who: arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder (session Ec2ImageBuilderDistribution)
+Identity: AssumedRole in account 123456789012, invoked by imagebuilder.amazonaws.com
+Source: via AWS service imagebuilder.amazonaws.com
+User agent: imagebuilder.amazonaws.com
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000009
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0fed9876cba543210
+
+Changes
+-------
+- shared with account 222233334444 (trusted)
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_description_change_is_reported_when_other_attributes_are_on() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[(REPORT_OTHER_ATTRIBUTES_VAR, "true")]);
+    let report = handle(&app, &load("ami-description.json")).await.unwrap();
+    bed.assert_notified(
+        "ami-description.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "info",
+            subject: "[prod-acct] AMI ami-0abc1234def567890 description changed by Admin/alice",
+            sms: "INFO: prod-acct eu-west-1: AMI ami-0abc1234def567890 description changed by Admin/alice",
+            summary: r#"[prod-acct] AMI ami-0abc1234def567890 description changed by Admin/alice
+
+Severity: INFO
+Account: prod-acct (123456789012)
+Region: eu-west-1
+AMI: ami-0abc1234def567890
+What changed: description changed
+New value: Golden image 2026-11
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifyImageAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000010
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_shared_snapshot_is_a_warning() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("snapshot-share.json")).await.unwrap();
+    bed.assert_notified(
+        "snapshot-share.json",
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "warning",
+            subject: "[prod-acct] Snapshot snap-0123456789abcdef0 shared with 444455556666 by Admin/alice",
+            sms: "WARNING: prod-acct eu-west-1: Snapshot snap-0123456789abcdef0 shared with 444455556666 by Admin/alice",
+            summary: r#"[prod-acct] Snapshot snap-0123456789abcdef0 shared with 444455556666 by Admin/alice
+
+Severity: WARNING
+Account: prod-acct (123456789012)
+Region: eu-west-1
+Snapshot: snap-0123456789abcdef0
+What changed: shared with 444455556666
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-snapshot-attribute
+Time: 2026-11-22 10:02:01 UTC
+API call: ModifySnapshotAttribute
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000011
+Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SnapshotDetails:snapshotId=snap-0123456789abcdef0
+
+Changes
+-------
+- shared with account 444455556666 (NOT trusted)
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 modify-snapshot-attribute --region eu-west-1 --snapshot-id snap-0123456789abcdef0 --create-volume-permission "Remove=[{UserId=444455556666}]"
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn disabling_image_block_public_access_is_critical() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("block-public-access-image-disabled.json"))
+        .await
+        .unwrap();
+    bed.assert_notified(
+        "block-public-access-image-disabled.json",
+        report,
+        Expected {
+            route: Route::Critical,
+            severity: "critical",
+            subject: "[prod-acct] Block public access for AMIs DISABLED by Admin/alice",
+            sms: "CRITICAL: prod-acct eu-west-1: Block public access for AMIs DISABLED by Admin/alice",
+            summary: r#"[prod-acct] Block public access for AMIs DISABLED by Admin/alice
+
+Severity: CRITICAL
+Account: prod-acct (123456789012)
+Region: eu-west-1
+Setting: Block public access for AMIs
+What changed: Block public access for AMIs DISABLED
+New state: unblocked
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.disable-image-block-public-access
+Time: 2026-11-22 10:02:01 UTC
+API call: DisableImageBlockPublicAccess
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000012
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 enable-image-block-public-access --region eu-west-1 --image-block-public-access-state block-new-sharing
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn disabling_snapshot_block_public_access_is_critical() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &load("block-public-access-snapshot-disabled.json"))
+        .await
+        .unwrap();
+    bed.assert_notified(
+        "block-public-access-snapshot-disabled.json",
+        report,
+        Expected {
+            route: Route::Critical,
+            severity: "critical",
+            subject: "[prod-acct] Block public access for EBS snapshots DISABLED by bob",
+            sms: "CRITICAL: prod-acct eu-west-1: Block public access for EBS snapshots DISABLED by bob",
+            summary: r#"[prod-acct] Block public access for EBS snapshots DISABLED by bob
+
+Severity: CRITICAL
+Account: prod-acct (123456789012)
+Region: eu-west-1
+Setting: Block public access for EBS snapshots
+What changed: Block public access for EBS snapshots DISABLED
+New state: unblocked
+Who: arn:aws:iam::123456789012:user/bob
+Identity: IAMUser in account 123456789012
+Source: IP address 203.0.113.10
+User agent: AWS Internal
+Time: 2026-11-22 10:02:01 UTC
+API call: DisableSnapshotBlockPublicAccess
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000013
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 enable-snapshot-block-public-access --region eu-west-1 --state block-all-sharing
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_description_change_is_skipped_by_default() {
+    let bed = Bed::start().await;
+    let report = handle(&bed.app(&[]), &load("ami-description.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        skipped(
+            "attribute \"description\" is not a launch or create-volume permission and REPORT_OTHER_ATTRIBUTES is false"
+        )
+    );
+    bed.assert_nothing_sent().await;
+}
+
+#[tokio::test]
+async fn denied_calls_are_skipped_when_switched_off() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[(REPORT_DENIED_CALLS_VAR, "false")]);
+    let report = handle(&app, &load("ami-denied.json")).await.unwrap();
+    assert_eq!(
+        report,
+        skipped("call failed with Client.UnauthorizedOperation and REPORT_DENIED_CALLS is false")
+    );
+    bed.assert_nothing_sent().await;
+}
+
+#[tokio::test]
+async fn aws_service_calls_are_dropped_only_when_switched_off() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[(REPORT_AWS_SERVICE_CALLS_VAR, "false")]);
+    let report = handle(&app, &load("ami-aws-service.json")).await.unwrap();
+    assert_eq!(
+        report,
+        skipped(
+            "call made via AWS service imagebuilder.amazonaws.com and REPORT_AWS_SERVICE_CALLS is false"
+        )
+    );
+    bed.assert_nothing_sent().await;
+}
+
+#[tokio::test]
+async fn without_trusted_accounts_a_share_with_the_organization_is_a_warning() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[(TRUSTED_ACCOUNTS_VAR, "")]);
+    let report = handle(&app, &load("ami-share-organization.json"))
+        .await
+        .unwrap();
+    let Report::Notified { severity, .. } = report else {
+        panic!("expected a notification, got {report:?}");
+    };
+    assert_eq!(severity.as_str(), "warning");
+    let published = bed.moto.published().await;
+    assert!(
+        published[0]
+            .body("default")
+            .contains("- shared with organization o-abc1234567 (NOT trusted)\n"),
+        "{}",
+        published[0].body("default")
+    );
+}
+
+#[tokio::test]
+async fn without_an_alias_the_account_is_named_by_its_id() {
+    let bed = Bed::start_without_alias().await;
+    let report = handle(&bed.app(&[]), &load("ami-public.json"))
+        .await
+        .unwrap();
+    let Report::Notified { subject, .. } = report else {
+        panic!("expected a notification, got {report:?}");
+    };
+    assert_eq!(
+        subject,
+        "[123456789012] AMI ami-0abc1234def567890 made PUBLIC by Admin/alice"
+    );
+    let published = bed.moto.published().await;
+    assert_eq!(
+        published[0].body("sms"),
+        "CRITICAL: 123456789012 eu-west-1: AMI ami-0abc1234def567890 made PUBLIC by Admin/alice"
+    );
+    assert!(
+        published[0]
+            .body("default")
+            .contains("\nAccount: 123456789012\n")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried() {
+    let bed = Bed::start().await;
+    // Only IAM is unreachable: nothing listens on port 9.
+    let unreachable = testbed::sdk_config_for("http://127.0.0.1:9").await;
+    let config = ami_permission_notifier::config::Config::from_env(bed.env(&[])).unwrap();
+    let app = App::new(config.clone(), &bed.sdk, &unreachable);
+
+    let report = handle(&app, &load("ami-public.json")).await.unwrap();
+    let Report::Notified { subject, .. } = report else {
+        panic!("expected a notification, got {report:?}");
+    };
+    assert_eq!(
+        subject,
+        "[123456789012] AMI ami-0abc1234def567890 made PUBLIC by Admin/alice"
+    );
+    assert_eq!(bed.moto.published().await.len(), 1);
+    assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
+
+    // The failure was not cached: a working client finds the alias next time.
+    let app = App::new(config, &bed.sdk, &bed.sdk);
+    handle(&app, &load("ami-share.json")).await.unwrap();
+    let published = bed.moto.published().await;
+    assert!(
+        published.iter().any(|m| m.subject.as_deref()
+            == Some(
+                "[prod-acct] AMI ami-0abc1234def567890 shared with 444455556666 by Admin/alice"
+            )),
+        "{published:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_alias_is_looked_up_once_per_cold_start() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    for name in ["ami-public.json", "ami-share.json", "ami-unshare.json"] {
+        handle(&app, &load(name)).await.unwrap();
+    }
+    assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 1);
+    assert_eq!(bed.moto.published().await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_failed_publish_fails_the_invocation() {
+    let bed = Bed::start().await;
+    let mut env = HashMap::from([
+        (
+            "WARNING_TOPIC_ARN".to_owned(),
+            "arn:aws:sns:eu-west-1:123456789012:no-such-topic".to_owned(),
+        ),
+        (
+            "CRITICAL_TOPIC_ARN".to_owned(),
+            "arn:aws:sns:eu-west-1:123456789012:no-such-topic".to_owned(),
+        ),
+    ]);
+    env.insert(TRUSTED_ACCOUNTS_VAR.to_owned(), TRUSTED.to_owned());
+    let app = App::from_env(&bed.sdk, EnvReader::from_map(env)).unwrap();
+
+    let error = handle(&app, &load("ami-public.json")).await.unwrap_err();
+    assert!(matches!(error, HandlerError::Publish(_)), "{error:?}");
+    assert_eq!(error.kind(), "PublishError");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "publishing \"[prod-acct] AMI ami-0abc1234def567890 made PUBLIC by Admin/alice\" to SNS topic arn:aws:sns:eu-west-1:123456789012:no-such-topic failed"
+        ),
+        "{message}"
+    );
+    bed.assert_nothing_sent().await;
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_an_error_naming_the_field() {
+    let bed = Bed::start().await;
+    let mut event = load("ami-public.json");
+    event["detail"]["requestParameters"]["launchPermission"]["add"]["items"] =
+        Value::String("all".into());
+    let error = handle(&bed.app(&[]), &event).await.unwrap_err();
+    assert_eq!(error.kind(), "BadEvent");
+    assert_eq!(
+        error.to_string(),
+        "not a valid CloudTrail API call event: event field `detail.requestParameters.launchPermission.add.items` is malformed: invalid type: string \"all\", expected a sequence"
+    );
+
+    let mut no_name = load("ami-public.json");
+    no_name["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("eventName");
+    assert_eq!(
+        handle(&bed.app(&[]), &no_name)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "not a valid CloudTrail API call event: event field `detail` is malformed: missing field `eventName`"
+    );
+    bed.assert_nothing_sent().await;
+}
+
+#[tokio::test]
+async fn events_this_function_does_not_watch_are_skipped() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    assert_eq!(
+        handle(&app, &load("ec2-instance-running.json"))
+            .await
+            .unwrap(),
+        skipped(
+            "not an EC2 CloudTrail API call event (source \"aws.ec2\", detail-type \"EC2 Instance State-change Notification\")"
+        )
+    );
+    let mut other_call = load("ami-public.json");
+    other_call["detail"]["eventName"] = Value::String("CopyImage".into());
+    assert_eq!(
+        handle(&app, &other_call).await.unwrap(),
+        skipped("API call \"CopyImage\" does not change AMI or snapshot permissions")
+    );
+    bed.assert_nothing_sent().await;
+    assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
+}

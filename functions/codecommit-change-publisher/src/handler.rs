@@ -1,0 +1,191 @@
+//! One invocation: parse, decide, look up, notify, report.
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::info;
+
+use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::events::codecommit::{
+    RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE,
+};
+use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::publisher::{PublishError, Publisher};
+use watchkeeper_shared::runtime::InvocationError;
+
+use crate::act::{self, ActError};
+use crate::config::Config;
+use crate::decide::{self, Plan};
+use crate::message;
+use crate::walk::HistoryWalk;
+
+/// Clients and configuration, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub codecommit: aws_sdk_codecommit::Client,
+    pub publisher: Publisher,
+}
+
+impl App {
+    pub fn from_env(
+        sdk: &aws_config::SdkConfig,
+        env: EnvReader,
+    ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let config = Config::from_env(env)?;
+        Ok(Self::new(
+            config,
+            aws_sdk_codecommit::Client::new(sdk),
+            aws_sdk_sns::Client::new(sdk),
+        ))
+    }
+
+    /// Like [`Self::from_env`], with CodeCommit reached through its own
+    /// SDK configuration (the test bed's local CodeCommit).
+    pub fn from_env_with_codecommit(
+        sdk: &aws_config::SdkConfig,
+        codecommit_sdk: &aws_config::SdkConfig,
+        env: EnvReader,
+    ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let config = Config::from_env(env)?;
+        Ok(Self::new(
+            config,
+            aws_sdk_codecommit::Client::new(codecommit_sdk),
+            aws_sdk_sns::Client::new(sdk),
+        ))
+    }
+
+    /// With the CodeCommit client given separately, e.g. one pointed at
+    /// another endpoint than SNS.
+    pub fn new(
+        config: Config,
+        codecommit: aws_sdk_codecommit::Client,
+        sns: aws_sdk_sns::Client,
+    ) -> Self {
+        let publisher = Publisher::new(sns, config.topics.clone());
+        Self {
+            config,
+            codecommit,
+            publisher,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("not a valid CodeCommit repository state-change event: {0}")]
+    BadEvent(#[from] EventError),
+    #[error(transparent)]
+    CodeCommit(#[from] ActError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) => "BadEvent",
+            Self::CodeCommit(_) | Self::Publish(_) => "AwsError",
+        }
+    }
+}
+
+/// What the invocation did, returned to Lambda and shown by `make invoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Report {
+    Skipped {
+        reason: String,
+    },
+    Published {
+        repository: String,
+        reference: String,
+        /// Commits the push brought (listed and counted).
+        commits: usize,
+        subject: String,
+        message_id: String,
+    },
+}
+
+pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    let routing = EventRouting::read(event)?;
+    if !routing.matches(SOURCE, STATE_CHANGE_DETAIL_TYPE) {
+        let reason = format!(
+            "not a CodeCommit repository state-change event (source {:?}, detail-type {:?})",
+            routing.source, routing.detail_type
+        );
+        info!(event_id = %routing.id, %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    let event = parse_event::<RepositoryStateChange>(event)?;
+    let change = &event.detail;
+    let repository = change.repository_name.as_str();
+    let plan = decide::plan(&app.config, change)?;
+    info!(
+        event_id = %event.id,
+        repository,
+        reference = %change.reference_name,
+        reference_type = %change.reference_type,
+        event_kind = %change.event,
+        commit_id = change.commit_id.as_deref().unwrap_or_default(),
+        old_commit_id = change.old_commit_id.as_deref().unwrap_or_default(),
+        plan = ?plan,
+        "decided"
+    );
+    let max_files = app.config.max_files_per_commit;
+    let (notification, commits) = match plan {
+        Plan::Skip { reason } => {
+            info!(event_id = %event.id, repository, reference = %change.reference_name, %reason, "skipped");
+            return Ok(Report::Skipped { reason });
+        }
+        Plan::Push {
+            new_head,
+            previous_head,
+        } => {
+            let walk = HistoryWalk::new(&new_head, &previous_head, app.config.max_commits);
+            let (outcome, commits) = act::walk_push(&app.codecommit, repository, walk).await?;
+            info!(
+                event_id = %event.id,
+                repository,
+                listed = outcome.listed.len(),
+                earlier = outcome.earlier,
+                history = ?outcome.history,
+                "walked"
+            );
+            let notification = message::push_notification(
+                change,
+                max_files,
+                &new_head,
+                &previous_head,
+                &outcome,
+                &commits,
+            );
+            (notification, outcome.total())
+        }
+        Plan::NewHead {
+            change: head_change,
+            head,
+            previous_head,
+        } => {
+            let report = act::head_report(&app.codecommit, repository, &head).await?;
+            let notification = message::new_head_notification(
+                change,
+                max_files,
+                head_change,
+                previous_head.as_deref(),
+                &report,
+            );
+            (notification, 1)
+        }
+        Plan::Deleted { last_commit } => (message::deleted_notification(change, &last_commit), 0),
+    };
+    let subject = notification.render().subject;
+    let message_id = app.publisher.publish(&notification).await?;
+    info!(event_id = %event.id, repository, reference = %change.reference_name, %message_id, %subject, "published");
+    Ok(Report::Published {
+        repository: repository.to_owned(),
+        reference: change.reference_name.clone(),
+        commits,
+        subject,
+        message_id,
+    })
+}

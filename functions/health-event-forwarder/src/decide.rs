@@ -1,0 +1,329 @@
+//! The pure core: from a Health event and the configuration, decide how
+//! severe it is and whether operators hear about it.
+
+use serde_json::Value;
+
+use watchkeeper_shared::Severity;
+use watchkeeper_shared::events::health::{EventCategory, HealthEvent};
+use watchkeeper_shared::notification::Notification;
+
+use crate::config::Config;
+use crate::message;
+
+/// What to do with one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// A filter setting drops it; `rule` says which.
+    Drop { severity: Severity, rule: String },
+    Notify {
+        severity: Severity,
+        notification: Box<Notification>,
+    },
+}
+
+/// The event's severity and why: an override for its event type code, else
+/// abuse reports and issues are critical, scheduled changes and
+/// investigations warnings, account notifications information, and any
+/// category AWS adds later a warning, so it is seen without paging anyone.
+pub fn severity(event: &HealthEvent, config: &Config) -> (Severity, String) {
+    let code = event.detail.event_type_code.to_ascii_uppercase();
+    if let Some(severity) = config.severity_overrides.get(&code) {
+        return (
+            *severity,
+            format!("SEVERITY_OVERRIDES sets {code} to {severity}"),
+        );
+    }
+    if event.is_abuse() {
+        return (Severity::Critical, "abuse report".to_owned());
+    }
+    let category = &event.detail.event_type_category;
+    let severity = match category {
+        EventCategory::Issue => Severity::Critical,
+        EventCategory::ScheduledChange | EventCategory::Investigation => Severity::Warning,
+        EventCategory::AccountNotification => Severity::Info,
+        EventCategory::Other(_) => Severity::Warning,
+    };
+    (severity, format!("category {category}"))
+}
+
+/// The first filter rule that drops the event, if any.
+pub fn dropping_rule(event: &HealthEvent, severity: Severity, config: &Config) -> Option<String> {
+    let filters = &config.filters;
+    let detail = &event.detail;
+    filters
+        .categories
+        .check(Some(detail.event_type_category.as_str()))
+        .and_then(|()| filters.services.check(Some(&detail.service)))
+        .and_then(|()| {
+            filters
+                .event_type_codes
+                .check(Some(&detail.event_type_code))
+        })
+        .and_then(|()| filters.regions.check(event.impacted_region()))
+        .err()
+        .or_else(|| {
+            (severity < config.minimum_severity).then(|| {
+                format!(
+                    "severity {severity} is below MINIMUM_SEVERITY {}",
+                    config.minimum_severity
+                )
+            })
+        })
+}
+
+pub fn decide(event: &HealthEvent, raw_event: &Value, config: &Config) -> Decision {
+    let (severity, _) = severity(event, config);
+    match dropping_rule(event, severity, config) {
+        Some(rule) => Decision::Drop { severity, rule },
+        None => Decision::Notify {
+            severity,
+            notification: Box::new(message::notification(event, raw_event, severity)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::HashMap;
+    use watchkeeper_shared::config::EnvReader;
+    use watchkeeper_shared::events::parse_event;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("WARNING_TOPIC_ARN".to_owned(), "arn:warning".to_owned()),
+            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:critical".to_owned()),
+        ]);
+        vars.extend(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Config::from_env(EnvReader::from_map(vars)).unwrap()
+    }
+
+    fn event(detail_type: &str, detail: Value) -> HealthEvent {
+        parse_event(&raw(detail_type, detail)).unwrap()
+    }
+
+    fn raw(detail_type: &str, detail: Value) -> Value {
+        let mut full = json!({
+            "eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1",
+            "service": "EC2",
+            "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
+            "eventTypeCategory": "issue",
+            "eventRegion": "us-east-1",
+            "startTime": "2026-11-22T10:00:00Z"
+        });
+        for (key, value) in detail.as_object().unwrap() {
+            full[key] = value.clone();
+        }
+        json!({
+            "id": "e1", "detail-type": detail_type, "source": "aws.health",
+            "account": "123456789012", "region": "us-east-1", "detail": full
+        })
+    }
+
+    /// Environment variables on top of the topics.
+    type Settings<'a> = &'a [(&'a str, &'a str)];
+
+    const EVENT: &str = "AWS Health Event";
+    const ABUSE: &str = "AWS Health Abuse Event";
+
+    #[test]
+    fn severity_follows_category_abuse_and_overrides() {
+        let overrides = config(&[(
+            "SEVERITY_OVERRIDES",
+            "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED=critical,AWS_VPN_REDUNDANCY_LOSS=info,AWS_ABUSE_DOS_REPORT=warning",
+        )]);
+        let plain = config(&[]);
+        let cases = [
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "issue"}),
+                Severity::Critical,
+                "category issue",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "scheduledChange"}),
+                Severity::Warning,
+                "category scheduledChange",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "investigation"}),
+                Severity::Warning,
+                "category investigation",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "accountNotification"}),
+                Severity::Info,
+                "category accountNotification",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "somethingNew"}),
+                Severity::Warning,
+                "category somethingNew",
+            ),
+            (
+                &plain,
+                ABUSE,
+                json!({"eventTypeCategory": "accountNotification", "eventTypeCode": "AWS_ABUSE_DOS_REPORT"}),
+                Severity::Critical,
+                "abuse report",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "issue", "eventTypeCode": "AWS_ABUSE_PII_CONTENT_REMOVAL_REPORT"}),
+                Severity::Critical,
+                "abuse report",
+            ),
+            (
+                &plain,
+                EVENT,
+                json!({"eventTypeCategory": "issue", "statusCode": "closed"}),
+                Severity::Critical,
+                "category issue",
+            ),
+            (
+                &overrides,
+                EVENT,
+                json!({"eventTypeCategory": "scheduledChange", "eventTypeCode": "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED"}),
+                Severity::Critical,
+                "SEVERITY_OVERRIDES sets AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED to critical",
+            ),
+            (
+                &overrides,
+                EVENT,
+                json!({"eventTypeCategory": "issue", "eventTypeCode": "aws_vpn_redundancy_loss"}),
+                Severity::Info,
+                "SEVERITY_OVERRIDES sets AWS_VPN_REDUNDANCY_LOSS to info",
+            ),
+            (
+                &overrides,
+                ABUSE,
+                json!({"eventTypeCode": "AWS_ABUSE_DOS_REPORT"}),
+                Severity::Warning,
+                "SEVERITY_OVERRIDES sets AWS_ABUSE_DOS_REPORT to warning",
+            ),
+        ];
+        for (config, detail_type, detail, expected, reason) in cases {
+            let event = event(detail_type, detail.clone());
+            assert_eq!(
+                severity(&event, config),
+                (expected, reason.to_owned()),
+                "{detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn filters_drop_events_naming_the_rule() {
+        let cases: [(Settings, Value, Option<&str>); 13] = [
+            (&[], json!({}), None),
+            (
+                &[("INCLUDE_CATEGORIES", "scheduledChange")],
+                json!({}),
+                Some("category issue is not in INCLUDE_CATEGORIES (scheduledChange)"),
+            ),
+            (&[("INCLUDE_CATEGORIES", "Issue")], json!({}), None),
+            (
+                &[("EXCLUDE_CATEGORIES", "accountNotification")],
+                json!({"eventTypeCategory": "accountNotification"}),
+                Some(
+                    "category accountNotification matches accountNotification in EXCLUDE_CATEGORIES",
+                ),
+            ),
+            (
+                &[("INCLUDE_SERVICES", "RDS,LAMBDA")],
+                json!({}),
+                Some("service EC2 is not in INCLUDE_SERVICES (RDS, LAMBDA)"),
+            ),
+            (
+                &[("EXCLUDE_SERVICES", "ec2")],
+                json!({}),
+                Some("service EC2 matches ec2 in EXCLUDE_SERVICES"),
+            ),
+            (
+                &[(
+                    "EXCLUDE_EVENT_TYPE_CODES",
+                    "AWS_VPN_SINGLE_TUNNEL_NOTIFICATION",
+                )],
+                json!({"eventTypeCode": "AWS_VPN_SINGLE_TUNNEL_NOTIFICATION"}),
+                Some(
+                    "event type code AWS_VPN_SINGLE_TUNNEL_NOTIFICATION matches AWS_VPN_SINGLE_TUNNEL_NOTIFICATION in EXCLUDE_EVENT_TYPE_CODES",
+                ),
+            ),
+            (
+                &[("INCLUDE_EVENT_TYPE_CODES", "AWS_RDS_*")],
+                json!({}),
+                Some(
+                    "event type code AWS_EC2_OPERATIONAL_ISSUE is not in INCLUDE_EVENT_TYPE_CODES (AWS_RDS_*)",
+                ),
+            ),
+            (
+                &[("INCLUDE_REGIONS", "eu-west-1,global")],
+                json!({}),
+                Some("region us-east-1 is not in INCLUDE_REGIONS (eu-west-1, global)"),
+            ),
+            (
+                &[("INCLUDE_REGIONS", "eu-west-1,global")],
+                json!({"eventRegion": "global"}),
+                None,
+            ),
+            (
+                &[("EXCLUDE_REGIONS", "us-*")],
+                json!({}),
+                Some("region us-east-1 matches us-* in EXCLUDE_REGIONS"),
+            ),
+            (
+                &[("MINIMUM_SEVERITY", "warning")],
+                json!({"eventTypeCategory": "accountNotification"}),
+                Some("severity info is below MINIMUM_SEVERITY warning"),
+            ),
+            (&[("MINIMUM_SEVERITY", "critical")], json!({}), None),
+        ];
+        for (settings, detail, expected) in cases {
+            let config = config(settings);
+            let raw = raw(EVENT, detail.clone());
+            let decision = decide(&event(EVENT, detail.clone()), &raw, &config);
+            match (expected, decision) {
+                (None, Decision::Notify { .. }) => {}
+                (Some(rule), Decision::Drop { rule: actual, .. }) => {
+                    assert_eq!(actual, rule, "{settings:?} {detail}")
+                }
+                (expected, decision) => {
+                    panic!("{settings:?} {detail}: expected {expected:?}, got {decision:?}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn notify_carries_the_severity_and_its_notification() {
+        let Decision::Notify {
+            severity,
+            notification,
+        } = decide(
+            &event(EVENT, json!({"eventTypeCategory": "scheduledChange"})),
+            &raw(EVENT, json!({"eventTypeCategory": "scheduledChange"})),
+            &config(&[]),
+        )
+        else {
+            panic!("expected a notification")
+        };
+        assert_eq!(severity, Severity::Warning);
+        assert_eq!(notification.severity, Severity::Warning);
+        assert_eq!(notification.source, "health-event-forwarder");
+    }
+}

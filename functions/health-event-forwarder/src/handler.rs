@@ -1,0 +1,135 @@
+//! One invocation: parse, decide, publish, report.
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::info;
+
+use watchkeeper_shared::Severity;
+use watchkeeper_shared::config::{ConfigError, EnvReader};
+use watchkeeper_shared::events::health::{
+    ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEventDetail, SOURCE,
+};
+use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::publisher::{PublishError, Publisher};
+use watchkeeper_shared::runtime::InvocationError;
+
+use crate::config::Config;
+use crate::decide::{self, Decision};
+
+/// Clients and configuration, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub publisher: Publisher,
+}
+
+impl App {
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
+        let publisher = Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone());
+        Ok(Self { config, publisher })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("not a valid AWS Health event: {0}")]
+    BadEvent(#[from] EventError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) => "BadEvent",
+            Self::Publish(_) => "PublishError",
+        }
+    }
+}
+
+/// What the invocation did, returned to Lambda and shown by `make invoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Report {
+    /// Not a Health event at all.
+    Skipped { reason: String },
+    /// A Health event a filter setting drops.
+    Filtered {
+        event_arn: String,
+        severity: Severity,
+        rule: String,
+    },
+    Notified {
+        event_arn: String,
+        severity: Severity,
+        topic_arn: String,
+        subject: String,
+        message_id: String,
+    },
+}
+
+pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    let routing = EventRouting::read(event)?;
+    if !(routing.matches(SOURCE, EVENT_DETAIL_TYPE)
+        || routing.matches(SOURCE, ABUSE_EVENT_DETAIL_TYPE))
+    {
+        let reason = format!(
+            "not an AWS Health event (source {:?}, detail-type {:?})",
+            routing.source, routing.detail_type
+        );
+        info!(event_id = %routing.id, %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    let parsed = parse_event::<HealthEventDetail>(event)?;
+    let detail = &parsed.detail;
+    let (_, severity_reason) = decide::severity(&parsed, &app.config);
+    let (severity, notification) = match decide::decide(&parsed, event, &app.config) {
+        Decision::Drop { severity, rule } => {
+            info!(
+                event_id = %parsed.id,
+                event_arn = %detail.event_arn,
+                event_type_code = %detail.event_type_code,
+                %severity,
+                %rule,
+                "filtered out"
+            );
+            return Ok(Report::Filtered {
+                event_arn: detail.event_arn.clone(),
+                severity,
+                rule,
+            });
+        }
+        Decision::Notify {
+            severity,
+            notification,
+        } => (severity, notification),
+    };
+    let rendered = notification.render();
+    let topic_arn = app.config.topics.for_severity(severity).to_owned();
+    info!(
+        event_id = %parsed.id,
+        event_arn = %detail.event_arn,
+        event_type_code = %detail.event_type_code,
+        category = %detail.event_type_category,
+        region = parsed.impacted_region().unwrap_or("not stated"),
+        affected_account = parsed.affected_account(),
+        entities = detail.affected_entities.len(),
+        %severity,
+        %severity_reason,
+        %topic_arn,
+        "decided"
+    );
+    let message_id = app
+        .publisher
+        .publish_rendered(&topic_arn, &rendered)
+        .await?;
+    info!(event_id = %parsed.id, event_arn = %detail.event_arn, %message_id, "published");
+    Ok(Report::Notified {
+        event_arn: detail.event_arn.clone(),
+        severity,
+        topic_arn,
+        subject: rendered.subject,
+        message_id,
+    })
+}

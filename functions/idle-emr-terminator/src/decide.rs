@@ -1,0 +1,921 @@
+//! The pure core: from an alarm, metric history and what EMR and
+//! CloudFormation say about a cluster now, decide whether to touch it.
+//! Every doubt resolves to leaving the cluster alone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use watchkeeper_shared::events::cloudwatch_alarm::{AlarmState, AlarmStateChange};
+
+use crate::config::{CLUSTER_DIMENSION, Config, MetricMode};
+
+/// The only EMR state in which a cluster runs nothing and can be idle.
+pub const WAITING: &str = "WAITING";
+
+/// What DescribeCluster says about a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterFacts {
+    pub id: String,
+    pub name: String,
+    /// EMR's state name, e.g. `WAITING`, `RUNNING`, `TERMINATED`.
+    pub state: String,
+    pub termination_protected: bool,
+    pub tags: BTreeMap<String, String>,
+    /// Seconds since the epoch; `None` when EMR did not say.
+    pub created_at: Option<i64>,
+    pub release_label: Option<String>,
+    pub normalized_instance_hours: Option<i32>,
+}
+
+/// The stack that owns a cluster, from DescribeStackResources and DescribeStacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwningStack {
+    pub stack_id: String,
+    pub stack_name: String,
+    pub status: String,
+    /// CloudFormation deletes with this role instead of the caller's rights.
+    pub service_role_arn: Option<String>,
+    pub termination_protected: bool,
+    /// Set on nested stacks, which should be deleted through their parent.
+    pub parent_id: Option<String>,
+}
+
+// ---- The alarm trigger ----
+
+/// What to do with an alarm state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmStep {
+    Skip { reason: String },
+    CheckCluster { cluster_id: String },
+}
+
+/// Why an alarm names no usable cluster id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "alarm {alarm_name}: dimension `{CLUSTER_DIMENSION}` value {value:?} is not an EMR cluster id (j-...)"
+)]
+pub struct MalformedClusterId {
+    pub alarm_name: String,
+    pub value: String,
+}
+
+pub fn alarm_step(change: &AlarmStateChange) -> Result<AlarmStep, MalformedClusterId> {
+    if change.new_state != AlarmState::Alarm {
+        return Ok(AlarmStep::Skip {
+            reason: format!(
+                "alarm {} changed to {}; only a change to ALARM acts",
+                change.alarm_name, change.new_state
+            ),
+        });
+    }
+    let cluster_ids = change.dimension_values(CLUSTER_DIMENSION);
+    match cluster_ids.as_slice() {
+        [] => Ok(AlarmStep::Skip {
+            reason: format!(
+                "alarm {} has no {CLUSTER_DIMENSION} dimension, so it names no cluster",
+                change.alarm_name
+            ),
+        }),
+        [cluster_id] if is_cluster_id(cluster_id) => Ok(AlarmStep::CheckCluster {
+            cluster_id: (*cluster_id).to_owned(),
+        }),
+        [cluster_id] => Err(MalformedClusterId {
+            alarm_name: change.alarm_name.clone(),
+            value: (*cluster_id).to_owned(),
+        }),
+        several => Ok(AlarmStep::Skip {
+            reason: format!(
+                "alarm {} watches {} clusters ({}); it cannot say which one is idle",
+                change.alarm_name,
+                several.len(),
+                several.join(", ")
+            ),
+        }),
+    }
+}
+
+/// `j-` followed by EMR's upper-case letters and digits.
+pub fn is_cluster_id(text: &str) -> bool {
+    text.strip_prefix("j-").is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 64 && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+// ---- The scheduled sweep: reading the metric ----
+
+/// The idle window: whole periods ending at the last period boundary, so
+/// every expected datapoint is a complete period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: i64,
+    pub end: i64,
+    pub period: i64,
+}
+
+impl Window {
+    pub fn ending_before(now: i64, config: &Config) -> Self {
+        let period = i64::from(config.period_seconds);
+        let end = now - now.rem_euclid(period);
+        Self {
+            start: end - i64::from(config.idle_window_minutes) * 60,
+            end,
+            period,
+        }
+    }
+
+    pub fn expected_datapoints(&self) -> u32 {
+        u32::try_from((self.end - self.start) / self.period).unwrap_or(u32::MAX)
+    }
+}
+
+/// What a cluster's metric history over the window says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Idleness {
+    /// Every expected datapoint is there and says idle.
+    Idle { datapoints: u32 },
+    /// At least one datapoint says in use; `at` is the latest such period.
+    Busy { at: i64, value: f64 },
+    /// Some periods have no datapoint: no evidence is not evidence of idleness.
+    MissingData { missing: u32, expected: u32 },
+}
+
+pub fn judge_idleness(metric: &MetricMode, window: &Window, datapoints: &[(i64, f64)]) -> Idleness {
+    let expected = window.expected_datapoints();
+    let mut idle_periods = BTreeSet::new();
+    let mut latest_busy: Option<(i64, f64)> = None;
+    for &(timestamp, value) in datapoints {
+        if timestamp < window.start || timestamp >= window.end {
+            continue;
+        }
+        if metric.says_idle(value) {
+            idle_periods.insert((timestamp - window.start) / window.period);
+        } else if latest_busy.is_none_or(|(at, _)| timestamp > at) {
+            latest_busy = Some((timestamp, value));
+        }
+    }
+    if let Some((at, value)) = latest_busy {
+        return Idleness::Busy { at, value };
+    }
+    let present = u32::try_from(idle_periods.len()).unwrap_or(u32::MAX);
+    if present < expected {
+        return Idleness::MissingData {
+            missing: expected - present,
+            expected,
+        };
+    }
+    Idleness::Idle {
+        datapoints: expected,
+    }
+}
+
+impl Idleness {
+    pub fn describe(&self, metric: &MetricMode) -> String {
+        match self {
+            Self::Idle { datapoints } => {
+                format!(
+                    "all {datapoints} datapoints of {} say idle",
+                    metric.describe()
+                )
+            }
+            Self::Busy { at, value } => format!(
+                "in use: {} was {value} in the period starting {}",
+                metric.metric_name(),
+                format_epoch(*at)
+            ),
+            Self::MissingData { missing, expected } => format!(
+                "{missing} of {expected} datapoints of {} are missing, so idleness is not proven",
+                metric.metric_name()
+            ),
+        }
+    }
+}
+
+/// Why the cluster is believed idle; shown in the notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdleEvidence {
+    Metric {
+        window_minutes: u32,
+        datapoints: u32,
+        metric: String,
+    },
+    Alarm {
+        alarm_name: String,
+        reason: Option<String>,
+        changed_at: Option<String>,
+        /// Period × evaluation periods, when the alarm says.
+        idle_minutes: Option<u64>,
+    },
+}
+
+impl IdleEvidence {
+    pub fn from_alarm(change: &AlarmStateChange) -> Self {
+        Self::Alarm {
+            alarm_name: change.alarm_name.clone(),
+            reason: change.reason.clone(),
+            changed_at: change.changed_at.clone(),
+            idle_minutes: change
+                .period_seconds
+                .zip(change.evaluation_periods)
+                .map(|(period, count)| period.saturating_mul(count) / 60),
+        }
+    }
+
+    /// How long the cluster has been idle, as far as the evidence shows.
+    pub fn idle_duration(&self) -> String {
+        match self {
+            Self::Metric { window_minutes, .. } => format!("at least {window_minutes} minutes"),
+            Self::Alarm {
+                idle_minutes: Some(minutes),
+                ..
+            } => format!("at least {minutes} minutes (per alarm)"),
+            Self::Alarm { alarm_name, .. } => format!("as long as alarm {alarm_name} requires"),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Metric {
+                window_minutes,
+                datapoints,
+                metric,
+            } => format!(
+                "all {datapoints} datapoints of {metric} over the last {window_minutes} minutes say idle"
+            ),
+            Self::Alarm {
+                alarm_name,
+                reason,
+                changed_at,
+                ..
+            } => {
+                let mut text = format!("alarm {alarm_name} changed to ALARM");
+                if let Some(at) = changed_at {
+                    text.push_str(&format!(" at {at}"));
+                }
+                if let Some(reason) = reason {
+                    text.push_str(&format!(": {reason}"));
+                }
+                text
+            }
+        }
+    }
+}
+
+// ---- Guards, checked on a fresh DescribeCluster right before acting ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// Every guard passed: the cluster may be terminated.
+    Proceed,
+    /// Idle and otherwise eligible, but termination protection is on.
+    Protected,
+    Skip(SkipReason),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    NotFound,
+    NotWaiting { state: String },
+    OptedOut { tag_key: String },
+    TooYoung { age_minutes: i64, minimum: u32 },
+    UnknownAge,
+}
+
+impl SkipReason {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::NotFound => "EMR does not know this cluster".to_owned(),
+            Self::NotWaiting { state } => {
+                format!("cluster is {state}, not WAITING, so it is busy or already going away")
+            }
+            Self::OptedOut { tag_key } => format!("cluster carries the opt-out tag {tag_key}"),
+            Self::TooYoung {
+                age_minutes,
+                minimum,
+            } => format!(
+                "cluster is {age_minutes} minutes old, younger than the minimum age of {minimum} minutes"
+            ),
+            Self::UnknownAge => "EMR did not report the cluster's creation time".to_owned(),
+        }
+    }
+}
+
+pub fn check_guards(cluster: Option<&ClusterFacts>, now: i64, config: &Config) -> Guard {
+    let Some(cluster) = cluster else {
+        return Guard::Skip(SkipReason::NotFound);
+    };
+    if !cluster.state.eq_ignore_ascii_case(WAITING) {
+        return Guard::Skip(SkipReason::NotWaiting {
+            state: cluster.state.clone(),
+        });
+    }
+    if cluster.tags.contains_key(&config.opt_out_tag_key) {
+        return Guard::Skip(SkipReason::OptedOut {
+            tag_key: config.opt_out_tag_key.clone(),
+        });
+    }
+    let Some(created_at) = cluster.created_at else {
+        return Guard::Skip(SkipReason::UnknownAge);
+    };
+    let age_minutes = (now - created_at).div_euclid(60);
+    if age_minutes < i64::from(config.minimum_age_minutes) {
+        return Guard::Skip(SkipReason::TooYoung {
+            age_minutes,
+            minimum: config.minimum_age_minutes,
+        });
+    }
+    if cluster.termination_protected {
+        return Guard::Protected;
+    }
+    Guard::Proceed
+}
+
+// ---- The action ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    TerminateCluster,
+    DeleteStack {
+        stack_id: String,
+        stack_name: String,
+    },
+    /// Nothing to do but tell operators.
+    ReportProtected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub action: Action,
+    /// Dry run: the action is only described.
+    pub dry_run: bool,
+    /// Why stack mode fell back to terminating the cluster, if it did.
+    pub note: Option<String>,
+}
+
+/// Terminates the cluster, or in stack mode deletes the stack that owns it
+/// when CloudFormation can delete it cleanly.
+pub fn plan_action(config: &Config, guard: &Guard, stack: Option<&OwningStack>) -> Option<Plan> {
+    let dry_run = config.dry_run;
+    match guard {
+        Guard::Skip(_) => None,
+        Guard::Protected => Some(Plan {
+            action: Action::ReportProtected,
+            dry_run,
+            note: None,
+        }),
+        Guard::Proceed => {
+            let terminate = |note: Option<String>| Plan {
+                action: Action::TerminateCluster,
+                dry_run,
+                note,
+            };
+            if !config.stack_mode {
+                return Some(terminate(None));
+            }
+            let Some(stack) = stack else {
+                return Some(terminate(Some(
+                    "no CloudFormation stack owns the cluster".to_owned(),
+                )));
+            };
+            match stack_not_deletable(config, stack) {
+                Some(why) => Some(terminate(Some(format!(
+                    "stack {} is not deleted: {why}",
+                    stack.stack_name
+                )))),
+                None => Some(Plan {
+                    action: Action::DeleteStack {
+                        stack_id: stack.stack_id.clone(),
+                        stack_name: stack.stack_name.clone(),
+                    },
+                    dry_run,
+                    note: None,
+                }),
+            }
+        }
+    }
+}
+
+/// Why the stack must not be deleted, or `None` when it may.
+fn stack_not_deletable(config: &Config, stack: &OwningStack) -> Option<String> {
+    if stack.status.ends_with("_IN_PROGRESS") || stack.status == "DELETE_COMPLETE" {
+        return Some(format!("it is {}", stack.status));
+    }
+    if stack.parent_id.is_some() {
+        return Some("it is a nested stack; delete it through its parent".to_owned());
+    }
+    if stack.termination_protected {
+        return Some("it has termination protection".to_owned());
+    }
+    if !stack.stack_name.starts_with(&config.stack_name_prefix) {
+        return Some(format!(
+            "its name does not start with {:?} (STACK_NAME_PREFIX)",
+            config.stack_name_prefix
+        ));
+    }
+    if stack.service_role_arn.is_none() {
+        return Some(
+            "it has no service role, and this function has no rights to delete its resources"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// `2026-11-22 10:05 UTC`, for people.
+pub fn format_epoch(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        of_day / 3600,
+        of_day % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MetricMode;
+    use watchkeeper_shared::publisher::Topics;
+
+    /// 2026-11-18 11:06:40 UTC, not on a 5-minute boundary.
+    const NOW: i64 = 1_795_000_000;
+
+    fn config() -> Config {
+        Config {
+            topics: Topics {
+                warning_topic_arn: "w".into(),
+                critical_topic_arn: "c".into(),
+            },
+            dry_run: false,
+            metric: MetricMode::EmrIsIdle,
+            idle_window_minutes: 60,
+            period_seconds: 300,
+            opt_out_tag_key: "watchkeeper:keep".into(),
+            minimum_age_minutes: 30,
+            stack_mode: false,
+            stack_name_prefix: String::new(),
+        }
+    }
+
+    fn cluster() -> ClusterFacts {
+        ClusterFacts {
+            id: "j-ABC".into(),
+            name: "adhoc".into(),
+            state: "WAITING".into(),
+            termination_protected: false,
+            tags: BTreeMap::new(),
+            created_at: Some(NOW - 3 * 3600),
+            release_label: Some("emr-7.1.0".into()),
+            normalized_instance_hours: Some(24),
+        }
+    }
+
+    fn stack() -> OwningStack {
+        OwningStack {
+            stack_id: "arn:aws:cloudformation:eu-west-1:1:stack/emr-adhoc/1".into(),
+            stack_name: "emr-adhoc".into(),
+            status: "CREATE_COMPLETE".into(),
+            service_role_arn: Some("arn:aws:iam::1:role/cfn".into()),
+            termination_protected: false,
+            parent_id: None,
+        }
+    }
+
+    fn change(state: AlarmState, dimensions: &[(&str, &str)]) -> AlarmStateChange {
+        AlarmStateChange {
+            alarm_name: "emr-idle".into(),
+            new_state: state,
+            old_state: Some(AlarmState::Ok),
+            reason: None,
+            changed_at: None,
+            dimensions: dimensions
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            period_seconds: Some(300),
+            evaluation_periods: Some(4),
+        }
+    }
+
+    #[test]
+    fn alarm_steps() {
+        let cases: Vec<(AlarmStateChange, AlarmStep)> = vec![
+            (
+                change(AlarmState::Alarm, &[("JobFlowId", "j-1AB")]),
+                AlarmStep::CheckCluster {
+                    cluster_id: "j-1AB".into(),
+                },
+            ),
+            (
+                change(
+                    AlarmState::Alarm,
+                    &[("JobFlowId", "j-1AB"), ("JobFlowId", "j-1AB")],
+                ),
+                AlarmStep::CheckCluster {
+                    cluster_id: "j-1AB".into(),
+                },
+            ),
+            (
+                change(AlarmState::Ok, &[("JobFlowId", "j-1AB")]),
+                AlarmStep::Skip {
+                    reason: "alarm emr-idle changed to OK; only a change to ALARM acts".into(),
+                },
+            ),
+            (
+                change(AlarmState::InsufficientData, &[("JobFlowId", "j-1AB")]),
+                AlarmStep::Skip {
+                    reason: "alarm emr-idle changed to INSUFFICIENT_DATA; only a change to ALARM acts"
+                        .into(),
+                },
+            ),
+            (
+                change(AlarmState::Alarm, &[("InstanceId", "i-1")]),
+                AlarmStep::Skip {
+                    reason: "alarm emr-idle has no JobFlowId dimension, so it names no cluster"
+                        .into(),
+                },
+            ),
+            (
+                change(
+                    AlarmState::Alarm,
+                    &[("JobFlowId", "j-1"), ("JobFlowId", "j-2")],
+                ),
+                AlarmStep::Skip {
+                    reason:
+                        "alarm emr-idle watches 2 clusters (j-1, j-2); it cannot say which one is idle"
+                            .into(),
+                },
+            ),
+        ];
+        for (change, expected) in cases {
+            assert_eq!(alarm_step(&change).unwrap(), expected, "{change:?}");
+        }
+        let error =
+            alarm_step(&change(AlarmState::Alarm, &[("JobFlowId", "j-1; rm")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "alarm emr-idle: dimension `JobFlowId` value \"j-1; rm\" is not an EMR cluster id (j-...)"
+        );
+    }
+
+    #[test]
+    fn cluster_ids() {
+        for (text, valid) in [
+            ("j-2AXXXXXXGAPLF", true),
+            ("j-1", true),
+            ("j-", false),
+            ("i-123", false),
+            ("j-12 3", false),
+            ("", false),
+        ] {
+            assert_eq!(is_cluster_id(text), valid, "{text}");
+        }
+    }
+
+    #[test]
+    fn window_ends_at_the_last_period_boundary() {
+        let window = Window::ending_before(NOW, &config());
+        assert_eq!(window.end % 300, 0);
+        assert!(window.end <= NOW && NOW - window.end < 300);
+        assert_eq!(window.end - window.start, 3600);
+        assert_eq!(window.expected_datapoints(), 12);
+    }
+
+    fn series(window: &Window, values: &[Option<f64>]) -> Vec<(i64, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(index, value)| {
+                value.map(|v| (window.start + index as i64 * window.period, v))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn idleness_needs_every_datapoint_idle() {
+        let window = Window::ending_before(NOW, &config());
+        let custom = MetricMode::Custom {
+            namespace: "n".into(),
+            name: "ClusterInUse".into(),
+        };
+        let all_idle = [Some(1.0); 12];
+        let mut one_busy = all_idle;
+        one_busy[5] = Some(0.0);
+        let mut one_missing = all_idle;
+        one_missing[11] = None;
+        let mut busy_and_missing = one_missing;
+        busy_and_missing[2] = Some(0.0);
+        type Case<'a> = (&'a MetricMode, Vec<(i64, f64)>, Idleness);
+        let cases: Vec<Case> = vec![
+            (
+                &MetricMode::EmrIsIdle,
+                series(&window, &all_idle),
+                Idleness::Idle { datapoints: 12 },
+            ),
+            (
+                &MetricMode::EmrIsIdle,
+                series(&window, &one_busy),
+                Idleness::Busy {
+                    at: window.start + 5 * 300,
+                    value: 0.0,
+                },
+            ),
+            (
+                &MetricMode::EmrIsIdle,
+                series(&window, &one_missing),
+                Idleness::MissingData {
+                    missing: 1,
+                    expected: 12,
+                },
+            ),
+            (
+                &MetricMode::EmrIsIdle,
+                series(&window, &busy_and_missing),
+                Idleness::Busy {
+                    at: window.start + 2 * 300,
+                    value: 0.0,
+                },
+            ),
+            (
+                &MetricMode::EmrIsIdle,
+                Vec::new(),
+                Idleness::MissingData {
+                    missing: 12,
+                    expected: 12,
+                },
+            ),
+            (
+                &custom,
+                series(&window, &[Some(0.0); 12]),
+                Idleness::Idle { datapoints: 12 },
+            ),
+            (
+                &custom,
+                series(&window, &all_idle),
+                Idleness::Busy {
+                    at: window.start + 11 * 300,
+                    value: 1.0,
+                },
+            ),
+        ];
+        for (metric, datapoints, expected) in cases {
+            assert_eq!(
+                judge_idleness(metric, &window, &datapoints),
+                expected,
+                "{metric:?} {datapoints:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn datapoints_outside_the_window_or_repeated_prove_nothing() {
+        let window = Window::ending_before(NOW, &config());
+        // Eleven periods idle twice over, plus idle datapoints before and after the window.
+        let mut datapoints = series(&window, &[Some(1.0); 11]);
+        datapoints.extend(series(&window, &[Some(1.0); 11]));
+        datapoints.push((window.start - 300, 1.0));
+        datapoints.push((window.end, 1.0));
+        assert_eq!(
+            judge_idleness(&MetricMode::EmrIsIdle, &window, &datapoints),
+            Idleness::MissingData {
+                missing: 1,
+                expected: 12
+            }
+        );
+    }
+
+    #[test]
+    fn guards() {
+        let mut config = config();
+        config.minimum_age_minutes = 30;
+        let with = |edit: &dyn Fn(&mut ClusterFacts)| {
+            let mut cluster = cluster();
+            edit(&mut cluster);
+            cluster
+        };
+        let cases: Vec<(Option<ClusterFacts>, Guard)> = vec![
+            (Some(cluster()), Guard::Proceed),
+            (None, Guard::Skip(SkipReason::NotFound)),
+            (
+                Some(with(&|c| c.state = "RUNNING".into())),
+                Guard::Skip(SkipReason::NotWaiting {
+                    state: "RUNNING".into(),
+                }),
+            ),
+            (
+                Some(with(&|c| c.state = "TERMINATING".into())),
+                Guard::Skip(SkipReason::NotWaiting {
+                    state: "TERMINATING".into(),
+                }),
+            ),
+            (
+                Some(with(&|c| c.state = "TERMINATED".into())),
+                Guard::Skip(SkipReason::NotWaiting {
+                    state: "TERMINATED".into(),
+                }),
+            ),
+            (
+                Some(with(&|c| {
+                    c.tags.insert("watchkeeper:keep".into(), String::new());
+                    c.termination_protected = true;
+                })),
+                Guard::Skip(SkipReason::OptedOut {
+                    tag_key: "watchkeeper:keep".into(),
+                }),
+            ),
+            (
+                Some(with(&|c| c.created_at = Some(NOW - 29 * 60 - 59))),
+                Guard::Skip(SkipReason::TooYoung {
+                    age_minutes: 29,
+                    minimum: 30,
+                }),
+            ),
+            (
+                Some(with(&|c| c.created_at = Some(NOW - 30 * 60))),
+                Guard::Proceed,
+            ),
+            (
+                Some(with(&|c| c.created_at = None)),
+                Guard::Skip(SkipReason::UnknownAge),
+            ),
+            (
+                Some(with(&|c| c.termination_protected = true)),
+                Guard::Protected,
+            ),
+            (
+                Some(with(&|c| {
+                    c.termination_protected = true;
+                    c.state = "RUNNING".into();
+                })),
+                Guard::Skip(SkipReason::NotWaiting {
+                    state: "RUNNING".into(),
+                }),
+            ),
+        ];
+        for (cluster, expected) in cases {
+            assert_eq!(
+                check_guards(cluster.as_ref(), NOW, &config),
+                expected,
+                "{cluster:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plans() {
+        let terminate = |note: Option<&str>| {
+            Some(Plan {
+                action: Action::TerminateCluster,
+                dry_run: false,
+                note: note.map(str::to_owned),
+            })
+        };
+        let delete = Some(Plan {
+            action: Action::DeleteStack {
+                stack_id: stack().stack_id,
+                stack_name: "emr-adhoc".into(),
+            },
+            dry_run: false,
+            note: None,
+        });
+        let plain = config();
+        let stack_mode = Config {
+            stack_mode: true,
+            ..config()
+        };
+        let prefixed = Config {
+            stack_mode: true,
+            stack_name_prefix: "analytics-".into(),
+            ..config()
+        };
+        let with = |edit: &dyn Fn(&mut OwningStack)| {
+            let mut stack = stack();
+            edit(&mut stack);
+            stack
+        };
+        let skip = Guard::Skip(SkipReason::NotFound);
+        let cases: Vec<(&Config, &Guard, Option<OwningStack>, Option<Plan>)> = vec![
+            (&plain, &skip, Some(stack()), None),
+            (&plain, &Guard::Proceed, None, terminate(None)),
+            (&plain, &Guard::Proceed, Some(stack()), terminate(None)),
+            (
+                &plain,
+                &Guard::Protected,
+                Some(stack()),
+                Some(Plan {
+                    action: Action::ReportProtected,
+                    dry_run: false,
+                    note: None,
+                }),
+            ),
+            (&stack_mode, &Guard::Proceed, Some(stack()), delete.clone()),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                None,
+                terminate(Some("no CloudFormation stack owns the cluster")),
+            ),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                Some(with(&|s| s.status = "UPDATE_IN_PROGRESS".into())),
+                terminate(Some(
+                    "stack emr-adhoc is not deleted: it is UPDATE_IN_PROGRESS",
+                )),
+            ),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                Some(with(&|s| s.status = "UPDATE_ROLLBACK_FAILED".into())),
+                delete.clone(),
+            ),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                Some(with(&|s| s.parent_id = Some("p".into()))),
+                terminate(Some(
+                    "stack emr-adhoc is not deleted: it is a nested stack; delete it through its parent",
+                )),
+            ),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                Some(with(&|s| s.termination_protected = true)),
+                terminate(Some(
+                    "stack emr-adhoc is not deleted: it has termination protection",
+                )),
+            ),
+            (
+                &stack_mode,
+                &Guard::Proceed,
+                Some(with(&|s| s.service_role_arn = None)),
+                terminate(Some(
+                    "stack emr-adhoc is not deleted: it has no service role, and this function has no rights to delete its resources",
+                )),
+            ),
+            (
+                &prefixed,
+                &Guard::Proceed,
+                Some(stack()),
+                terminate(Some(
+                    "stack emr-adhoc is not deleted: its name does not start with \"analytics-\" (STACK_NAME_PREFIX)",
+                )),
+            ),
+        ];
+        for (config, guard, stack, expected) in cases {
+            assert_eq!(
+                plan_action(config, guard, stack.as_ref()),
+                expected,
+                "{guard:?} {stack:?}"
+            );
+        }
+        let dry = Config {
+            dry_run: true,
+            ..config()
+        };
+        assert!(
+            plan_action(&dry, &Guard::Proceed, None)
+                .is_some_and(|plan| plan.dry_run && plan.action == Action::TerminateCluster)
+        );
+    }
+
+    #[test]
+    fn evidence_from_alarm_and_metric() {
+        let mut alarm = change(AlarmState::Alarm, &[("JobFlowId", "j-1")]);
+        alarm.reason = Some("Threshold Crossed".into());
+        alarm.changed_at = Some("2026-11-22T10:00:00.000+0000".into());
+        let evidence = IdleEvidence::from_alarm(&alarm);
+        assert_eq!(evidence.idle_duration(), "at least 20 minutes (per alarm)");
+        assert_eq!(
+            evidence.describe(),
+            "alarm emr-idle changed to ALARM at 2026-11-22T10:00:00.000+0000: Threshold Crossed"
+        );
+        alarm.evaluation_periods = None;
+        assert_eq!(
+            IdleEvidence::from_alarm(&alarm).idle_duration(),
+            "as long as alarm emr-idle requires"
+        );
+        let metric = IdleEvidence::Metric {
+            window_minutes: 60,
+            datapoints: 12,
+            metric: "AWS/ElasticMapReduce IsIdle (1 = idle)".into(),
+        };
+        assert_eq!(metric.idle_duration(), "at least 60 minutes");
+    }
+
+    #[test]
+    fn epochs_format_as_utc() {
+        assert_eq!(format_epoch(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_epoch(1_795_000_000), "2026-11-18 11:06 UTC");
+        assert_eq!(format_epoch(951_825_600), "2000-02-29 12:00 UTC");
+    }
+}

@@ -1,0 +1,422 @@
+//! One invocation: read the trigger, decide per cluster, act, report.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{error, info};
+
+use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::events::cloudwatch_alarm::{
+    self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
+};
+use watchkeeper_shared::events::{EventError, EventRouting, deserialize_value, parse_event};
+use watchkeeper_shared::publisher::Publisher;
+use watchkeeper_shared::runtime::InvocationError;
+
+use crate::act::{self, ActError};
+use crate::config::Config;
+use crate::decide::{
+    self, Action, AlarmStep, Guard, IdleEvidence, Idleness, MalformedClusterId, Window,
+};
+use crate::message::{self, Facts};
+
+pub const SCHEDULE_SOURCE: &str = "aws.events";
+pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// Clients and configuration, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub region: String,
+    pub emr: aws_sdk_emr::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub publisher: Publisher,
+}
+
+impl App {
+    pub fn from_env(
+        sdk: &aws_config::SdkConfig,
+        env: EnvReader,
+    ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let config = Config::from_env(env)?;
+        Ok(Self {
+            region: sdk
+                .region()
+                .map(|region| region.as_ref().to_owned())
+                .unwrap_or_default(),
+            emr: aws_sdk_emr::Client::new(sdk),
+            cloudformation: aws_sdk_cloudformation::Client::new(sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
+            config,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("not a valid idle-alarm or scheduled event: {0}")]
+    BadEvent(#[from] EventError),
+    #[error("not a valid idle alarm: {0}")]
+    BadClusterId(#[from] MalformedClusterId),
+    #[error(transparent)]
+    Aws(#[from] ActError),
+    /// Some clusters failed; the others were handled and reported first.
+    #[error("{} of {checked} clusters failed: {}", .failures.len(), .failures.join("; "))]
+    ClustersFailed {
+        checked: usize,
+        failures: Vec<String>,
+    },
+}
+
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) | Self::BadClusterId(_) => "BadEvent",
+            Self::Aws(_) | Self::ClustersFailed { .. } => "AwsError",
+        }
+    }
+}
+
+/// What the invocation did, returned to Lambda and shown by `make invoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Report {
+    Skipped { reason: String },
+    Checked { clusters: Vec<ClusterResult> },
+}
+
+/// What happened to one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterResult {
+    pub cluster_id: String,
+    /// terminated, stack_deleted, would_terminate, would_delete_stack,
+    /// protected, skipped, busy or no_data.
+    pub outcome: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// What triggered the invocation.
+#[derive(Debug, Clone, PartialEq)]
+enum Trigger {
+    Alarms(Vec<AlarmStateChange>),
+    Sweep,
+    Irrelevant(String),
+}
+
+/// The parts of Lambda's SNS event this function reads.
+#[derive(Debug, Deserialize)]
+struct SnsEvent {
+    #[serde(rename = "Records")]
+    records: Vec<SnsRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SnsRecord {
+    #[serde(rename = "Sns")]
+    sns: SnsBody,
+}
+
+#[derive(Debug, Deserialize)]
+struct SnsBody {
+    #[serde(rename = "Message")]
+    message: String,
+}
+
+fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
+    if event.get("Records").is_some() {
+        let sns: SnsEvent = deserialize_value(event)?;
+        let mut changes = Vec::new();
+        for (index, record) in sns.records.iter().enumerate() {
+            let field = |problem: String| EventError::Field {
+                path: format!("Records[{index}].Sns.Message"),
+                problem,
+            };
+            let message: Value = serde_json::from_str(&record.sns.message)
+                .map_err(|error| field(format!("not CloudWatch alarm JSON: {error}")))?;
+            let alarm: SnsAlarmMessage = deserialize_value(&message).map_err(|error| {
+                field(match error {
+                    EventError::Field { path, problem } => format!("`{path}`: {problem}"),
+                    other => other.to_string(),
+                })
+            })?;
+            changes.push(AlarmStateChange::from(alarm));
+        }
+        return Ok(Trigger::Alarms(changes));
+    }
+    let routing = EventRouting::read(event)?;
+    if routing.matches(
+        cloudwatch_alarm::SOURCE,
+        cloudwatch_alarm::STATE_CHANGE_DETAIL_TYPE,
+    ) {
+        let event = parse_event::<AlarmStateChangeDetail>(event)?;
+        return Ok(Trigger::Alarms(vec![event.detail.into()]));
+    }
+    if routing.matches(SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) {
+        return Ok(Trigger::Sweep);
+    }
+    Ok(Trigger::Irrelevant(format!(
+        "not an idle alarm or a scheduled sweep (source {:?}, detail-type {:?})",
+        routing.source, routing.detail_type
+    )))
+}
+
+pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    handle_at(app, event, now()).await
+}
+
+/// [`handle`] at a given time, in seconds since the epoch.
+pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<Report, HandlerError> {
+    let event_id = event
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    match read_trigger(event)? {
+        Trigger::Irrelevant(reason) => {
+            info!(%event_id, %reason, "skipped");
+            Ok(Report::Skipped { reason })
+        }
+        // Boxed: the SDK futures nest deeper than rustc's default layout limit.
+        Trigger::Alarms(changes) => Box::pin(handle_alarms(app, &changes, now)).await,
+        Trigger::Sweep => Box::pin(sweep(app, &event_id, now)).await,
+    }
+}
+
+async fn handle_alarms(
+    app: &App,
+    changes: &[AlarmStateChange],
+    now: i64,
+) -> Result<Report, HandlerError> {
+    // Every alarm is read before any cluster is touched.
+    let mut candidates = Vec::new();
+    let mut skipped = Vec::new();
+    for change in changes {
+        match decide::alarm_step(change)? {
+            AlarmStep::Skip { reason } => {
+                info!(alarm_name = %change.alarm_name, state = %change.new_state, %reason, "skipped");
+                skipped.push(reason);
+            }
+            AlarmStep::CheckCluster { cluster_id } => {
+                info!(alarm_name = %change.alarm_name, %cluster_id, "alarm says idle");
+                candidates.push((cluster_id, IdleEvidence::from_alarm(change)));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Report::Skipped {
+            reason: skipped.join("; "),
+        });
+    }
+    check_candidates(app, candidates, Vec::new(), now).await
+}
+
+async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerError> {
+    let config = &app.config;
+    let clusters = act::list_waiting_clusters(&app.emr).await?;
+    let window = Window::ending_before(now, config);
+    let ids: Vec<String> = clusters.iter().map(|cluster| cluster.id.clone()).collect();
+    let datapoints = act::fetch_datapoints(&app.cloudwatch, &config.metric, &window, &ids).await?;
+    let mut candidates = Vec::new();
+    let mut results = Vec::new();
+    for cluster in &clusters {
+        let series = datapoints
+            .get(&cluster.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let idleness = decide::judge_idleness(&config.metric, &window, series);
+        let reason = idleness.describe(&config.metric);
+        match idleness {
+            Idleness::Idle { datapoints } => {
+                info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, %reason, "idle candidate");
+                candidates.push((
+                    cluster.id.clone(),
+                    IdleEvidence::Metric {
+                        window_minutes: config.idle_window_minutes,
+                        datapoints,
+                        metric: config.metric.describe(),
+                    },
+                ));
+            }
+            Idleness::Busy { .. } | Idleness::MissingData { .. } => {
+                let outcome = if matches!(idleness, Idleness::Busy { .. }) {
+                    "busy"
+                } else {
+                    "no_data"
+                };
+                info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, outcome, %reason, "not idle");
+                results.push(ClusterResult {
+                    cluster_id: cluster.id.clone(),
+                    outcome: outcome.to_owned(),
+                    reason,
+                    message_id: None,
+                });
+            }
+        }
+    }
+    info!(
+        %event_id,
+        waiting = clusters.len(),
+        idle_candidates = candidates.len(),
+        window_start = %decide::format_epoch(window.start),
+        window_end = %decide::format_epoch(window.end),
+        "swept"
+    );
+    check_candidates(app, candidates, results, now).await
+}
+
+/// Checks and acts on each candidate in turn; a failure on one is recorded
+/// and the rest still run, then the invocation fails naming every failure.
+async fn check_candidates(
+    app: &App,
+    candidates: Vec<(String, IdleEvidence)>,
+    mut results: Vec<ClusterResult>,
+    now: i64,
+) -> Result<Report, HandlerError> {
+    let mut failures = Vec::new();
+    let checked = candidates.len();
+    for (cluster_id, evidence) in candidates {
+        match check_cluster(app, &cluster_id, &evidence, now).await {
+            Ok(result) => results.push(result),
+            Err(failure) => {
+                error!(%cluster_id, error = %failure, "cluster failed");
+                failures.push(failure.to_string());
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(Report::Checked { clusters: results })
+    } else {
+        Err(HandlerError::ClustersFailed { checked, failures })
+    }
+}
+
+async fn check_cluster(
+    app: &App,
+    cluster_id: &str,
+    evidence: &IdleEvidence,
+    now: i64,
+) -> Result<ClusterResult, ActError> {
+    let config = &app.config;
+    let cluster = act::describe_cluster(&app.emr, cluster_id).await?;
+    let guard = decide::check_guards(cluster.as_ref(), now, config);
+    let (Some(cluster), false) = (cluster, matches!(guard, Guard::Skip(_))) else {
+        let reason = match &guard {
+            Guard::Skip(why) => why.describe(),
+            _ => String::new(),
+        };
+        info!(%cluster_id, %reason, "skipped");
+        return Ok(ClusterResult {
+            cluster_id: cluster_id.to_owned(),
+            outcome: "skipped".to_owned(),
+            reason,
+            message_id: None,
+        });
+    };
+    let stack = act::find_owning_stack(&app.cloudformation, cluster_id).await?;
+    let Some(plan) = decide::plan_action(config, &guard, stack.as_ref()) else {
+        return Ok(ClusterResult {
+            cluster_id: cluster_id.to_owned(),
+            outcome: "skipped".to_owned(),
+            reason: "no action planned".to_owned(),
+            message_id: None,
+        });
+    };
+    let outcome = message::outcome_name(&plan);
+    info!(
+        %cluster_id,
+        cluster_name = %cluster.name,
+        owning_stack = stack.as_ref().map(|stack| stack.stack_name.as_str()).unwrap_or("none"),
+        outcome,
+        dry_run = plan.dry_run,
+        note = plan.note.as_deref().unwrap_or(""),
+        evidence = %evidence.describe(),
+        "decided"
+    );
+    if !plan.dry_run {
+        match &plan.action {
+            Action::TerminateCluster => act::terminate_cluster(&app.emr, cluster_id).await?,
+            Action::DeleteStack {
+                stack_id,
+                stack_name,
+            } => act::delete_stack(&app.cloudformation, stack_id, stack_name).await?,
+            Action::ReportProtected => {}
+        }
+    }
+    let notification = message::notification(
+        config,
+        Facts {
+            cluster: &cluster,
+            evidence,
+            stack: stack.as_ref(),
+            plan: &plan,
+            region: &app.region,
+        },
+    );
+    let message_id = app.publisher.publish(&notification).await?;
+    info!(%cluster_id, outcome, %message_id, "notified");
+    Ok(ClusterResult {
+        cluster_id: cluster_id.to_owned(),
+        outcome: outcome.to_owned(),
+        reason: evidence.describe(),
+        message_id: Some(message_id),
+    })
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use watchkeeper_shared::events::cloudwatch_alarm::AlarmState;
+
+    #[test]
+    fn triggers_are_recognised() {
+        let scheduled = json!({"id": "1", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+        assert_eq!(read_trigger(&scheduled).unwrap(), Trigger::Sweep);
+        let other = json!({"id": "1", "source": "aws.ec2", "detail-type": "X", "detail": {}});
+        assert_eq!(
+            read_trigger(&other).unwrap(),
+            Trigger::Irrelevant(
+                "not an idle alarm or a scheduled sweep (source \"aws.ec2\", detail-type \"X\")"
+                    .into()
+            )
+        );
+        let sns = json!({"Records": [{"Sns": {"Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\"}"}}]});
+        let Trigger::Alarms(changes) = read_trigger(&sns).unwrap() else {
+            panic!("an alarm");
+        };
+        assert_eq!(changes[0].new_state, AlarmState::Ok);
+    }
+
+    #[test]
+    fn malformed_sns_messages_name_the_record() {
+        for (message, expected) in [
+            (
+                json!("not json"),
+                "event field `Records[0].Sns.Message` is malformed: not CloudWatch alarm JSON: expected ident at line 1 column 2",
+            ),
+            (
+                json!("{\"AlarmName\":\"a\"}"),
+                "event field `Records[0].Sns.Message` is malformed: `.`: missing field `NewStateValue`",
+            ),
+            (
+                json!(5),
+                "event field `Records[0].Sns.Message` is malformed: invalid type: integer `5`, expected a string",
+            ),
+        ] {
+            let event = json!({"Records": [{"Sns": {"Message": message}}]});
+            assert_eq!(read_trigger(&event).unwrap_err().to_string(), expected);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Finds idle EMR clusters and terminates them, or deletes the CloudFormation stack that owns them, with guards that never touch a cluster in use.
+//!
+//! Two triggers: an idle alarm (through SNS or EventBridge) and a scheduled
+//! sweep. parse ([`handler`]) → decide ([`decide`], pure) → act ([`act`]) →
+//! report ([`message`]).
+
+pub mod act;
+pub mod config;
+pub mod decide;
+pub mod handler;
+pub mod message;
+
+pub use handler::{App, ClusterResult, HandlerError, Report, handle, handle_at};

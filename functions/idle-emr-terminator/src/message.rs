@@ -1,0 +1,301 @@
+//! What operators are told about each cluster the function acted on (or,
+//! in dry run or under termination protection, would have).
+
+use watchkeeper_shared::{Notification, Severity};
+
+use crate::config::Config;
+use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan};
+
+/// The `source` attribute of every notification this function sends.
+pub const SOURCE: &str = "idle-emr-terminator";
+
+/// Everything a notification about one cluster says.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub cluster: &'a ClusterFacts,
+    pub evidence: &'a IdleEvidence,
+    pub stack: Option<&'a OwningStack>,
+    pub plan: &'a Plan,
+    pub region: &'a str,
+}
+
+/// One word for what happened, for logs and the invocation report.
+pub fn outcome_name(plan: &Plan) -> &'static str {
+    match (&plan.action, plan.dry_run) {
+        (Action::ReportProtected, _) => "protected",
+        (Action::TerminateCluster, true) => "would_terminate",
+        (Action::DeleteStack { .. }, true) => "would_delete_stack",
+        (Action::TerminateCluster, false) => "terminated",
+        (Action::DeleteStack { .. }, false) => "stack_deleted",
+    }
+}
+
+pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
+    let cluster = facts.cluster;
+    let label = format!("{} ({})", cluster.name, cluster.id);
+    let duration = facts.evidence.idle_duration();
+    let (severity, title, sms, action) = match (&facts.plan.action, facts.plan.dry_run) {
+        (Action::ReportProtected, _) => (
+            Severity::Info,
+            format!("Idle but protected: EMR cluster {label}"),
+            format!("Idle EMR cluster {label} is termination-protected; left running"),
+            "none: termination protection is on".to_owned(),
+        ),
+        (Action::TerminateCluster, true) => (
+            Severity::Info,
+            format!("Dry run: would terminate idle EMR cluster {label}"),
+            format!("Dry run: would terminate idle EMR cluster {label}"),
+            "none (dry run); would terminate the cluster".to_owned(),
+        ),
+        (Action::DeleteStack { stack_name, .. }, true) => (
+            Severity::Info,
+            format!("Dry run: would delete stack {stack_name} of idle EMR cluster {label}"),
+            format!("Dry run: would delete stack {stack_name} of idle EMR cluster {label}"),
+            format!("none (dry run); would delete CloudFormation stack {stack_name}"),
+        ),
+        (Action::TerminateCluster, false) => (
+            Severity::Warning,
+            format!("Terminated idle EMR cluster {label}"),
+            format!("Terminated idle EMR cluster {label}, idle {duration}"),
+            "terminated the cluster (TerminateJobFlows)".to_owned(),
+        ),
+        (Action::DeleteStack { stack_name, .. }, false) => (
+            Severity::Warning,
+            format!("Deleted stack {stack_name} of idle EMR cluster {label}"),
+            format!("Deleted stack {stack_name} of idle EMR cluster {label}"),
+            format!("deleted CloudFormation stack {stack_name} (DeleteStack)"),
+        ),
+    };
+    let tags = if cluster.tags.is_empty() {
+        "none".to_owned()
+    } else {
+        cluster
+            .tags
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let stack = facts.stack.map_or_else(
+        || "none".to_owned(),
+        |stack| format!("{} ({})", stack.stack_name, stack.status),
+    );
+    let mut why = format!(
+        "{}.\nGuards checked just now: the cluster is WAITING, at least {} minutes old and has no {} tag.",
+        facts.evidence.describe().trim_end_matches('.'),
+        config.minimum_age_minutes,
+        config.opt_out_tag_key
+    );
+    if let Some(note) = &facts.plan.note {
+        why.push_str(&format!(
+            "\nThe cluster was terminated rather than its stack deleted: {note}."
+        ));
+    }
+    let keep = format!(
+        "To keep a cluster from Watchkeeper, tag it {}.",
+        config.opt_out_tag_key
+    );
+    let next = match (&facts.plan.action, facts.plan.dry_run) {
+        (Action::ReportProtected, _) => format!(
+            "Terminate the cluster yourself if it is no longer needed, or turn termination protection off so Watchkeeper can. Until then this notice repeats on every sweep. {keep}"
+        ),
+        (_, true) => format!(
+            "Nothing was changed: dry run is on. To let Watchkeeper act, deploy with DryRun=false (DRY_RUN=false). {keep}"
+        ),
+        (Action::TerminateCluster, false) => format!(
+            "A terminated cluster cannot be restarted; if it was still needed, clone it in the EMR console. {keep}"
+        ),
+        (Action::DeleteStack { stack_name, .. }, false) => format!(
+            "CloudFormation is deleting every resource of stack {stack_name}; follow it in the CloudFormation console. {keep}"
+        ),
+    };
+    Notification::new(SOURCE, severity, title)
+        .with_sms_text(sms)
+        .with_fact("Cluster", label)
+        .with_fact("Action", action)
+        .with_fact("Idle", duration)
+        .with_fact(
+            "Release",
+            cluster.release_label.as_deref().unwrap_or("unknown"),
+        )
+        .with_fact(
+            "Normalized instance hours",
+            cluster
+                .normalized_instance_hours
+                .map_or_else(|| "unknown".to_owned(), |hours| hours.to_string()),
+        )
+        .with_fact("Owning stack", stack)
+        .with_fact("Tags", tags)
+        .with_fact("Region", facts.region)
+        .with_fact(
+            "Console",
+            format!(
+                "https://{region}.console.aws.amazon.com/emr/home?region={region}#/clusterDetails/{}",
+                cluster.id,
+                region = facts.region
+            ),
+        )
+        .with_section("Why", why)
+        .with_section("What you can do", next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use watchkeeper_shared::publisher::Topics;
+
+    fn config() -> Config {
+        Config {
+            topics: Topics {
+                warning_topic_arn: "w".into(),
+                critical_topic_arn: "c".into(),
+            },
+            dry_run: false,
+            metric: crate::config::MetricMode::EmrIsIdle,
+            idle_window_minutes: 60,
+            period_seconds: 300,
+            opt_out_tag_key: "watchkeeper:keep".into(),
+            minimum_age_minutes: 30,
+            stack_mode: false,
+            stack_name_prefix: String::new(),
+        }
+    }
+
+    fn cluster() -> ClusterFacts {
+        ClusterFacts {
+            id: "j-2AB".into(),
+            name: "adhoc".into(),
+            state: "WAITING".into(),
+            termination_protected: false,
+            tags: BTreeMap::from([("team".into(), "data".into())]),
+            created_at: Some(0),
+            release_label: Some("emr-7.1.0".into()),
+            normalized_instance_hours: Some(24),
+        }
+    }
+
+    fn evidence() -> IdleEvidence {
+        IdleEvidence::Metric {
+            window_minutes: 60,
+            datapoints: 12,
+            metric: "AWS/ElasticMapReduce IsIdle (1 = idle)".into(),
+        }
+    }
+
+    #[test]
+    fn each_outcome_has_its_severity_title_and_sms() {
+        let stack = OwningStack {
+            stack_id: "id".into(),
+            stack_name: "emr-adhoc".into(),
+            status: "CREATE_COMPLETE".into(),
+            service_role_arn: None,
+            termination_protected: false,
+            parent_id: None,
+        };
+        let delete = Action::DeleteStack {
+            stack_id: "id".into(),
+            stack_name: "emr-adhoc".into(),
+        };
+        let cases = [
+            (
+                Action::TerminateCluster,
+                false,
+                Severity::Warning,
+                "terminated",
+                "Terminated idle EMR cluster adhoc (j-2AB)",
+                "WARNING: Terminated idle EMR cluster adhoc (j-2AB), idle at least 60 minutes",
+            ),
+            (
+                Action::TerminateCluster,
+                true,
+                Severity::Info,
+                "would_terminate",
+                "Dry run: would terminate idle EMR cluster adhoc (j-2AB)",
+                "INFO: Dry run: would terminate idle EMR cluster adhoc (j-2AB)",
+            ),
+            (
+                delete.clone(),
+                false,
+                Severity::Warning,
+                "stack_deleted",
+                "Deleted stack emr-adhoc of idle EMR cluster adhoc (j-2AB)",
+                "WARNING: Deleted stack emr-adhoc of idle EMR cluster adhoc (j-2AB)",
+            ),
+            (
+                delete,
+                true,
+                Severity::Info,
+                "would_delete_stack",
+                "Dry run: would delete stack emr-adhoc of idle EMR cluster adhoc (j-2AB)",
+                "INFO: Dry run: would delete stack emr-adhoc of idle EMR cluster adhoc (j-2AB)",
+            ),
+            (
+                Action::ReportProtected,
+                false,
+                Severity::Info,
+                "protected",
+                "Idle but protected: EMR cluster adhoc (j-2AB)",
+                "INFO: Idle EMR cluster adhoc (j-2AB) is termination-protected; left running",
+            ),
+        ];
+        for (action, dry_run, severity, outcome, subject, sms) in cases {
+            let plan = Plan {
+                action,
+                dry_run,
+                note: None,
+            };
+            let rendered = notification(
+                &config(),
+                Facts {
+                    cluster: &cluster(),
+                    evidence: &evidence(),
+                    stack: Some(&stack),
+                    plan: &plan,
+                    region: "eu-west-1",
+                },
+            )
+            .render();
+            assert_eq!(outcome_name(&plan), outcome);
+            assert_eq!(rendered.severity, severity);
+            assert_eq!(rendered.subject, subject);
+            assert_eq!(rendered.sms, sms);
+            assert!(
+                rendered
+                    .email
+                    .contains("Owning stack: emr-adhoc (CREATE_COMPLETE)\n")
+            );
+            assert!(rendered.email.contains("Tags: team=data\n"));
+        }
+    }
+
+    #[test]
+    fn a_fallback_from_stack_mode_is_explained() {
+        let plan = Plan {
+            action: Action::TerminateCluster,
+            dry_run: false,
+            note: Some("no CloudFormation stack owns the cluster".into()),
+        };
+        let mut bare = cluster();
+        bare.tags.clear();
+        bare.release_label = None;
+        let email = notification(
+            &config(),
+            Facts {
+                cluster: &bare,
+                evidence: &evidence(),
+                stack: None,
+                plan: &plan,
+                region: "eu-west-1",
+            },
+        )
+        .render()
+        .email;
+        assert!(email.contains(
+            "The cluster was terminated rather than its stack deleted: no CloudFormation stack owns the cluster.\n"
+        ));
+        assert!(email.contains("Tags: none\nRegion: eu-west-1\n"));
+        assert!(email.contains("Release: unknown\n"));
+        assert!(email.contains("Owning stack: none\n"));
+    }
+}

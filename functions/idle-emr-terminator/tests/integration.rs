@@ -1,0 +1,764 @@
+//! The idle EMR terminator end to end against moto: alarms and sweeps in,
+//! clusters terminated, stacks deleted and notifications out.
+
+use std::collections::HashMap;
+use watchkeeper_shared::runtime::InvocationError;
+
+use serde_json::Value;
+
+use idle_emr_terminator::{App, ClusterResult, HandlerError, Report, handle};
+use testbed::Moto;
+use testbed::emr::{ClusterSpec, cluster_state, create_cluster_stack, put_history, run_cluster};
+use testbed::events::load;
+use testbed::sns::SubscribedTopics;
+use watchkeeper_shared::config::EnvReader;
+
+/// The cluster id in the sample events; tests swap in a real one.
+const SAMPLE_CLUSTER_ID: &str = "j-2AXXXXXXGAPLF";
+const IS_IDLE: (&str, &str) = ("AWS/ElasticMapReduce", "IsIdle");
+const IN_USE: (&str, &str) = ("Watchkeeper/EMR", "ClusterInUse");
+
+struct Bed {
+    moto: Moto,
+    sdk: aws_config::SdkConfig,
+    topics: SubscribedTopics,
+}
+
+impl Bed {
+    async fn start() -> Self {
+        let moto = Moto::start().await;
+        let sdk = moto.sdk_config().await;
+        let topics = SubscribedTopics::create(&sdk).await;
+        Self { moto, sdk, topics }
+    }
+
+    /// Acting for real, with no minimum age, unless `extra` says otherwise.
+    fn app(&self, extra: &[(&str, &str)]) -> App {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            (
+                "WARNING_TOPIC_ARN".to_owned(),
+                self.topics.topics.warning_topic_arn.clone(),
+            ),
+            (
+                "CRITICAL_TOPIC_ARN".to_owned(),
+                self.topics.topics.critical_topic_arn.clone(),
+            ),
+            ("DRY_RUN".to_owned(), "false".to_owned()),
+            ("MINIMUM_AGE_MINUTES".to_owned(), "0".to_owned()),
+        ]);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        App::from_env(&self.sdk, EnvReader::from_map(vars)).expect("valid configuration")
+    }
+
+    async fn cluster(&self, spec: ClusterSpec<'_>) -> String {
+        run_cluster(&self.sdk, &spec).await
+    }
+
+    async fn state(&self, cluster_id: &str) -> String {
+        cluster_state(&self.sdk, cluster_id).await
+    }
+
+    /// The last 75 minutes of `metric`, one datapoint a minute.
+    async fn history(
+        &self,
+        metric: (&str, &str),
+        cluster_id: &str,
+        value: impl Fn(u64) -> Option<f64>,
+    ) {
+        put_history(&self.sdk, metric.0, metric.1, cluster_id, 75, value).await;
+    }
+
+    async fn published_subjects(&self) -> Vec<String> {
+        self.moto
+            .published()
+            .await
+            .into_iter()
+            .map(|message| message.subject.unwrap_or_default())
+            .collect()
+    }
+}
+
+/// A sample event pointed at a cluster the test created.
+fn event(name: &str, cluster_id: &str) -> Value {
+    let text = load(name)
+        .to_string()
+        .replace(SAMPLE_CLUSTER_ID, cluster_id);
+    serde_json::from_str(&text).expect("still JSON")
+}
+
+fn outcomes(report: &Report) -> Vec<(String, String)> {
+    match report {
+        Report::Skipped { reason } => vec![("-".into(), format!("skipped: {reason}"))],
+        Report::Checked { clusters } => clusters
+            .iter()
+            .map(|result| (result.cluster_id.clone(), result.outcome.clone()))
+            .collect(),
+    }
+}
+
+const TERMINATED_EMAIL: &str = "\
+Terminated idle EMR cluster analytics-adhoc (ID)
+
+Severity: WARNING
+Cluster: analytics-adhoc (ID)
+Action: terminated the cluster (TerminateJobFlows)
+Idle: at least 60 minutes (per alarm)
+Release: emr-7.1.0
+Normalized instance hours: 0
+Owning stack: none
+Tags: owner=dana, team=analytics
+Region: eu-west-1
+Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusterDetails/ID
+
+Why
+---
+alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
+Guards checked just now: the cluster is WAITING, at least 0 minutes old and has no watchkeeper:keep tag.
+
+What you can do
+---------------
+A terminated cluster cannot be restarted; if it was still needed, clone it in the EMR console. To keep a cluster from Watchkeeper, tag it watchkeeper:keep.
+
+--
+Sent by Watchkeeper (idle-emr-terminator)
+";
+
+#[tokio::test]
+async fn sns_alarm_terminates_the_idle_cluster_and_tells_operators_exactly() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            tags: &[("team", "analytics"), ("owner", "dana")],
+            ..Default::default()
+        })
+        .await;
+    let bystander = bed
+        .cluster(ClusterSpec {
+            name: "bystander",
+            ..Default::default()
+        })
+        .await;
+
+    let report = handle(&app, &event("emr-idle-alarm-sns.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+    assert_eq!(bed.state(&id).await, "TERMINATED");
+    assert_eq!(bed.state(&bystander).await, "WAITING");
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let message = &published[0];
+    assert_eq!(message.topic_arn, bed.topics.topics.warning_topic_arn);
+    assert_eq!(
+        message.subject.as_deref(),
+        Some(format!("Terminated idle EMR cluster analytics-adhoc ({id})").as_str())
+    );
+    assert_eq!(message.body("email"), TERMINATED_EMAIL.replace("ID", &id));
+    assert_eq!(
+        message.body("sms"),
+        format!(
+            "WARNING: Terminated idle EMR cluster analytics-adhoc ({id}), idle at least 60 minutes (per alarm)"
+        )
+    );
+    assert_eq!(message.attribute("severity").as_deref(), Some("warning"));
+    assert_eq!(
+        message.attribute("source").as_deref(),
+        Some("idle-emr-terminator")
+    );
+    let delivered = bed.topics.warning_deliveries().await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].subject, message.subject);
+    assert_eq!(delivered[0].attributes["severity"], "warning");
+    assert!(bed.topics.critical_deliveries().await.is_empty());
+}
+
+#[tokio::test]
+async fn eventbridge_alarm_in_dry_run_only_says_it_would_terminate() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("DRY_RUN", "true")]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+
+    let report = handle(&app, &event("emr-idle-alarm-eventbridge.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcomes(&report),
+        vec![(id.clone(), "would_terminate".into())]
+    );
+    assert_eq!(bed.state(&id).await, "WAITING");
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        0
+    );
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let message = &published[0];
+    assert_eq!(
+        message.subject.as_deref(),
+        Some(format!("Dry run: would terminate idle EMR cluster analytics-adhoc ({id})").as_str())
+    );
+    assert_eq!(
+        message.body("sms"),
+        format!("INFO: Dry run: would terminate idle EMR cluster analytics-adhoc ({id})")
+    );
+    assert_eq!(message.attribute("severity").as_deref(), Some("info"));
+    let email = message.body("email");
+    assert!(
+        email.contains("\nAction: none (dry run); would terminate the cluster\n"),
+        "{email}"
+    );
+    assert!(
+        email.contains("\nIdle: as long as alarm emr-idle-analytics-adhoc requires\n"),
+        "{email}"
+    );
+    assert!(email.contains("\nTags: none\n"), "{email}");
+    assert!(email.contains(
+        "Nothing was changed: dry run is on. To let Watchkeeper act, deploy with DryRun=false (DRY_RUN=false)."
+    ), "{email}");
+    assert_eq!(bed.topics.warning_deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn ok_transition_changes_and_sends_nothing() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "adhoc",
+            ..Default::default()
+        })
+        .await;
+
+    let report = handle(&app, &event("emr-idle-alarm-ok.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        report,
+        Report::Skipped {
+            reason: "alarm emr-idle-analytics-adhoc changed to OK; only a change to ALARM acts"
+                .into()
+        }
+    );
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "DescribeCluster")
+            .await,
+        0
+    );
+    assert_eq!(bed.state(&id).await, "WAITING");
+    assert!(bed.moto.published().await.is_empty());
+}
+
+#[tokio::test]
+async fn metric_math_alarm_names_its_cluster_through_its_metrics() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+
+    let report = handle(&app, &event("emr-idle-alarm-metric-math.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+    assert_eq!(bed.state(&id).await, "TERMINATED");
+    let published = bed.moto.published().await;
+    assert_eq!(
+        published[0].body("sms"),
+        format!(
+            "WARNING: Terminated idle EMR cluster analytics-adhoc ({id}), idle at least 20 minutes (per alarm)"
+        )
+    );
+    assert!(published[0].body("email").contains(
+        "alarm emr-idle-analytics-adhoc-activity changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 4 out of the last 4 datapoints"
+    ));
+}
+
+#[tokio::test]
+async fn protected_cluster_stays_and_operators_get_an_info_notice() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            termination_protected: true,
+            ..Default::default()
+        })
+        .await;
+
+    let report = handle(&app, &event("emr-idle-alarm-sns.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes(&report), vec![(id.clone(), "protected".into())]);
+    assert_eq!(bed.state(&id).await, "WAITING");
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        0
+    );
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].subject.as_deref(),
+        Some(format!("Idle but protected: EMR cluster analytics-adhoc ({id})").as_str())
+    );
+    assert_eq!(
+        published[0].body("sms"),
+        format!(
+            "INFO: Idle EMR cluster analytics-adhoc ({id}) is termination-protected; left running"
+        )
+    );
+    assert_eq!(published[0].attribute("severity").as_deref(), Some("info"));
+    assert!(
+        published[0]
+            .body("email")
+            .contains("\nAction: none: termination protection is on\n")
+    );
+}
+
+/// Alarm cases where a guard leaves the cluster alone and nothing is sent.
+#[tokio::test]
+async fn guards_leave_opted_out_young_running_and_unknown_clusters_alone() {
+    let bed = Bed::start().await;
+    let opted_out = bed
+        .cluster(ClusterSpec {
+            name: "keep-me",
+            tags: &[("watchkeeper:keep", "until friday")],
+            ..Default::default()
+        })
+        .await;
+    let running = bed
+        .cluster(ClusterSpec {
+            name: "etl",
+            running_step: true,
+            ..Default::default()
+        })
+        .await;
+    let young = bed
+        .cluster(ClusterSpec {
+            name: "fresh",
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(bed.state(&running).await, "RUNNING");
+
+    let app = bed.app(&[]);
+    let older_than_an_hour = bed.app(&[("MINIMUM_AGE_MINUTES", "60")]);
+    let cases = [
+        (
+            &app,
+            opted_out.clone(),
+            "cluster carries the opt-out tag watchkeeper:keep".to_owned(),
+        ),
+        (
+            &app,
+            running.clone(),
+            "cluster is RUNNING, not WAITING, so it is busy or already going away".to_owned(),
+        ),
+        (
+            &older_than_an_hour,
+            young.clone(),
+            "cluster is 0 minutes old, younger than the minimum age of 60 minutes".to_owned(),
+        ),
+        (
+            &app,
+            "j-3NOSUCHCLUSTER".to_owned(),
+            "EMR does not know this cluster".to_owned(),
+        ),
+    ];
+    for (app, id, reason) in cases {
+        let report = handle(app, &event("emr-idle-alarm-sns.json", &id))
+            .await
+            .unwrap();
+        assert_eq!(
+            report,
+            Report::Checked {
+                clusters: vec![ClusterResult {
+                    cluster_id: id.clone(),
+                    outcome: "skipped".into(),
+                    reason,
+                    message_id: None,
+                }]
+            }
+        );
+    }
+    assert_eq!(bed.state(&opted_out).await, "WAITING");
+    assert_eq!(bed.state(&running).await, "RUNNING");
+    assert_eq!(bed.state(&young).await, "WAITING");
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        0
+    );
+    assert!(bed.moto.published().await.is_empty());
+    assert!(bed.topics.warning_deliveries().await.is_empty());
+}
+
+#[tokio::test]
+async fn malformed_alarm_fails_naming_the_field() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let mut bad = load("emr-idle-alarm-sns.json");
+    bad["Records"][0]["Sns"]["Message"] = Value::String("{\"AlarmName\": \"x\"}".into());
+    let error = handle(&app, &bad).await.unwrap_err();
+    assert_eq!(error.kind(), "BadEvent");
+    assert_eq!(
+        error.to_string(),
+        "not a valid idle-alarm or scheduled event: event field `Records[0].Sns.Message` is malformed: `.`: missing field `NewStateValue`"
+    );
+    let error = handle(&app, &event("emr-idle-alarm-sns.json", "j-bad id"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "not a valid idle alarm: alarm emr-idle-analytics-adhoc: dimension `JobFlowId` value \"j-bad id\" is not an EMR cluster id (j-...)"
+    );
+    assert!(bed.moto.published().await.is_empty());
+}
+
+#[tokio::test]
+async fn sweep_terminates_only_clusters_idle_for_the_whole_window() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let idle = bed
+        .cluster(ClusterSpec {
+            name: "idle",
+            ..Default::default()
+        })
+        .await;
+    let busy = bed
+        .cluster(ClusterSpec {
+            name: "busy",
+            ..Default::default()
+        })
+        .await;
+    let gap = bed
+        .cluster(ClusterSpec {
+            name: "gap",
+            ..Default::default()
+        })
+        .await;
+    let silent = bed
+        .cluster(ClusterSpec {
+            name: "silent",
+            ..Default::default()
+        })
+        .await;
+    let protected = bed
+        .cluster(ClusterSpec {
+            name: "protected",
+            termination_protected: true,
+            ..Default::default()
+        })
+        .await;
+    let running = bed
+        .cluster(ClusterSpec {
+            name: "running",
+            running_step: true,
+            ..Default::default()
+        })
+        .await;
+    bed.history(IS_IDLE, &idle, |_| Some(1.0)).await;
+    bed.history(IS_IDLE, &busy, |ago| {
+        Some(if ago == 30 { 0.0 } else { 1.0 })
+    })
+    .await;
+    bed.history(IS_IDLE, &gap, |ago| {
+        (!(20..=40).contains(&ago)).then_some(1.0)
+    })
+    .await;
+    bed.history(IS_IDLE, &protected, |_| Some(1.0)).await;
+    bed.history(IS_IDLE, &running, |_| Some(1.0)).await;
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    // Only the two idle candidates were described.
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "DescribeCluster")
+            .await,
+        2
+    );
+    let mut got = outcomes(&report);
+    got.sort();
+    let mut expected = vec![
+        (idle.clone(), "terminated".to_owned()),
+        (busy.clone(), "busy".to_owned()),
+        (gap.clone(), "no_data".to_owned()),
+        (silent.clone(), "no_data".to_owned()),
+        (protected.clone(), "protected".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(bed.state(&idle).await, "TERMINATED");
+    for id in [&busy, &gap, &silent, &protected] {
+        assert_eq!(bed.state(id).await, "WAITING", "{id}");
+    }
+    assert_eq!(bed.state(&running).await, "RUNNING");
+    let mut subjects = bed.published_subjects().await;
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        vec![
+            format!("Idle but protected: EMR cluster protected ({protected})"),
+            format!("Terminated idle EMR cluster idle ({idle})"),
+        ]
+    );
+    let published = bed.moto.published().await;
+    let terminated = published
+        .iter()
+        .find(|message| message.body("sms").contains("Terminated"))
+        .unwrap();
+    assert_eq!(
+        terminated.body("sms"),
+        format!("WARNING: Terminated idle EMR cluster idle ({idle}), idle at least 60 minutes")
+    );
+    assert!(terminated.body("email").contains(
+        "\nWhy\n---\nall 12 datapoints of AWS/ElasticMapReduce IsIdle (1 = idle) over the last 60 minutes say idle.\n"
+    ));
+    assert_eq!(bed.topics.warning_deliveries().await.len(), 2);
+}
+
+#[tokio::test]
+async fn sweep_with_the_custom_metric_reads_zero_as_idle() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("METRIC_MODE", "custom"), ("DRY_RUN", "true")]);
+    let idle = bed
+        .cluster(ClusterSpec {
+            name: "idle",
+            ..Default::default()
+        })
+        .await;
+    let busy = bed
+        .cluster(ClusterSpec {
+            name: "busy",
+            ..Default::default()
+        })
+        .await;
+    bed.history(IN_USE, &idle, |_| Some(0.0)).await;
+    bed.history(IN_USE, &busy, |ago| Some(if ago == 50 { 1.0 } else { 0.0 }))
+        .await;
+    // EMR's own metric says the busy cluster is idle; the custom metric wins.
+    bed.history(IS_IDLE, &busy, |_| Some(1.0)).await;
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    let mut got = outcomes(&report);
+    got.sort();
+    let mut expected = vec![
+        (idle.clone(), "would_terminate".to_owned()),
+        (busy.clone(), "busy".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(bed.state(&idle).await, "WAITING");
+    assert_eq!(
+        bed.published_subjects().await,
+        vec![format!(
+            "Dry run: would terminate idle EMR cluster idle ({idle})"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn stack_mode_deletes_owning_stacks_that_have_a_service_role() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("STACK_MODE", "true")]);
+    let role = "arn:aws:iam::123456789012:role/emr-stack-deleter";
+    let (_, in_stack) = create_cluster_stack(&bed.sdk, "emr-reports", "reports", Some(role)).await;
+    let (_, no_role) = create_cluster_stack(&bed.sdk, "emr-no-role", "no-role", None).await;
+    let plain = bed
+        .cluster(ClusterSpec {
+            name: "plain",
+            ..Default::default()
+        })
+        .await;
+    for id in [&in_stack, &no_role, &plain] {
+        assert_eq!(
+            bed.state(id).await,
+            "WAITING",
+            "moto patch keeps stack clusters alive"
+        );
+        bed.history(IS_IDLE, id, |_| Some(1.0)).await;
+    }
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    let mut got = outcomes(&report);
+    got.sort();
+    let mut expected = vec![
+        (in_stack.clone(), "stack_deleted".to_owned()),
+        (no_role.clone(), "terminated".to_owned()),
+        (plain.clone(), "terminated".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert!(!testbed::emr::stack_exists(&bed.sdk, "emr-reports").await);
+    assert!(testbed::emr::stack_exists(&bed.sdk, "emr-no-role").await);
+    for id in [&in_stack, &no_role, &plain] {
+        assert_eq!(bed.state(id).await, "TERMINATED", "{id}");
+    }
+    assert_eq!(
+        bed.moto.count_calls("cloudformation", "DeleteStack").await,
+        1
+    );
+    let published = bed.moto.published().await;
+    let by_sms = |needle: &str| {
+        published
+            .iter()
+            .find(|message| message.body("sms").contains(needle))
+            .unwrap_or_else(|| panic!("no notification for {needle}"))
+            .clone()
+    };
+    let deleted = by_sms(&in_stack);
+    assert_eq!(
+        deleted.subject.as_deref(),
+        Some(
+            format!("Deleted stack emr-reports of idle EMR cluster reports ({in_stack})").as_str()
+        )
+    );
+    let email = deleted.body("email");
+    assert!(
+        email.contains("\nOwning stack: emr-reports (CREATE_COMPLETE)\n"),
+        "{email}"
+    );
+    assert!(email.contains("\nTags: team=analytics\n"), "{email}");
+    let fallback = by_sms(&no_role).body("email");
+    assert!(fallback.contains(
+        "The cluster was terminated rather than its stack deleted: stack emr-no-role is not deleted: it has no service role, and this function has no rights to delete its resources."
+    ), "{fallback}");
+    assert!(by_sms(&plain).body("email").contains(
+        "The cluster was terminated rather than its stack deleted: no CloudFormation stack owns the cluster."
+    ));
+}
+
+#[tokio::test]
+async fn sweep_calls_grow_with_pages_and_batches_not_per_cluster() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("DRY_RUN", "true")]);
+    let mut ids = Vec::new();
+    for index in 0..520 {
+        let name = format!("fleet-{index:03}");
+        ids.push(
+            bed.cluster(ClusterSpec {
+                name: &name,
+                ..Default::default()
+            })
+            .await,
+        );
+    }
+    let idle: Vec<&String> = ids.iter().step_by(100).collect();
+    for id in &idle {
+        bed.history(IS_IDLE, id, |_| Some(1.0)).await;
+    }
+    let before = bed.moto.calls().await.len();
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    let Report::Checked { clusters } = &report else {
+        panic!("a sweep report");
+    };
+    assert_eq!(clusters.len(), 520);
+    assert_eq!(
+        clusters
+            .iter()
+            .filter(|c| c.outcome == "would_terminate")
+            .count(),
+        idle.len()
+    );
+    // moto pages ListClusters by 50, as EMR does.
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "ListClusters")
+            .await,
+        11
+    );
+    assert_eq!(bed.moto.count_calls("monitoring", "GetMetricData").await, 2);
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "DescribeCluster")
+            .await,
+        idle.len()
+    );
+    let calls = bed.moto.calls().await;
+    let sweep_calls: Vec<_> = calls[before..]
+        .iter()
+        .filter(|call| call.service != "sns")
+        .collect();
+    // Plus one owning-stack lookup per idle candidate that passed the guards.
+    assert_eq!(
+        sweep_calls.len(),
+        11 + 2 + idle.len() * 2,
+        "{sweep_calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named() {
+    // Nothing listens on this port, so every EMR call fails.
+    let dead = testbed::sdk_config_for("http://127.0.0.1:9").await;
+    let bed = Bed::start().await;
+    let mut vars = HashMap::from([
+        (
+            "WARNING_TOPIC_ARN".to_owned(),
+            bed.topics.topics.warning_topic_arn.clone(),
+        ),
+        (
+            "CRITICAL_TOPIC_ARN".to_owned(),
+            bed.topics.topics.critical_topic_arn.clone(),
+        ),
+    ]);
+    vars.insert("DRY_RUN".into(), "false".into());
+    let app = App::from_env(&dead, EnvReader::from_map(vars)).unwrap();
+    let mut alarms = event("emr-idle-alarm-sns.json", "j-1FIRST");
+    let second = event("emr-idle-alarm-sns.json", "j-2SECOND")["Records"][0].clone();
+    alarms["Records"].as_array_mut().unwrap().push(second);
+
+    let error = handle(&app, &alarms).await.unwrap_err();
+
+    assert_eq!(error.kind(), "AwsError");
+    let HandlerError::ClustersFailed { checked, failures } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(*checked, 2);
+    assert_eq!(failures.len(), 2);
+    assert!(
+        failures[0].starts_with("EMR DescribeCluster for j-1FIRST failed"),
+        "{error}"
+    );
+    assert!(
+        failures[1].starts_with("EMR DescribeCluster for j-2SECOND failed"),
+        "{error}"
+    );
+}

@@ -1,0 +1,137 @@
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use idle_emr_terminator::{App, Report, handle};
+use testbed::Moto;
+use testbed::emr::{ClusterSpec, cluster_state, put_history, run_cluster};
+use testbed::events::load;
+use testbed::sns::SubscribedTopics;
+use watchkeeper_shared::config::EnvReader;
+
+use crate::{heading, step};
+
+const SOURCE: &str = "idle-emr-terminator";
+
+pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
+    heading("3. Idle EMR terminator");
+    let app = |dry_run: &str| {
+        App::from_env(
+            sdk,
+            EnvReader::from_map(HashMap::from([
+                (
+                    "WARNING_TOPIC_ARN".to_owned(),
+                    topics.topics.warning_topic_arn.clone(),
+                ),
+                (
+                    "CRITICAL_TOPIC_ARN".to_owned(),
+                    topics.topics.critical_topic_arn.clone(),
+                ),
+                ("DRY_RUN".to_owned(), dry_run.to_owned()),
+                // The emulator's clusters were created a moment ago.
+                ("MINIMUM_AGE_MINUTES".to_owned(), "0".to_owned()),
+            ])),
+        )
+        .expect("demo configuration is valid")
+    };
+    let idle = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "analytics-adhoc",
+            tags: &[("team", "analytics"), ("owner", "dana")],
+            ..Default::default()
+        },
+    )
+    .await;
+    let busy = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "reporting",
+            ..Default::default()
+        },
+    )
+    .await;
+    let protected = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "ml-training",
+            termination_protected: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (namespace, metric) = ("AWS/ElasticMapReduce", "IsIdle");
+    put_history(sdk, namespace, metric, &idle, 75, |_| Some(1.0)).await;
+    put_history(sdk, namespace, metric, &busy, 75, |ago| {
+        Some(if ago == 12 { 0.0 } else { 1.0 })
+    })
+    .await;
+    put_history(sdk, namespace, metric, &protected, 75, |_| Some(1.0)).await;
+    println!("Clusters in the emulator (all WAITING), with 75 minutes of IsIdle history:");
+    println!("  {idle} analytics-adhoc  idle throughout");
+    println!("  {busy} reporting        busy 12 minutes ago");
+    println!("  {protected} ml-training      idle throughout, termination-protected");
+
+    let mut seen = 0;
+    step(&format!(
+        "events/emr-idle-alarm-sns.json (alarm ALARM for {idle}), dry run on (the default)"
+    ));
+    let alarm = load("emr-idle-alarm-sns.json")
+        .to_string()
+        .replace("j-2AXXXXXXGAPLF", &idle);
+    let alarm = serde_json::from_str(&alarm).expect("JSON");
+    print_report(&handle(&app("true"), &alarm).await.expect("alarm succeeds"));
+    seen = print_new_notifications(moto, seen).await;
+
+    step("events/emr-sweep-schedule.json (scheduled sweep), dry run off");
+    print_report(
+        &handle(&app("false"), &load("emr-sweep-schedule.json"))
+            .await
+            .expect("sweep succeeds"),
+    );
+    print_new_notifications(moto, seen).await;
+    println!("\n  Cluster states now:");
+    for (id, name) in [
+        (&idle, "analytics-adhoc"),
+        (&busy, "reporting"),
+        (&protected, "ml-training"),
+    ] {
+        println!("    {id} {name}: {}", cluster_state(sdk, id).await);
+    }
+}
+
+fn print_report(report: &Report) {
+    match report {
+        Report::Skipped { reason } => println!("  skipped: {reason}"),
+        Report::Checked { clusters } => {
+            for cluster in clusters {
+                println!(
+                    "  {}: {} ({})",
+                    cluster.cluster_id, cluster.outcome, cluster.reason
+                );
+            }
+        }
+    }
+}
+
+/// Prints this function's notifications published since `seen`; returns the new count.
+async fn print_new_notifications(moto: &Moto, seen: usize) -> usize {
+    let published: Vec<_> = moto
+        .published()
+        .await
+        .into_iter()
+        .filter(|message| message.attribute("source").as_deref() == Some(SOURCE))
+        .collect();
+    for message in &published[seen..] {
+        println!(
+            "\n  Notification ({}), subject: {}",
+            message.attribute("severity").unwrap_or_default(),
+            message.subject.as_deref().unwrap_or_default()
+        );
+        println!("  SMS: {}", message.body("sms"));
+        println!("  Email:");
+        for line in message.body("email").lines() {
+            println!("    | {line}");
+        }
+    }
+    published.len()
+}
