@@ -51,7 +51,7 @@ test: lint test-template test-rust ## Everything: lint, sam build (debug), templ
 	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)
 
 demo: setup ## Run every function on its sample events against a local emulator
-	@cargo build --quiet -p watchkeeper-tests --bin watchkeeper-demo
+	@cargo build --quiet -p watchkeeper-demo
 	@$(CARGO_TARGET_DIR)/debug/watchkeeper-demo
 
 invoke: setup ## Run FUNCTION on EVENT locally against moto (cargo lambda watch/invoke)

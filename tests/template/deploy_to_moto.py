@@ -185,6 +185,18 @@ def main():
     print(f"Template deployment check passed: {len(functions)} function(s) and their rules, roles, topics and queues exist.")
 
 
+def resolve_parameters(value, template):
+    """Replaces {"Ref": <parameter>} with the value deployed (or its default)."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in template.get("Parameters", {}):
+            name = value["Ref"]
+            return PARAMETERS.get(name, template["Parameters"][name].get("Default"))
+        return {key: resolve_parameters(item, template) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_parameters(item, template) for item in value]
+    return value
+
+
 def verify(client, functions, transformed):
     cloudformation = client("cloudformation")
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
@@ -209,7 +221,7 @@ def verify(client, functions, transformed):
     subscriptions = {
         (r["Properties"]["TopicArn"]["Ref"], r["Properties"]["Protocol"], r["Properties"]["Endpoint"]["Ref"])
         for r in declared.values()
-        if r["Type"] == "AWS::SNS::Subscription"
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] in ("email", "sms")
     }
     expected_subscriptions = {
         ("WarningTopic", "email", "AlertEmail"),
@@ -280,7 +292,7 @@ def verify(client, functions, transformed):
             rule = events.describe_rule(Name=rule_name)
             if "Pattern" in event["Properties"]:
                 check(
-                    json.loads(rule["EventPattern"]) == event["Properties"]["Pattern"],
+                    json.loads(rule["EventPattern"]) == resolve_parameters(event["Properties"]["Pattern"], transformed),
                     f"rule {rule_name} pattern differs from the template",
                 )
             targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
