@@ -11,19 +11,23 @@ use ami_permission_notifier::config::{
     TRUSTED_ACCOUNTS_VAR,
 };
 use ami_permission_notifier::{App, HandlerError, Report, handle};
-use testbed::Moto;
 use testbed::events::load;
-use testbed::sns::{Delivered, SubscribedTopics};
+use testbed::sns::Delivered;
 use watchkeeper_shared::config::EnvReader;
 
 /// One account and one organization are trusted in every test.
 const TRUSTED: &str = "222233334444, arn:aws:organizations::999900001111:organization/o-abc1234567";
 const ALIAS: &str = "prod-acct";
 
-struct Bed {
-    moto: Moto,
-    sdk: aws_config::SdkConfig,
-    topics: SubscribedTopics,
+/// The test bed, with this function's helpers.
+struct Bed(testbed::Bed);
+
+impl std::ops::Deref for Bed {
+    type Target = testbed::Bed;
+
+    fn deref(&self) -> &testbed::Bed {
+        &self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,30 +57,14 @@ impl Bed {
     }
 
     async fn start_without_alias() -> Self {
-        let moto = Moto::start().await;
-        let sdk = moto.sdk_config().await;
-        let topics = SubscribedTopics::create(&sdk).await;
-        Self { moto, sdk, topics }
+        Self(testbed::Bed::start().await)
     }
 
+    /// The environment with the trusted accounts every test uses, then `extra`.
     fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            (
-                "WARNING_TOPIC_ARN".to_owned(),
-                self.topics.topics.warning_topic_arn.clone(),
-            ),
-            (
-                "CRITICAL_TOPIC_ARN".to_owned(),
-                self.topics.topics.critical_topic_arn.clone(),
-            ),
-            (TRUSTED_ACCOUNTS_VAR.to_owned(), TRUSTED.to_owned()),
-        ]);
-        vars.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        let mut settings = vec![(TRUSTED_ACCOUNTS_VAR, TRUSTED)];
+        settings.extend_from_slice(extra);
+        self.0.env(&settings)
     }
 
     fn app(&self, extra: &[(&str, &str)]) -> App {

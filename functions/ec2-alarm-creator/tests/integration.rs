@@ -12,37 +12,20 @@ use testbed::events::{load, with_detail};
 use testbed::sns::SubscribedTopics;
 use watchkeeper_shared::config::EnvReader;
 
-struct Bed {
-    moto: Moto,
-    sdk: aws_config::SdkConfig,
-    topics: SubscribedTopics,
+/// The test bed, with this function's helpers.
+struct Bed(testbed::Bed);
+
+impl std::ops::Deref for Bed {
+    type Target = testbed::Bed;
+
+    fn deref(&self) -> &testbed::Bed {
+        &self.0
+    }
 }
 
 impl Bed {
     async fn start() -> Self {
-        let moto = Moto::start().await;
-        let sdk = moto.sdk_config().await;
-        let topics = SubscribedTopics::create(&sdk).await;
-        Self { moto, sdk, topics }
-    }
-
-    fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            (
-                "WARNING_TOPIC_ARN".to_owned(),
-                self.topics.topics.warning_topic_arn.clone(),
-            ),
-            (
-                "CRITICAL_TOPIC_ARN".to_owned(),
-                self.topics.topics.critical_topic_arn.clone(),
-            ),
-        ]);
-        vars.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        Self(testbed::Bed::start().await)
     }
 
     async fn app(&self, extra: &[(&str, &str)]) -> App {

@@ -12,40 +12,23 @@ use watchkeeper_shared::publisher::Publisher;
 use health_event_forwarder::{App, HandlerError, Report, handle};
 use testbed::Moto;
 use testbed::events::load;
-use testbed::sns::{Delivered, SubscribedTopics};
+use testbed::sns::Delivered;
 use watchkeeper_shared::config::EnvReader;
 
-struct Bed {
-    moto: Moto,
-    sdk: aws_config::SdkConfig,
-    topics: SubscribedTopics,
+/// The test bed, with this function's helpers.
+struct Bed(testbed::Bed);
+
+impl std::ops::Deref for Bed {
+    type Target = testbed::Bed;
+
+    fn deref(&self) -> &testbed::Bed {
+        &self.0
+    }
 }
 
 impl Bed {
     async fn start() -> Self {
-        let moto = Moto::start().await;
-        let sdk = moto.sdk_config().await;
-        let topics = SubscribedTopics::create(&sdk).await;
-        Self { moto, sdk, topics }
-    }
-
-    fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            (
-                "WARNING_TOPIC_ARN".to_owned(),
-                self.topics.topics.warning_topic_arn.clone(),
-            ),
-            (
-                "CRITICAL_TOPIC_ARN".to_owned(),
-                self.topics.topics.critical_topic_arn.clone(),
-            ),
-        ]);
-        vars.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        Self(testbed::Bed::start().await)
     }
 
     fn app(&self, extra: &[(&str, &str)]) -> App {

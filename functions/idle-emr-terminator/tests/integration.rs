@@ -7,10 +7,8 @@ use watchkeeper_shared::runtime::InvocationError;
 use serde_json::Value;
 
 use idle_emr_terminator::{App, ClusterResult, HandlerError, Report, handle};
-use testbed::Moto;
 use testbed::emr::{ClusterSpec, cluster_state, create_cluster_stack, put_history, run_cluster};
 use testbed::events::load;
-use testbed::sns::SubscribedTopics;
 use watchkeeper_shared::config::EnvReader;
 
 /// The cluster id in the sample events; tests swap in a real one.
@@ -18,40 +16,27 @@ const SAMPLE_CLUSTER_ID: &str = "j-2AXXXXXXGAPLF";
 const IS_IDLE: (&str, &str) = ("AWS/ElasticMapReduce", "IsIdle");
 const IN_USE: (&str, &str) = ("Watchkeeper/EMR", "ClusterInUse");
 
-struct Bed {
-    moto: Moto,
-    sdk: aws_config::SdkConfig,
-    topics: SubscribedTopics,
+/// The test bed, with this function's helpers.
+struct Bed(testbed::Bed);
+
+impl std::ops::Deref for Bed {
+    type Target = testbed::Bed;
+
+    fn deref(&self) -> &testbed::Bed {
+        &self.0
+    }
 }
 
 impl Bed {
     async fn start() -> Self {
-        let moto = Moto::start().await;
-        let sdk = moto.sdk_config().await;
-        let topics = SubscribedTopics::create(&sdk).await;
-        Self { moto, sdk, topics }
+        Self(testbed::Bed::start().await)
     }
 
     /// Acting for real, with no minimum age, unless `extra` says otherwise.
     fn app(&self, extra: &[(&str, &str)]) -> App {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            (
-                "WARNING_TOPIC_ARN".to_owned(),
-                self.topics.topics.warning_topic_arn.clone(),
-            ),
-            (
-                "CRITICAL_TOPIC_ARN".to_owned(),
-                self.topics.topics.critical_topic_arn.clone(),
-            ),
-            ("DRY_RUN".to_owned(), "false".to_owned()),
-            ("MINIMUM_AGE_MINUTES".to_owned(), "0".to_owned()),
-        ]);
-        vars.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        App::from_env(&self.sdk, EnvReader::from_map(vars)).expect("valid configuration")
+        let mut settings = vec![("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")];
+        settings.extend_from_slice(extra);
+        App::from_env(&self.sdk, self.env(&settings)).expect("valid configuration")
     }
 
     async fn cluster(&self, spec: ClusterSpec<'_>) -> String {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod iam;
 pub mod sns;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -23,6 +24,8 @@ use aws_credential_types::Credentials;
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
+use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::publisher::Topics;
 
 /// The region every test bed account lives in; not us-east-1, so code that
 /// assumes it shows up.
@@ -174,4 +177,43 @@ async fn http_get(port: u16, path: &str) -> String {
         "test bed GET {path} failed: {head}"
     );
     body.to_owned()
+}
+
+/// One emulated account for a test: its own moto server, SDK configuration
+/// for it, and the app's two topics, each with an SQS subscriber.
+pub struct Bed {
+    pub moto: Moto,
+    pub sdk: SdkConfig,
+    pub topics: sns::SubscribedTopics,
+}
+
+impl Bed {
+    pub async fn start() -> Self {
+        let moto = Moto::start().await;
+        let sdk = moto.sdk_config().await;
+        let topics = sns::SubscribedTopics::create(&sdk).await;
+        Self { moto, sdk, topics }
+    }
+
+    /// A function's environment: both topics' ARNs, then `settings`, a later
+    /// entry replacing an earlier one of the same name.
+    pub fn env(&self, settings: &[(&str, &str)]) -> EnvReader {
+        let topics = &self.topics.topics;
+        let mut vars = HashMap::from([
+            (
+                Topics::WARNING_VAR.to_owned(),
+                topics.warning_topic_arn.clone(),
+            ),
+            (
+                Topics::CRITICAL_VAR.to_owned(),
+                topics.critical_topic_arn.clone(),
+            ),
+        ]);
+        vars.extend(
+            settings
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
+        EnvReader::from_map(vars)
+    }
 }
