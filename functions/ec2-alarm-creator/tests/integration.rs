@@ -9,7 +9,6 @@ use serde_json::Value;
 use ec2_alarm_creator::{App, HandlerError, Report, handle};
 use testbed::Moto;
 use testbed::events::{load, with_detail};
-use testbed::sns::SubscribedTopics;
 use watchkeeper_shared::config::EnvReader;
 
 /// The test bed, with this function's helpers.
