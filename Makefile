@@ -5,6 +5,8 @@ SHELL := bash
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python
+# checkov pins an older boto3 than SAM CLI's, so it has a virtualenv of its own.
+CHECKOV_VENV := $(VENV)/checkov
 # One shared target dir for every build; CI points it at a cache outside the clone.
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export SAM_CLI_TELEMETRY := 0
@@ -20,7 +22,7 @@ EVENT ?= events/ec2-instance-running.json
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## Install moto, SAM CLI, cargo-lambda, zig and linters into .venv
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Install moto, SAM CLI, cargo-lambda, zig and linters into .venv
 
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
 	@command -v cargo >/dev/null || { echo "cargo is required: install Rust from https://rustup.rs" >&2; exit 1; }
@@ -28,14 +30,20 @@ $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements-dev.lock
 	touch $@
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt requirements-checkov.lock
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c requirements-checkov.lock
+	touch $@
+
 build: setup ## Build every function with sam build (x86_64 here; users deploy arm64)
 	sam build --config-env x86_64
 
-lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint
+lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ serverless rules), checkov
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	sam validate --lint
-	cfn-lint template.yaml
+	cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
 test-rust: setup ## Unit and integration tests (moto per test)
 	@mkdir -p $(CARGO_TARGET_DIR)
@@ -66,6 +74,11 @@ lock: ## Re-pin requirements-dev.lock after changing requirements-dev.txt
 	(echo "# Every package in .venv, pinned; generated with 'make lock' from requirements-dev.txt."; \
 	 $(VENV)/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements-dev.lock
 	touch $(VENV)/.installed
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	(echo "# Every package in .venv/checkov, pinned; generated with 'make lock' from requirements-checkov.txt."; \
+	 $(CHECKOV_VENV)/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements-checkov.lock
+	touch $(CHECKOV_VENV)/.installed
 
 clean: ## Remove SAM output and Lambda bundles (keeps the compiled dependency cache)
 	rm -rf .aws-sam $(CARGO_TARGET_DIR)/lambda

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod idempotency;
 pub mod logging;
 pub mod notification;
 pub mod publisher;

@@ -27,7 +27,8 @@ where
     // query depth limit for the larger handlers. One allocation per process.
     Box::pin(lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| async move {
-            handle(app, &event.payload)
+            let deadline = event.context.deadline();
+            crate::idempotency::within_deadline(deadline, handle(app, &event.payload))
                 .await
                 .map_err(|error| Diagnostic {
                     error_type: error.kind().to_owned(),

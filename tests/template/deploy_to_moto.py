@@ -182,7 +182,10 @@ def main():
         for problem in problems:
             print(f"  - {problem}")
         sys.exit(1)
-    print(f"Template deployment check passed: {len(functions)} function(s) and their rules, roles, topics and queues exist.")
+    print(
+        f"Template deployment check passed: {len(functions)} function(s) and their rules, roles, topics, queues, "
+        "key, alarms and dashboard exist."
+    )
 
 
 def resolve_parameters(value, template):
@@ -211,11 +214,39 @@ def verify(client, functions, transformed):
 
     sns = client("sns")
     topic_arns = set(t["TopicArn"] for t in sns.list_topics()["Topics"])
-    for topic in ("WarningTopic", "CriticalTopic"):
+    kms = client("kms")
+    key_arn = None
+    if check("WatchkeeperKey" in resources, "WatchkeeperKey was not created"):
+        keys = {key["KeyId"]: key["KeyArn"] for key in kms.list_keys()["Keys"]}
+        key_arn = keys.get(physical("WatchkeeperKey"))
+        check(key_arn is not None, "WatchkeeperKey does not exist in KMS")
+        # moto keeps a key policy that came through CloudFormation as a dict
+        # and then fails every call that reads the key (DescribeKey,
+        # GetKeyRotationStatus) with a 500, so rotation and the policy are
+        # checked in the transformed template.
+        key_properties = transformed["Resources"]["WatchkeeperKey"]["Properties"]
+        check(key_properties.get("EnableKeyRotation") is True, "WatchkeeperKey has no automatic rotation")
+        principals = {
+            service
+            for statement in key_properties["KeyPolicy"]["Statement"]
+            for service in (statement.get("Principal", {}).get("Service") or [])
+            if isinstance(service, str)
+        }
+        check(
+            {"cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"} <= principals,
+            f"WatchkeeperKey's policy lets only {principals} encrypt: alarms, rules and SNS need it",
+        )
+    for topic in ("WarningTopic", "CriticalTopic", "OperationsTopic", "IdleAlarmTopic"):
         if check(topic in resources, f"{topic} was not created"):
-            check(physical(topic) in topic_arns, f"{topic} {physical(topic)} does not exist in SNS")
-    # moto's CloudFormation creates no AWS::SNS::Subscription, sets no Lambda
-    # DeadLetterConfig and returns no Outputs after a change set: those three
+            if check(physical(topic) in topic_arns, f"{topic} {physical(topic)} does not exist in SNS"):
+                attributes = sns.get_topic_attributes(TopicArn=physical(topic))["Attributes"]
+                check(
+                    key_arn is not None and attributes.get("KmsMasterKeyId") == key_arn,
+                    f"{topic} is not encrypted with WatchkeeperKey (KmsMasterKeyId {attributes.get('KmsMasterKeyId')})",
+                )
+    # moto's CloudFormation creates no AWS::SNS::Subscription,
+    # AWS::Lambda::EventInvokeConfig, AWS::SQS::QueuePolicy or
+    # AWS::CloudWatch::Alarm, and returns no Outputs after a change set: those
     # are checked in the transformed template that was deployed.
     declared = transformed["Resources"]
     subscriptions = {
@@ -227,8 +258,21 @@ def verify(client, functions, transformed):
         ("WarningTopic", "email", "AlertEmail"),
         ("CriticalTopic", "email", "AlertEmail"),
         ("CriticalTopic", "sms", "AlertPhoneNumber"),
+        ("OperationsTopic", "email", "AlertEmail"),
     }
     check(subscriptions == expected_subscriptions, f"subscriptions {subscriptions} are not {expected_subscriptions}")
+    for logical, r in declared.items():
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] in ("email", "sms"):
+            check(
+                r["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn")
+                == {"Fn::GetAtt": ["NotificationDeadLetterQueue", "Arn"]},
+                f"subscription {logical} sends undeliverable notifications nowhere",
+            )
+    check(
+        queue_policy_allows(declared, "NotificationDeadLetterQueue", "sns.amazonaws.com")
+        >= {repr({"Ref": topic}) for topic in ("WarningTopic", "CriticalTopic", "OperationsTopic")},
+        "NotificationDeadLetterQueue's policy does not let the topics send to it",
+    )
     declared_outputs = transformed.get("Outputs", {})
     check(
         declared_outputs.get("WarningTopicArn", {}).get("Value") == {"Ref": "WarningTopic"}
@@ -236,6 +280,18 @@ def verify(client, functions, transformed):
         "outputs WarningTopicArn and CriticalTopicArn do not name the topics",
     )
 
+    sqs = client("sqs")
+    cloudwatch = client("cloudwatch")
+    dashboard_body = ""
+    if check("OperationsDashboard" in resources, "OperationsDashboard was not created"):
+        dashboard_body = cloudwatch.get_dashboard(DashboardName=physical("OperationsDashboard"))["DashboardBody"]
+        widgets = json.loads(dashboard_body)["widgets"]
+        titles = [widget["properties"]["title"] for widget in widgets]
+        check(
+            titles == ["Invocations", "Errors and throttles", "Duration (p99, ms)", "Dead-letter queue depth"],
+            f"dashboard widgets are {titles}",
+        )
+    dashboard_names = declared.get("OperationsDashboard", {}).get("Properties", {}).get("DashboardBody", {}).get("Fn::Sub", "")
     lambda_client = client("lambda")
     events = client("events")
     iam = client("iam")
@@ -253,10 +309,59 @@ def verify(client, functions, transformed):
             and variables.get("CRITICAL_TOPIC_ARN") == physical("CriticalTopic"),
             f"{name} is not given both topic ARNs",
         )
+        # moto's CloudFormation drops a function's TracingConfig: checked as deployed.
         check(
-            declared[name]["Properties"].get("DeadLetterConfig", {}).get("TargetArn"),
-            f"{name} has no dead-letter queue",
+            declared[name]["Properties"].get("TracingConfig") == {"Mode": "Active"},
+            f"{name} has no active X-Ray tracing",
         )
+        dead_letter_queue = name.removesuffix("Function") + "DeadLetterQueue"
+        invoke_configs = [
+            r["Properties"]
+            for r in declared.values()
+            if r["Type"] == "AWS::Lambda::EventInvokeConfig" and r["Properties"]["FunctionName"] == {"Ref": name}
+        ]
+        if check(len(invoke_configs) == 1, f"{name} has {len(invoke_configs)} EventInvokeConfig(s), not 1"):
+            invoke_config = invoke_configs[0]
+            check(invoke_config.get("MaximumRetryAttempts") == 2, f"{name} retries {invoke_config.get('MaximumRetryAttempts')} times, not 2")
+            check(
+                60 <= invoke_config.get("MaximumEventAgeInSeconds", 0) <= 21600,
+                f"{name} has no maximum event age between a minute and six hours",
+            )
+            check(
+                invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                == {"Fn::GetAtt": [dead_letter_queue, "Arn"]},
+                f"{name}'s failed invocations do not go to {dead_letter_queue}",
+            )
+        check(
+            "DeadLetterConfig" not in declared[name]["Properties"],
+            f"{name} has a Lambda DLQ as well as an OnFailure destination: failures would be sent twice",
+        )
+        queue_url = physical(dead_letter_queue) if dead_letter_queue in resources else None
+        dead_letter_queue_arn = None
+        if check(queue_url is not None, f"{dead_letter_queue} was not created"):
+            queue_attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+            dead_letter_queue_arn = queue_attributes["QueueArn"]
+            check(
+                key_arn is not None and queue_attributes.get("KmsMasterKeyId") == key_arn,
+                f"{dead_letter_queue} is not encrypted with WatchkeeperKey",
+            )
+        rule_sources = queue_policy_allows(declared, dead_letter_queue, "events.amazonaws.com")
+        for metric, queue_or_function in (("Errors", name), ("Throttles", name), ("ApproximateNumberOfMessagesVisible", dead_letter_queue)):
+            alarms = [
+                r["Properties"]
+                for r in declared.values()
+                if r["Type"] == "AWS::CloudWatch::Alarm"
+                and r["Properties"]["MetricName"] == metric
+                and any(d["Value"] in ({"Ref": queue_or_function}, {"Fn::GetAtt": [queue_or_function, "QueueName"]}) for d in r["Properties"]["Dimensions"])
+            ]
+            check(
+                len(alarms) == 1 and alarms[0].get("AlarmActions") == [{"Ref": "OperationsTopic"}],
+                f"{queue_or_function} has no {metric} alarm sent to OperationsTopic",
+            )
+            check(
+                bool(dashboard_body) and queue_or_function in dashboard_names and physical(queue_or_function).split("/")[-1] in dashboard_body,
+                f"the dashboard does not show {queue_or_function}",
+            )
 
         role_name = configuration["Role"].split("/")[-1]
         role_policies = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
@@ -301,8 +406,15 @@ def verify(client, functions, transformed):
                 f"rule {rule_name} does not target {name}",
             )
             for target in targets:
-                check("DeadLetterConfig" in target, f"rule {rule_name} target has no dead-letter queue")
+                check(
+                    target.get("DeadLetterConfig", {}).get("Arn") == dead_letter_queue_arn,
+                    f"rule {rule_name} target does not send undeliverable events to {dead_letter_queue}",
+                )
                 check("RetryPolicy" in target, f"rule {rule_name} target has no retry policy")
+            check(
+                repr({"Fn::GetAtt": [rule_logical, "Arn"]}) in rule_sources,
+                f"{dead_letter_queue}'s policy does not let rule {rule_logical} send to it",
+            )
 
         log_group = resource["Properties"].get("LoggingConfig", {}).get("LogGroup")
         if check(log_group is not None, f"{name} has no log group of its own"):
@@ -312,9 +424,34 @@ def verify(client, functions, transformed):
                 groups and groups[0].get("retentionInDays") == 30,
                 f"log group {group_name} of {name} has no 30-day retention",
             )
+            # moto's CloudFormation passes KmsKeyId where its logs backend reads
+            # kmsKeyId, so the key is checked in the template as deployed.
+            check(
+                declared[log_group["Ref"]]["Properties"].get("KmsKeyId") == {"Fn::GetAtt": ["WatchkeeperKey", "Arn"]},
+                f"log group {group_name} of {name} is not encrypted with WatchkeeperKey",
+            )
 
-    queue_count = sum(1 for r in resources.values() if r["ResourceType"] == "AWS::SQS::Queue")
-    check(queue_count >= 2 * len(functions), f"expected a function and a rule dead-letter queue per function, found {queue_count} queues")
+    # Each function's rules share its dead-letter queue, so SAM generates none.
+    queues = sorted(logical for logical, r in resources.items() if r["ResourceType"] == "AWS::SQS::Queue")
+    expected_queues = sorted([name.removesuffix("Function") + "DeadLetterQueue" for name in functions] + ["NotificationDeadLetterQueue"])
+    check(queues == expected_queues, f"queues {queues} are not {expected_queues}")
+
+
+def queue_policy_allows(declared, queue, service):
+    """The sources (as repr of their template values) a queue's policy lets `service` send from."""
+    sources = set()
+    for r in declared.values():
+        if r["Type"] != "AWS::SQS::QueuePolicy" or r["Properties"]["Queues"] != [{"Ref": queue}]:
+            continue
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]:
+            if (
+                statement.get("Principal") == {"Service": service}
+                and statement.get("Action") == "sqs:SendMessage"
+                and statement.get("Resource") == {"Fn::GetAtt": [queue, "Arn"]}
+            ):
+                arns = statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn", [])
+                sources.update(repr(arn) for arn in (arns if isinstance(arns, list) else [arns]))
+    return sources
 
 
 if __name__ == "__main__":

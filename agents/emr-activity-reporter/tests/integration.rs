@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -14,8 +13,6 @@ use support::{FixtureServer, Reply, config, temp_dir, write_job_flow};
 use testbed::Moto;
 use testbed::emr::{ClusterSpec, cluster_state, run_cluster};
 use testbed::events::load;
-use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 const NAMESPACE: &str = "Watchkeeper/EMR";
 const METRIC: &str = "ClusterInUse";
@@ -263,11 +260,10 @@ async fn a_failed_publish_is_an_error_naming_the_metric_and_cluster() {
 /// sweep terminate a cluster; one busy datapoint keeps another.
 #[tokio::test]
 async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
-    let moto = Moto::start().await;
-    let sdk = moto.sdk_config().await;
-    let topics = SubscribedTopics::create(&sdk).await;
+    let bed = testbed::Bed::start().await;
+    let (moto, sdk) = (&bed.moto, &bed.sdk);
     let idle_id = run_cluster(
-        &sdk,
+        sdk,
         &ClusterSpec {
             name: "idle-adhoc",
             ..Default::default()
@@ -275,7 +271,7 @@ async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
     )
     .await;
     let busy_id = run_cluster(
-        &sdk,
+        sdk,
         &ClusterSpec {
             name: "busy-adhoc",
             ..Default::default()
@@ -291,10 +287,10 @@ async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
 
     // Cron every 5 minutes over the last 25 minutes, simulated by timestamps.
     let now = SystemTime::now();
-    let idle_reporter = Reporter::new(&sdk, config(&idle_dir, &[]).await);
-    let busy_reporter = Reporter::new(&sdk, config(&busy_dir, &[]).await);
+    let idle_reporter = Reporter::new(sdk, config(&idle_dir, &[]).await);
+    let busy_reporter = Reporter::new(sdk, config(&busy_dir, &[]).await);
     let querying = Reporter::new(
-        &sdk,
+        sdk,
         config(&busy_dir, &[("PRESTO_URL", presto.url.clone())]).await,
     );
     for runs_ago in 0..=5u64 {
@@ -310,24 +306,13 @@ async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
         assert_eq!(reporter.run_at(at).await.unwrap().value, expected);
     }
 
-    let vars: HashMap<String, String> = [
-        (
-            "WARNING_TOPIC_ARN",
-            topics.topics.warning_topic_arn.as_str(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN",
-            topics.topics.critical_topic_arn.as_str(),
-        ),
+    let settings = bed.env(&[
         ("METRIC_MODE", "custom"),
         ("IDLE_WINDOW_MINUTES", "20"),
         ("DRY_RUN", "false"),
         ("MINIMUM_AGE_MINUTES", "0"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let terminator = idle_emr_terminator::App::from_env(&sdk, EnvReader::from_map(vars)).unwrap();
+    ]);
+    let terminator = idle_emr_terminator::App::from_env(sdk, settings).unwrap();
     let report = idle_emr_terminator::handle(&terminator, &load("emr-sweep-schedule.json"))
         .await
         .unwrap();
@@ -346,8 +331,8 @@ async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
     ];
     expected.sort();
     assert_eq!(outcomes, expected);
-    assert_eq!(cluster_state(&sdk, &idle_id).await, "TERMINATED");
-    assert_eq!(cluster_state(&sdk, &busy_id).await, "WAITING");
+    assert_eq!(cluster_state(sdk, &idle_id).await, "TERMINATED");
+    assert_eq!(cluster_state(sdk, &busy_id).await, "WAITING");
     let published = moto.published().await;
     assert_eq!(published.len(), 1);
     assert_eq!(

@@ -7,7 +7,8 @@ use tracing::info;
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::cloudtrail::ApiCall;
-use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -23,16 +24,23 @@ pub struct App {
     pub config: Config,
     pub publisher: Publisher,
     pub aliases: AccountAliases,
+    /// Each EventBridge event is notified once.
+    pub guard: Guard,
 }
 
+/// The function's name, which scopes its idempotency keys.
+pub const NAME: &str = "ami-permission-notifier";
+
 impl App {
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, ConfigError> {
-        Ok(Self::new(Config::from_env(env)?, sdk, sdk))
+    pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
+        let guard = Guard::from_env(&mut env, sdk, NAME);
+        Ok(Self::new(Config::from_env(env)?, guard, sdk, sdk))
     }
 
     /// `iam_sdk` may differ from `sdk`, so tests can make only IAM fail.
     pub fn new(
         config: Config,
+        guard: Guard,
         sdk: &aws_config::SdkConfig,
         iam_sdk: &aws_config::SdkConfig,
     ) -> Self {
@@ -40,6 +48,7 @@ impl App {
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             aliases: AccountAliases::new(iam_sdk),
             config,
+            guard,
         }
     }
 }
@@ -50,6 +59,8 @@ pub enum HandlerError {
     BadEvent(#[from] EventError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Idempotency(#[from] GuardError),
 }
 
 impl InvocationError for HandlerError {
@@ -57,6 +68,8 @@ impl InvocationError for HandlerError {
         match self {
             Self::BadEvent(_) => "BadEvent",
             Self::Publish(_) => "PublishError",
+            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
+            Self::Idempotency(_) => "AwsError",
         }
     }
 }
@@ -74,6 +87,11 @@ pub enum Report {
         topic_arn: String,
         message_id: String,
     },
+    /// This event was handled already; nothing was sent again.
+    Duplicate {
+        idempotency_key: String,
+        handled_at: String,
+    },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -90,6 +108,31 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             return Ok(Report::Skipped { reason });
         }
     };
+    let run = app
+        .guard
+        .run(&call.id, async || {
+            notify(app, event, &call, &permission_event).await
+        })
+        .await?;
+    match run {
+        Run::Ran(report) => Ok(report),
+        Run::Duplicate { completed_at } => {
+            let handled_at = idempotency::format_epoch(completed_at);
+            info!(event_id = %call.id, %handled_at, "duplicate suppressed");
+            Ok(Report::Duplicate {
+                idempotency_key: app.guard.stored_key(&call.id),
+                handled_at,
+            })
+        }
+    }
+}
+
+async fn notify(
+    app: &App,
+    event: &Value,
+    call: &EventBridgeEvent<ApiCall>,
+    permission_event: &input::PermissionEvent,
+) -> Result<Report, HandlerError> {
     let resource = match &permission_event.request {
         Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
             resource.id.clone()
@@ -102,7 +145,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .cloudtrail_event_id
         .clone()
         .unwrap_or_default();
-    let alert = match decide::decide(&app.config, &permission_event) {
+    let alert = match decide::decide(&app.config, permission_event) {
         Decision::Skip { reason } => {
             info!(
                 event_id = %call.id,
@@ -130,7 +173,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .aliases
         .label(&call.id, permission_event.account_id.as_deref())
         .await;
-    let notification = message::notification(&permission_event, &alert, &account, event.clone());
+    let notification = message::notification(permission_event, &alert, &account, event.clone());
     let subject = notification.render().subject;
     let topic_arn = app
         .publisher

@@ -781,7 +781,12 @@ async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried
     // Only IAM is unreachable: nothing listens on port 9.
     let unreachable = testbed::sdk_config_for("http://127.0.0.1:9").await;
     let config = ami_permission_notifier::config::Config::from_env(bed.env(&[])).unwrap();
-    let app = App::new(config.clone(), &bed.sdk, &unreachable);
+    let app = App::new(
+        config.clone(),
+        bed.guard(ami_permission_notifier::handler::NAME),
+        &bed.sdk,
+        &unreachable,
+    );
 
     let report = handle(&app, &load("ami-public.json")).await.unwrap();
     let Report::Notified { subject, .. } = report else {
@@ -795,7 +800,12 @@ async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried
     assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
 
     // The failure was not cached: a working client finds the alias next time.
-    let app = App::new(config, &bed.sdk, &bed.sdk);
+    let app = App::new(
+        config,
+        bed.guard(ami_permission_notifier::handler::NAME),
+        &bed.sdk,
+        &bed.sdk,
+    );
     handle(&app, &load("ami-share.json")).await.unwrap();
     let published = bed.moto.published().await;
     assert!(
@@ -832,6 +842,10 @@ async fn a_failed_publish_fails_the_invocation() {
         ),
     ]);
     env.insert(TRUSTED_ACCOUNTS_VAR.to_owned(), TRUSTED.to_owned());
+    env.insert(
+        watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+        bed.idempotency_table.clone(),
+    );
     let app = App::from_env(&bed.sdk, EnvReader::from_map(env)).unwrap();
 
     let error = handle(&app, &load("ami-public.json")).await.unwrap_err();
@@ -895,4 +909,44 @@ async fn events_this_function_does_not_watch_are_skipped() {
     );
     bed.assert_nothing_sent().await;
     assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_notifies_once() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let event = load("ami-public.json");
+    let first = handle(&app, &event).await.unwrap();
+    assert!(matches!(first, Report::Notified { .. }), "{first:?}");
+    let again = handle(&app, &event).await.unwrap();
+    let Report::Duplicate {
+        idempotency_key, ..
+    } = &again
+    else {
+        panic!("expected a duplicate, got {again:?}");
+    };
+    assert_eq!(
+        idempotency_key,
+        &format!("ami-permission-notifier#{}", event["id"].as_str().unwrap())
+    );
+    assert_eq!(bed.moto.published().await.len(), 1);
+    assert_eq!(bed.topics.critical_deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
+    let bed = Bed::start().await;
+    let event = load("ami-public.json");
+    let refuse = testbed::refuse::Refuse::action("UpdateItem");
+    let mut crashing = bed.app(&[]);
+    crashing.guard = crashing
+        .guard
+        .clone()
+        .with_client(testbed::dynamodb::client_refusing(&bed.sdk, &refuse));
+    let error = handle(&crashing, &event).await.unwrap_err();
+    assert_eq!((refuse.refused(), error.kind()), (1, "AwsError"), "{error}");
+
+    let error = handle(&bed.app(&[]), &event).await.unwrap_err();
+    assert_eq!(error.kind(), "InProgressElsewhere", "{error}");
+    assert_eq!(bed.moto.published().await.len(), 1);
 }

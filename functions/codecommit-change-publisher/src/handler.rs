@@ -8,7 +8,8 @@ use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE,
 };
-use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -24,16 +25,23 @@ pub struct App {
     pub config: Config,
     pub codecommit: aws_sdk_codecommit::Client,
     pub publisher: Publisher,
+    /// Each EventBridge event is published once.
+    pub guard: Guard,
 }
+
+/// The function's name, which scopes its idempotency keys.
+pub const NAME: &str = "codecommit-change-publisher";
 
 impl App {
     pub fn from_env(
         sdk: &aws_config::SdkConfig,
-        env: EnvReader,
+        mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let guard = Guard::from_env(&mut env, sdk, NAME);
         let config = Config::from_env(env)?;
         Ok(Self::new(
             config,
+            guard,
             aws_sdk_codecommit::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
         ))
@@ -44,11 +52,13 @@ impl App {
     pub fn from_env_with_codecommit(
         sdk: &aws_config::SdkConfig,
         codecommit_sdk: &aws_config::SdkConfig,
-        env: EnvReader,
+        mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let guard = Guard::from_env(&mut env, sdk, NAME);
         let config = Config::from_env(env)?;
         Ok(Self::new(
             config,
+            guard,
             aws_sdk_codecommit::Client::new(codecommit_sdk),
             aws_sdk_sns::Client::new(sdk),
         ))
@@ -58,6 +68,7 @@ impl App {
     /// another endpoint than SNS.
     pub fn new(
         config: Config,
+        guard: Guard,
         codecommit: aws_sdk_codecommit::Client,
         sns: aws_sdk_sns::Client,
     ) -> Self {
@@ -66,6 +77,7 @@ impl App {
             config,
             codecommit,
             publisher,
+            guard,
         }
     }
 }
@@ -78,13 +90,16 @@ pub enum HandlerError {
     CodeCommit(#[from] ActError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Idempotency(#[from] GuardError),
 }
 
 impl InvocationError for HandlerError {
     fn kind(&self) -> &'static str {
         match self {
             Self::BadEvent(_) => "BadEvent",
-            Self::CodeCommit(_) | Self::Publish(_) => "AwsError",
+            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
+            Self::CodeCommit(_) | Self::Publish(_) | Self::Idempotency(_) => "AwsError",
         }
     }
 }
@@ -104,6 +119,11 @@ pub enum Report {
         subject: String,
         message_id: String,
     },
+    /// This event was handled already; nothing was sent again.
+    Duplicate {
+        idempotency_key: String,
+        handled_at: String,
+    },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -117,6 +137,32 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         return Ok(Report::Skipped { reason });
     }
     let event = parse_event::<RepositoryStateChange>(event)?;
+    match app
+        .guard
+        .run(&event.id, async || publish(app, &event).await)
+        .await?
+    {
+        Run::Ran(report) => Ok(report),
+        Run::Duplicate { completed_at } => {
+            let handled_at = idempotency::format_epoch(completed_at);
+            info!(
+                event_id = %event.id,
+                repository = %event.detail.repository_name,
+                %handled_at,
+                "duplicate suppressed"
+            );
+            Ok(Report::Duplicate {
+                idempotency_key: app.guard.stored_key(&event.id),
+                handled_at,
+            })
+        }
+    }
+}
+
+async fn publish(
+    app: &App,
+    event: &EventBridgeEvent<RepositoryStateChange>,
+) -> Result<Report, HandlerError> {
     let change = &event.detail;
     let repository = change.repository_name.as_str();
     let plan = decide::plan(&app.config, change)?;

@@ -46,6 +46,7 @@ impl Bed {
         let moto = Moto::start().await;
         let sdk = moto.sdk_config().await;
         let topics = SubscribedTopics::create(&sdk).await;
+        let table = testbed::dynamodb::create_idempotency_table(&sdk).await;
         let server = CodeCommitServer::start().await;
         let repo = server.create_repository(REPOSITORY);
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -64,8 +65,14 @@ impl Bed {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let config = Config::from_env(EnvReader::from_map(vars)).expect("valid configuration");
+        let guard = watchkeeper_shared::idempotency::Guard::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table,
+            codecommit_change_publisher::handler::NAME,
+        );
         let app = App::new(
             config,
+            guard,
             aws_sdk_codecommit::Client::new(&server.sdk_config().await),
             aws_sdk_sns::Client::new(&sdk),
         );
@@ -724,4 +731,46 @@ async fn codecommit_errors_fail_the_invocation_and_nothing_is_sent() {
             .contains("RepositoryDoesNotExistException"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_publishes_once() {
+    let bed = Bed::start(&[]).await;
+    let event = load("codecommit-branch-deleted.json");
+    let first = bed.handle(&event).await.unwrap();
+    assert!(matches!(first, Report::Published { .. }), "{first:?}");
+    let again = bed.handle(&event).await.unwrap();
+    let Report::Duplicate {
+        idempotency_key, ..
+    } = &again
+    else {
+        panic!("expected a duplicate, got {again:?}");
+    };
+    assert_eq!(
+        idempotency_key,
+        &format!(
+            "codecommit-change-publisher#{}",
+            event["id"].as_str().unwrap()
+        )
+    );
+    bed.received().await;
+}
+
+#[tokio::test]
+async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
+    let mut bed = Bed::start(&[]).await;
+    let event = load("codecommit-branch-deleted.json");
+    let working = bed.app.guard.clone();
+    let refuse = testbed::refuse::Refuse::action("UpdateItem");
+    let sdk = bed.moto.sdk_config().await;
+    bed.app.guard = working
+        .clone()
+        .with_client(testbed::dynamodb::client_refusing(&sdk, &refuse));
+    let error = bed.handle(&event).await.unwrap_err();
+    assert_eq!((refuse.refused(), error.kind()), (1, "AwsError"), "{error}");
+
+    bed.app.guard = working;
+    let error = bed.handle(&event).await.unwrap_err();
+    assert_eq!(error.kind(), "InProgressElsewhere", "{error}");
+    bed.received().await;
 }

@@ -6,7 +6,8 @@ use tracing::{info, warn};
 
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
-use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::runtime::InvocationError;
 
 use crate::act::{self, ActError, Outcome};
@@ -20,7 +21,13 @@ pub struct App {
     pub config: Config,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ec2: aws_sdk_ec2::Client,
+    /// Each EventBridge event is acted on once; the actions are idempotent
+    /// anyway, so this saves repeated work rather than preventing harm.
+    pub guard: Guard,
 }
+
+/// The function's name, which scopes its idempotency keys.
+pub const NAME: &str = "ec2-alarm-creator";
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -37,7 +44,11 @@ pub enum InitError {
 impl App {
     /// Reads configuration, fetching the alarm definitions from SSM when
     /// `ALARM_DEFINITIONS_PARAMETER` names a parameter.
-    pub async fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, InitError> {
+    pub async fn from_env(
+        sdk: &aws_config::SdkConfig,
+        mut env: EnvReader,
+    ) -> Result<Self, InitError> {
+        let guard = Guard::from_env(&mut env, sdk, NAME);
         let settings = Settings::from_env(env)?;
         let alarms = match &settings.definitions_source {
             DefinitionsSource::Inline(text) => {
@@ -66,6 +77,7 @@ impl App {
             config: settings.with_alarms(alarms),
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             ec2: aws_sdk_ec2::Client::new(sdk),
+            guard,
         })
     }
 }
@@ -76,13 +88,16 @@ pub enum HandlerError {
     BadEvent(#[from] EventError),
     #[error(transparent)]
     Aws(#[from] ActError),
+    #[error(transparent)]
+    Idempotency(#[from] GuardError),
 }
 
 impl InvocationError for HandlerError {
     fn kind(&self) -> &'static str {
         match self {
             Self::BadEvent(_) => "BadEvent",
-            Self::Aws(_) => "AwsError",
+            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
+            Self::Aws(_) | Self::Idempotency(_) => "AwsError",
         }
     }
 }
@@ -100,6 +115,11 @@ pub enum Report {
         #[serde(flatten)]
         outcome: Outcome,
     },
+    /// This event was handled already; nothing was done again.
+    Duplicate {
+        idempotency_key: String,
+        handled_at: String,
+    },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -114,7 +134,8 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     }
     let event = parse_event::<InstanceStateChange>(event)?;
     let change = &event.detail;
-    let plan = match decide::first_step(change) {
+    // Skips need no AWS call, so they are decided before taking a lease.
+    let step = match decide::first_step(change) {
         FirstStep::Skip {
             instance_id,
             reason,
@@ -122,6 +143,38 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             info!(event_id = %event.id, %instance_id, state = %change.state, %reason, "skipped");
             return Ok(Report::Skipped { reason });
         }
+        step => step,
+    };
+    match app
+        .guard
+        .run(&event.id, async || reconcile(app, &event, step).await)
+        .await?
+    {
+        Run::Ran(report) => Ok(report),
+        Run::Duplicate { completed_at } => {
+            let handled_at = idempotency::format_epoch(completed_at);
+            info!(
+                event_id = %event.id,
+                instance_id = %event.detail.instance_id,
+                %handled_at,
+                "duplicate suppressed"
+            );
+            Ok(Report::Duplicate {
+                idempotency_key: app.guard.stored_key(&event.id),
+                handled_at,
+            })
+        }
+    }
+}
+
+async fn reconcile(
+    app: &App,
+    event: &EventBridgeEvent<InstanceStateChange>,
+    step: FirstStep,
+) -> Result<Report, HandlerError> {
+    let change = &event.detail;
+    let plan = match step {
+        FirstStep::Skip { reason, .. } => return Ok(Report::Skipped { reason }),
         FirstStep::RemoveAlarms { instance_id, state } => decide::plan_removal(&instance_id, state),
         FirstStep::LookUpInstance { instance_id } => {
             let instance = act::describe_instance(&app.ec2, &instance_id).await?;

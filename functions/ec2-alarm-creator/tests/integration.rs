@@ -1,6 +1,7 @@
 //! The EC2 alarm creator end to end against moto: sample events in, CloudWatch alarms out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use watchkeeper_shared::runtime::InvocationError;
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
@@ -50,8 +51,15 @@ impl Bed {
     }
 }
 
+/// A sample event for `instance_id`. Each call is a distinct real event with
+/// its own id, as EventBridge would send; a test repeats a delivery by
+/// reusing the value.
 fn event(name: &str, instance_id: &str) -> Value {
-    with_detail(load(name), "instance-id", instance_id)
+    static DELIVERIES: AtomicUsize = AtomicUsize::new(0);
+    let mut event = with_detail(load(name), "instance-id", instance_id);
+    let n = DELIVERIES.fetch_add(1, Ordering::Relaxed);
+    event["id"] = format!("{}-{n}", event["id"].as_str().unwrap_or_default()).into();
+    event
 }
 
 #[tokio::test]
@@ -465,7 +473,8 @@ async fn missing_and_malformed_settings_fail_init_naming_each() {
 
     assert_eq!(
         error,
-        "invalid configuration: WARNING_TOPIC_ARN is required but is not set; \
+        "invalid configuration: IDEMPOTENCY_TABLE is required but is not set; \
+         WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          TAG_FILTER must name a tag (Key or Key=Value) when TAG_FILTER_MODE is opt-in; \
          alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check)"
@@ -592,5 +601,73 @@ async fn an_unreachable_cloudwatch_fails_the_invocation() {
             "CloudWatch PutMetricAlarm for alarm watchkeeper-{id}-disk-space-warning failed: "
         )),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_is_acted_on_once() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    let running = event("ec2-instance-running.json", &id);
+
+    let first = handle(&app, &running).await.unwrap();
+    assert!(matches!(first, Report::Reconciled { .. }), "{first:?}");
+    let again = handle(&app, &running).await.unwrap();
+    let Report::Duplicate {
+        idempotency_key, ..
+    } = &again
+    else {
+        panic!("expected a duplicate, got {again:?}");
+    };
+    assert_eq!(
+        idempotency_key,
+        &format!("ec2-alarm-creator#{}", running["id"].as_str().unwrap())
+    );
+    assert_eq!(bed.moto.count_calls("ec2", "DescribeInstances").await, 1);
+    assert_eq!(
+        bed.moto.count_calls("monitoring", "PutMetricAlarm").await,
+        2
+    );
+    assert_eq!(bed.alarm_names("watchkeeper-").await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() {
+    let bed = Bed::start().await;
+    let id = bed.run_instance(&[]).await;
+    let running = event("ec2-instance-running.json", &id);
+    // Listing the instance's alarms, the step after putting them, fails.
+    let refuse = testbed::refuse::Refuse::action("DescribeAlarms");
+    let mut failing = bed.app(&[]).await;
+    failing.cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(&bed.sdk)
+            .interceptor(refuse.clone())
+            .build(),
+    );
+    let error = handle(&failing, &running).await.unwrap_err();
+    assert_eq!((refuse.refused(), error.kind()), (1, "AwsError"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("CloudWatch DescribeAlarms with prefix watchkeeper-"),
+        "{error}"
+    );
+
+    // The failed attempt released its lease; the retry finishes the work,
+    // and the alarms exist once.
+    let app = bed.app(&[]).await;
+    let report = handle(&app, &running).await.unwrap();
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    assert!(matches!(
+        handle(&app, &running).await.unwrap(),
+        Report::Duplicate { .. }
+    ));
+    assert_eq!(
+        bed.alarm_names("watchkeeper-").await,
+        vec![
+            format!("watchkeeper-{id}-disk-space-critical"),
+            format!("watchkeeper-{id}-disk-space-warning"),
+        ]
     );
 }

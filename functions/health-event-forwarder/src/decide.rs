@@ -82,6 +82,26 @@ pub fn decide(event: &HealthEvent, raw_event: &Value, config: &Config) -> Decisi
     }
 }
 
+/// One real update of a Health event: its ARN, when it was last updated
+/// and its status, so each update notifies once however often it arrives.
+/// Multi-page events add the page, since every page arrives on its own.
+pub fn idempotency_key(event: &HealthEvent) -> String {
+    let detail = &event.detail;
+    let updated = detail
+        .last_updated_time
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |time| time.unix_seconds.to_string());
+    let status = detail
+        .status_code
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string);
+    let mut key = format!("health|{}|{updated}|{status}", detail.event_arn);
+    if let Some(page) = detail.page {
+        key.push_str(&format!("|page {page}"));
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +345,44 @@ mod tests {
         assert_eq!(severity, Severity::Warning);
         assert_eq!(notification.severity, Severity::Warning);
         assert_eq!(notification.source, "health-event-forwarder");
+    }
+
+    #[test]
+    fn each_update_and_page_of_an_event_has_its_own_key() {
+        let original = event(
+            "AWS Health Event",
+            json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open"}),
+        );
+        let key = idempotency_key(&original);
+        assert_eq!(
+            key,
+            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|1795341600|open"
+        );
+        for (change, differs) in [
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open"}),
+                false,
+            ),
+            (
+                json!({"lastUpdatedTime": "2026-11-22T11:00:00Z", "statusCode": "open"}),
+                true,
+            ),
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "closed"}),
+                true,
+            ),
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "page": "2"}),
+                true,
+            ),
+            (json!({}), true),
+        ] {
+            let other = idempotency_key(&event("AWS Health Event", change.clone()));
+            assert_eq!(other != key, differs, "{change}: {other}");
+        }
+        assert_eq!(
+            idempotency_key(&event("AWS Health Event", json!({}))),
+            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|-|-"
+        );
     }
 }

@@ -7,9 +7,10 @@ use tracing::info;
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::health::{
-    ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEventDetail, SOURCE,
+    ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEvent, HealthEventDetail, SOURCE,
 };
 use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -21,15 +22,25 @@ use crate::decide::{self, Decision};
 pub struct App {
     pub config: Config,
     pub publisher: Publisher,
+    /// Each Health update is notified once.
+    pub guard: Guard,
 }
 
 impl App {
-    pub fn from_env(sdk: &aws_config::SdkConfig, env: EnvReader) -> Result<Self, ConfigError> {
+    pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
+        let guard = Guard::from_env(&mut env, sdk, NAME);
         let config = Config::from_env(env)?;
         let publisher = Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone());
-        Ok(Self { config, publisher })
+        Ok(Self {
+            config,
+            publisher,
+            guard,
+        })
     }
 }
+
+/// The function's name, which scopes its idempotency keys.
+pub const NAME: &str = "health-event-forwarder";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -37,6 +48,8 @@ pub enum HandlerError {
     BadEvent(#[from] EventError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Idempotency(#[from] GuardError),
 }
 
 impl InvocationError for HandlerError {
@@ -44,6 +57,8 @@ impl InvocationError for HandlerError {
         match self {
             Self::BadEvent(_) => "BadEvent",
             Self::Publish(_) => "PublishError",
+            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
+            Self::Idempotency(_) => "AwsError",
         }
     }
 }
@@ -67,6 +82,12 @@ pub enum Report {
         subject: String,
         message_id: String,
     },
+    /// This update was notified already; nothing was sent again.
+    Duplicate {
+        event_arn: String,
+        idempotency_key: String,
+        handled_at: String,
+    },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -82,9 +103,35 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         return Ok(Report::Skipped { reason });
     }
     let parsed = parse_event::<HealthEventDetail>(event)?;
+    let key = decide::idempotency_key(&parsed);
+    let run = app
+        .guard
+        .run(&key, async || notify(app, event, &parsed).await)
+        .await?;
+    match run {
+        Run::Ran(report) => Ok(report),
+        Run::Duplicate { completed_at } => {
+            let handled_at = idempotency::format_epoch(completed_at);
+            info!(
+                event_id = %parsed.id,
+                event_arn = %parsed.detail.event_arn,
+                idempotency_key = %key,
+                %handled_at,
+                "duplicate suppressed"
+            );
+            Ok(Report::Duplicate {
+                event_arn: parsed.detail.event_arn.clone(),
+                idempotency_key: app.guard.stored_key(&key),
+                handled_at,
+            })
+        }
+    }
+}
+
+async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report, HandlerError> {
     let detail = &parsed.detail;
-    let (_, severity_reason) = decide::severity(&parsed, &app.config);
-    let (severity, notification) = match decide::decide(&parsed, event, &app.config) {
+    let (_, severity_reason) = decide::severity(parsed, &app.config);
+    let (severity, notification) = match decide::decide(parsed, event, &app.config) {
         Decision::Drop { severity, rule } => {
             info!(
                 event_id = %parsed.id,

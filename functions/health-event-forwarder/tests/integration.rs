@@ -672,10 +672,10 @@ async fn a_publish_failure_fails_the_invocation_naming_the_topic() {
     let missing_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
     let app = App::from_env(
         &bed.sdk,
-        EnvReader::from_map(HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), missing_topic.to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), missing_topic.to_owned()),
-        ])),
+        bed.env(&[
+            ("WARNING_TOPIC_ARN", missing_topic),
+            ("CRITICAL_TOPIC_ARN", missing_topic),
+        ]),
     )
     .unwrap();
     let error = handle(&app, &load("health-public-issue.json"))
@@ -717,9 +717,134 @@ async fn bad_settings_fail_init_naming_each() {
     .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid configuration: WARNING_TOPIC_ARN is required but is not set; \
+        "invalid configuration: IDEMPOTENCY_TABLE is required but is not set; \
+         WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          INCLUDE_CATEGORIES lists unknown category \"issues\" (known: issue, accountNotification, scheduledChange, investigation); \
          MINIMUM_SEVERITY=\"urgent\" is not valid: expected info, warning or critical"
     );
+}
+
+const OPEN_SUBJECT: &str = "[AWS Health] EC2 issue in us-east-1: AWS_EC2_OPERATIONAL_ISSUE";
+const CLOSED_SUBJECT: &str =
+    "[AWS Health] Resolved: EC2 issue in us-east-1: AWS_EC2_OPERATIONAL_ISSUE";
+
+impl Bed {
+    async fn published_subjects(&self) -> Vec<String> {
+        self.moto
+            .published()
+            .await
+            .into_iter()
+            .map(|message| message.subject.unwrap_or_default())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn the_same_update_delivered_twice_notifies_once() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let event = load("health-public-issue.json");
+    let first = handle(&app, &event).await.unwrap();
+    assert!(matches!(first, Report::Notified { .. }), "{first:?}");
+
+    // EventBridge redelivers it under a new id; it is the same update.
+    let mut again = event.clone();
+    again["id"] = "another-delivery".into();
+    for duplicate in [&event, &again] {
+        let report = handle(&app, duplicate).await.unwrap();
+        let Report::Duplicate {
+            event_arn,
+            idempotency_key,
+            ..
+        } = &report
+        else {
+            panic!("expected a duplicate, got {report:?}");
+        };
+        assert_eq!(event_arn, event["detail"]["eventArn"].as_str().unwrap());
+        assert_eq!(
+            idempotency_key,
+            &format!("health-event-forwarder#health|{event_arn}|1795341900|open|page 1")
+        );
+    }
+    assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
+    assert_eq!(bed.topics.critical_deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_later_update_of_the_same_event_notifies_again() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    for sample in [
+        "health-public-issue.json",
+        "health-closed-issue.json",
+        "health-public-issue.json",
+        "health-closed-issue.json",
+    ] {
+        handle(&app, &load(sample)).await.expect(sample);
+    }
+    assert_eq!(
+        bed.published_subjects().await,
+        vec![OPEN_SUBJECT, CLOSED_SUBJECT]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_retried_and_then_notifies_once() {
+    let bed = Bed::start().await;
+    let missing_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
+    let failing = bed.app(&[
+        ("WARNING_TOPIC_ARN", missing_topic),
+        ("CRITICAL_TOPIC_ARN", missing_topic),
+    ]);
+    let event = load("health-public-issue.json");
+    let error = handle(&failing, &event).await.unwrap_err();
+    assert_eq!(error.kind(), "PublishError");
+
+    // The failed attempt released its lease: Lambda's retry goes ahead.
+    let app = bed.app(&[]);
+    let report = handle(&app, &event).await.unwrap();
+    assert!(matches!(report, Report::Notified { .. }), "{report:?}");
+    assert!(matches!(
+        handle(&app, &event).await.unwrap(),
+        Report::Duplicate { .. }
+    ));
+    assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
+}
+
+#[tokio::test]
+async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
+    let bed = Bed::start().await;
+    let event = load("health-public-issue.json");
+    // The write marking the update done fails after the publish succeeded.
+    let refuse = testbed::refuse::Refuse::action("UpdateItem");
+    let mut crashing = bed.app(&[]);
+    crashing.guard = crashing
+        .guard
+        .clone()
+        .with_client(testbed::dynamodb::client_refusing(&bed.sdk, &refuse));
+    let error = handle(&crashing, &event).await.unwrap_err();
+    assert_eq!(refuse.refused(), 1);
+    assert_eq!(error.kind(), "AwsError");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "DynamoDB UpdateItem on idempotency table {} for health-event-forwarder#health|",
+            bed.idempotency_table
+        )),
+        "{message}"
+    );
+
+    // Lambda's retry finds the attempt's lease and fails without publishing,
+    // naming when the lease ends; it is retried again later.
+    let app = bed.app(&[]);
+    let error = handle(&app, &event).await.unwrap_err();
+    assert_eq!(error.kind(), "InProgressElsewhere");
+    assert!(
+        error
+            .to_string()
+            .contains("is being handled by another attempt until "),
+        "{error}"
+    );
+    assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
 }

@@ -23,6 +23,8 @@ pub const EMR_CLUSTER_RESOURCE_TYPE: &str = "AWS::EMR::Cluster";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActError {
+    #[error(transparent)]
+    Idempotency(#[from] watchkeeper_shared::idempotency::GuardError),
     #[error("EMR ListClusters (state WAITING) failed: {}", DisplayErrorContext(.source))]
     ListClusters { source: Box<aws_sdk_emr::Error> },
     #[error("CloudWatch GetMetricData for {cluster_count} clusters failed: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(.source))]

@@ -11,6 +11,7 @@ use watchkeeper_shared::events::cloudwatch_alarm::{
     self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
 };
 use watchkeeper_shared::events::{EventError, EventRouting, deserialize_value, parse_event};
+use watchkeeper_shared::idempotency::{self, GuardError, Run};
 use watchkeeper_shared::publisher::Publisher;
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -33,13 +34,19 @@ pub struct App {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub publisher: Publisher,
+    /// Each cluster is acted on once per alarm message or sweep window.
+    pub guard: idempotency::Guard,
 }
+
+/// The function's name, which scopes its idempotency keys.
+pub const NAME: &str = "idle-emr-terminator";
 
 impl App {
     pub fn from_env(
         sdk: &aws_config::SdkConfig,
-        env: EnvReader,
+        mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
+        let guard = idempotency::Guard::from_env(&mut env, sdk, NAME);
         let config = Config::from_env(env)?;
         Ok(Self {
             region: sdk
@@ -51,6 +58,7 @@ impl App {
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             config,
+            guard,
         })
     }
 }
@@ -75,6 +83,9 @@ impl InvocationError for HandlerError {
     fn kind(&self) -> &'static str {
         match self {
             Self::BadEvent(_) | Self::BadClusterId(_) => "BadEvent",
+            Self::Aws(ActError::Idempotency(GuardError::InProgressElsewhere { .. })) => {
+                "InProgressElsewhere"
+            }
             Self::Aws(_) | Self::ClustersFailed { .. } => "AwsError",
         }
     }
@@ -93,7 +104,7 @@ pub enum Report {
 pub struct ClusterResult {
     pub cluster_id: String,
     /// terminated, stack_deleted, would_terminate, would_delete_stack,
-    /// protected, skipped, busy or no_data.
+    /// protected, skipped, busy, no_data or duplicate.
     pub outcome: String,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +114,8 @@ pub struct ClusterResult {
 /// What triggered the invocation.
 #[derive(Debug, Clone, PartialEq)]
 enum Trigger {
-    Alarms(Vec<AlarmStateChange>),
+    /// Each alarm with the idempotency key of its delivery.
+    Alarms(Vec<(String, AlarmStateChange)>),
     Sweep,
     Irrelevant(String),
 }
@@ -123,6 +135,8 @@ struct SnsRecord {
 
 #[derive(Debug, Deserialize)]
 struct SnsBody {
+    #[serde(rename = "MessageId", default)]
+    message_id: String,
     #[serde(rename = "Message")]
     message: String,
 }
@@ -144,7 +158,16 @@ fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
                     other => other.to_string(),
                 })
             })?;
-            changes.push(AlarmStateChange::from(alarm));
+            if record.sns.message_id.trim().is_empty() {
+                return Err(EventError::Field {
+                    path: format!("Records[{index}].Sns.MessageId"),
+                    problem: "missing or empty".to_owned(),
+                });
+            }
+            changes.push((
+                format!("sns:{}", record.sns.message_id.trim()),
+                AlarmStateChange::from(alarm),
+            ));
         }
         return Ok(Trigger::Alarms(changes));
     }
@@ -154,7 +177,10 @@ fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
         cloudwatch_alarm::STATE_CHANGE_DETAIL_TYPE,
     ) {
         let event = parse_event::<AlarmStateChangeDetail>(event)?;
-        return Ok(Trigger::Alarms(vec![event.detail.into()]));
+        return Ok(Trigger::Alarms(vec![(
+            format!("event:{}", event.id),
+            event.detail.into(),
+        )]));
     }
     if routing.matches(SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) {
         return Ok(Trigger::Sweep);
@@ -189,13 +215,13 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<Report, Han
 
 async fn handle_alarms(
     app: &App,
-    changes: &[AlarmStateChange],
+    changes: &[(String, AlarmStateChange)],
     now: i64,
 ) -> Result<Report, HandlerError> {
     // Every alarm is read before any cluster is touched.
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
-    for change in changes {
+    for (delivery, change) in changes {
         match decide::alarm_step(change)? {
             AlarmStep::Skip { reason } => {
                 info!(alarm_name = %change.alarm_name, state = %change.new_state, %reason, "skipped");
@@ -203,7 +229,11 @@ async fn handle_alarms(
             }
             AlarmStep::CheckCluster { cluster_id } => {
                 info!(alarm_name = %change.alarm_name, %cluster_id, "alarm says idle");
-                candidates.push((cluster_id, IdleEvidence::from_alarm(change)));
+                candidates.push(Candidate {
+                    key: format!("{delivery}|{cluster_id}"),
+                    cluster_id,
+                    evidence: IdleEvidence::from_alarm(change),
+                });
             }
         }
     }
@@ -233,14 +263,15 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
         match idleness {
             Idleness::Idle { datapoints } => {
                 info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, %reason, "idle candidate");
-                candidates.push((
-                    cluster.id.clone(),
-                    IdleEvidence::Metric {
+                candidates.push(Candidate {
+                    key: format!("sweep:{}-{}|{}", window.start, window.end, cluster.id),
+                    cluster_id: cluster.id.clone(),
+                    evidence: IdleEvidence::Metric {
                         window_minutes: config.idle_window_minutes,
                         datapoints,
                         metric: config.metric.describe(),
                     },
-                ));
+                });
             }
             Idleness::Busy { .. } | Idleness::MissingData { .. } => {
                 let outcome = if matches!(idleness, Idleness::Busy { .. }) {
@@ -271,16 +302,51 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
 
 /// Checks and acts on each candidate in turn; a failure on one is recorded
 /// and the rest still run, then the invocation fails naming every failure.
+/// A cluster that may be idle, why, and the idempotency key for acting on
+/// it: the alarm's delivery, or the sweep's window, with the cluster id.
+struct Candidate {
+    key: String,
+    cluster_id: String,
+    evidence: IdleEvidence,
+}
+
 async fn check_candidates(
     app: &App,
-    candidates: Vec<(String, IdleEvidence)>,
+    candidates: Vec<Candidate>,
     mut results: Vec<ClusterResult>,
     now: i64,
 ) -> Result<Report, HandlerError> {
     let mut failures = Vec::new();
     let checked = candidates.len();
-    for (cluster_id, evidence) in candidates {
-        match check_cluster(app, &cluster_id, &evidence, now).await {
+    for Candidate {
+        key,
+        cluster_id,
+        evidence,
+    } in candidates
+    {
+        let run = app
+            .guard
+            .run(&key, async || {
+                check_cluster(app, &cluster_id, &evidence, now).await
+            })
+            .await;
+        let run = run.map(|run| match run {
+            Run::Ran(result) => result,
+            Run::Duplicate { completed_at } => {
+                let handled_at = idempotency::format_epoch(completed_at);
+                info!(%cluster_id, idempotency_key = %key, %handled_at, "duplicate suppressed");
+                ClusterResult {
+                    cluster_id: cluster_id.clone(),
+                    outcome: "duplicate".to_owned(),
+                    reason: format!(
+                        "already handled at {handled_at} ({})",
+                        app.guard.stored_key(&key)
+                    ),
+                    message_id: None,
+                }
+            }
+        });
+        match run {
             Ok(result) => results.push(result),
             Err(failure) => {
                 error!(%cluster_id, error = %failure, "cluster failed");
@@ -392,11 +458,12 @@ mod tests {
                     .into()
             )
         );
-        let sns = json!({"Records": [{"Sns": {"Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\"}"}}]});
+        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\"}"}}]});
         let Trigger::Alarms(changes) = read_trigger(&sns).unwrap() else {
             panic!("an alarm");
         };
-        assert_eq!(changes[0].new_state, AlarmState::Ok);
+        assert_eq!(changes[0].0, "sns:m-1");
+        assert_eq!(changes[0].1.new_state, AlarmState::Ok);
     }
 
     #[test]

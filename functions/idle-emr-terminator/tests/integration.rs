@@ -701,10 +701,11 @@ async fn sweep_calls_grow_with_pages_and_batches_not_per_cluster() {
         .iter()
         .filter(|call| call.service != "sns")
         .collect();
-    // Plus one owning-stack lookup per idle candidate that passed the guards.
+    // Plus one owning-stack lookup per idle candidate that passed the guards,
+    // and per candidate a lease taken and marked done in the idempotency table.
     assert_eq!(
         sweep_calls.len(),
-        11 + 2 + idle.len() * 2,
+        11 + 2 + idle.len() * 4,
         "{sweep_calls:?}"
     );
 }
@@ -725,7 +726,13 @@ async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named()
         ),
     ]);
     vars.insert("DRY_RUN".into(), "false".into());
-    let app = App::from_env(&dead, EnvReader::from_map(vars)).unwrap();
+    vars.insert(
+        watchkeeper_shared::idempotency::TABLE_VAR.into(),
+        bed.idempotency_table.clone(),
+    );
+    let mut app = App::from_env(&dead, EnvReader::from_map(vars)).unwrap();
+    // Only EMR is dead: the idempotency table stays reachable.
+    app.guard = bed.guard(idle_emr_terminator::handler::NAME);
     let mut alarms = event("emr-idle-alarm-sns.json", "j-1FIRST");
     let second = event("emr-idle-alarm-sns.json", "j-2SECOND")["Records"][0].clone();
     alarms["Records"].as_array_mut().unwrap().push(second);
@@ -745,5 +752,100 @@ async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named()
     assert!(
         failures[1].starts_with("EMR DescribeCluster for j-2SECOND failed"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_alarm_delivered_twice_terminates_and_notifies_once() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let alarm = event("emr-idle-alarm-sns.json", &id);
+
+    let first = handle(&app, &alarm).await.unwrap();
+    assert_eq!(outcomes(&first), vec![(id.clone(), "terminated".into())]);
+    let again = handle(&app, &alarm).await.unwrap();
+    let Report::Checked { clusters } = &again else {
+        panic!("{again:?}");
+    };
+    assert_eq!(clusters.len(), 1);
+    assert_eq!(clusters[0].outcome, "duplicate");
+    assert!(
+        clusters[0].reason.ends_with(&format!(
+            "(idle-emr-terminator#sns:4b7c3a8e-0f5d-5d1e-9a43-1f0e8f2c7d11|{id})"
+        )),
+        "{}",
+        clusters[0].reason
+    );
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        1
+    );
+    assert_eq!(
+        bed.published_subjects().await,
+        vec![format!(
+            "Terminated idle EMR cluster analytics-adhoc ({id})"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn the_same_sweep_delivered_twice_notifies_once() {
+    let bed = Bed::start().await;
+    // Dry run: the sweep only reports, so only the guard stops a repeat.
+    let app = bed.app(&[("DRY_RUN", "true")]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    bed.history(IS_IDLE, &id, |_| Some(1.0)).await;
+    let sweep = load("emr-sweep-schedule.json");
+
+    let first = handle(&app, &sweep).await.unwrap();
+    assert_eq!(
+        outcomes(&first),
+        vec![(id.clone(), "would_terminate".into())]
+    );
+    let again = handle(&app, &sweep).await.unwrap();
+    assert_eq!(outcomes(&again), vec![(id.clone(), "duplicate".into())]);
+    assert_eq!(bed.published_subjects().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_that_fails_after_terminating_is_not_repeated_by_its_retry() {
+    let bed = Bed::start().await;
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let alarm = event("emr-idle-alarm-sns.json", &id);
+    // The cluster is terminated, then the notification fails.
+    let missing_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
+    let failing = bed.app(&[
+        ("WARNING_TOPIC_ARN", missing_topic),
+        ("CRITICAL_TOPIC_ARN", missing_topic),
+    ]);
+    let error = handle(&failing, &alarm).await.unwrap_err();
+    assert_eq!(error.kind(), "AwsError", "{error}");
+
+    // The retry finds the cluster no longer waiting and leaves it alone.
+    let report = handle(&bed.app(&[]), &alarm).await.unwrap();
+    assert_eq!(outcomes(&report), vec![(id.clone(), "skipped".into())]);
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        1
     );
 }

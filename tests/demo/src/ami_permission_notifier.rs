@@ -30,6 +30,10 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     let trusted = "222233334444,arn:aws:organizations::999900001111:organization/o-abc1234567";
     let env = EnvReader::from_map(HashMap::from([
         (
+            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
+        ),
+        (
             "WARNING_TOPIC_ARN".to_owned(),
             topics.topics.warning_topic_arn.clone(),
         ),
@@ -60,6 +64,13 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         let message_id = match report {
             Report::Skipped { reason } => {
                 println!("  skipped, nothing sent: {reason}");
+                continue;
+            }
+            Report::Duplicate {
+                idempotency_key,
+                handled_at,
+            } => {
+                println!("  duplicate of {idempotency_key} (handled {handled_at}), nothing sent");
                 continue;
             }
             Report::Notified {

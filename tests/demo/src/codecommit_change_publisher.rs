@@ -19,6 +19,10 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     );
     let env = EnvReader::from_map(HashMap::from([
         (
+            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
+        ),
+        (
             "WARNING_TOPIC_ARN".to_owned(),
             topics.topics.warning_topic_arn.clone(),
         ),
@@ -69,6 +73,9 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     match handle(&app, &event).await.expect("push event succeeds") {
         Report::Published { subject, .. } => println!("  published: {subject}"),
         Report::Skipped { reason } => println!("  skipped: {reason}"),
+        Report::Duplicate {
+            idempotency_key, ..
+        } => println!("  duplicate of {idempotency_key}, nothing sent"),
     }
     for message in moto.published().await.into_iter().skip(published_before) {
         println!(

@@ -12,6 +12,10 @@ pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
     heading("1. EC2 alarm creator");
     let env = EnvReader::from_map(HashMap::from([
         (
+            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
+        ),
+        (
             "WARNING_TOPIC_ARN".to_owned(),
             topics.topics.warning_topic_arn.clone(),
         ),
@@ -77,6 +81,9 @@ pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
 fn print_report(report: &Report) {
     match report {
         Report::Skipped { reason } => println!("  skipped: {reason}"),
+        Report::Duplicate {
+            idempotency_key, ..
+        } => println!("  duplicate of {idempotency_key}, nothing done"),
         Report::Reconciled {
             reason, outcome, ..
         } => {

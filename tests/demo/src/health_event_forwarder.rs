@@ -27,6 +27,10 @@ const FULL_EMAIL: [&str; 2] = ["health-account-issue.json", "health-2000-entitie
 fn app(sdk: &SdkConfig, topics: &SubscribedTopics, settings: &[(&str, &str)]) -> App {
     let mut vars = HashMap::from([
         (
+            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
+        ),
+        (
             "WARNING_TOPIC_ARN".to_owned(),
             topics.topics.warning_topic_arn.clone(),
         ),
@@ -95,7 +99,10 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         &[("EXCLUDE_EVENT_TYPE_CODES", "AWS_EC2_OPERATIONAL_ISSUE")],
     );
     let before = moto.published().await.len();
-    match handle(&muted, &load("health-public-issue.json")).await {
+    // A later update of the event: the update already sent would be a duplicate.
+    let mut update = load("health-public-issue.json");
+    update["detail"]["lastUpdatedTime"] = "2026-11-22T10:20:00Z".into();
+    match handle(&muted, &update).await {
         Ok(Report::Filtered { rule, .. }) => println!("  filtered out: {rule}"),
         other => println!("  {other:?}"),
     }

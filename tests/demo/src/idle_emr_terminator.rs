@@ -19,6 +19,10 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
             sdk,
             EnvReader::from_map(HashMap::from([
                 (
+                    watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
+                    testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
+                ),
+                (
                     "WARNING_TOPIC_ARN".to_owned(),
                     topics.topics.warning_topic_arn.clone(),
                 ),

@@ -19,6 +19,7 @@ async fn main() {
     let moto = Moto::start().await;
     let sdk = moto.sdk_config().await;
     let topics = SubscribedTopics::create(&sdk).await;
+    testbed::dynamodb::create_idempotency_table(&sdk).await;
     println!(
         "Emulator: {}  region {}  account {}",
         moto.endpoint,

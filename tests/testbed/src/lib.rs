@@ -8,10 +8,12 @@
 //! skipped.
 
 pub mod codecommit;
+pub mod dynamodb;
 pub mod ec2;
 pub mod emr;
 pub mod events;
 pub mod iam;
+pub mod refuse;
 pub mod sns;
 
 use std::collections::HashMap;
@@ -25,6 +27,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::idempotency::{Guard, TABLE_VAR};
 use watchkeeper_shared::publisher::Topics;
 
 /// The region every test bed account lives in; not us-east-1, so code that
@@ -180,11 +183,14 @@ async fn http_get(port: u16, path: &str) -> String {
 }
 
 /// One emulated account for a test: its own moto server, SDK configuration
-/// for it, and the app's two topics, each with an SQS subscriber.
+/// for it, the app's two topics, each with an SQS subscriber, and the
+/// idempotency table.
 pub struct Bed {
     pub moto: Moto,
     pub sdk: SdkConfig,
     pub topics: sns::SubscribedTopics,
+    /// The table functions keep their idempotency records in.
+    pub idempotency_table: String,
 }
 
 impl Bed {
@@ -192,14 +198,31 @@ impl Bed {
         let moto = Moto::start().await;
         let sdk = moto.sdk_config().await;
         let topics = sns::SubscribedTopics::create(&sdk).await;
-        Self { moto, sdk, topics }
+        let idempotency_table = dynamodb::create_idempotency_table(&sdk).await;
+        Self {
+            moto,
+            sdk,
+            topics,
+            idempotency_table,
+        }
     }
 
-    /// A function's environment: both topics' ARNs, then `settings`, a later
-    /// entry replacing an earlier one of the same name.
+    /// An idempotency guard on the test bed's table, keyed for `scope`.
+    pub fn guard(&self, scope: &str) -> Guard {
+        Guard::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.idempotency_table,
+            scope,
+        )
+    }
+
+    /// A function's environment: both topics' ARNs and the idempotency
+    /// table, then `settings`, a later entry replacing an earlier one of the
+    /// same name.
     pub fn env(&self, settings: &[(&str, &str)]) -> EnvReader {
         let topics = &self.topics.topics;
         let mut vars = HashMap::from([
+            (TABLE_VAR.to_owned(), self.idempotency_table.clone()),
             (
                 Topics::WARNING_VAR.to_owned(),
                 topics.warning_topic_arn.clone(),
