@@ -65,13 +65,22 @@ pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
     );
     print_alarms(sdk, &format!("watchkeeper-{instance_id}-"), topics).await;
 
-    step("The same running event again, arriving late after the instance terminated");
+    step("A running event for the instance, arriving late after it terminated");
+    let mut late_running = running.clone();
+    late_running["id"] = "3f1c9a2e-8b7d-4c6e-9f10-2a3b4c5d6e7f".into();
     print_report(
-        &handle(&app, &running)
+        &handle(&app, &late_running)
             .await
             .expect("late running event succeeds"),
     );
     print_alarms(sdk, &format!("watchkeeper-{instance_id}-"), topics).await;
+
+    step("The first running event delivered a second time (EventBridge delivers at least once)");
+    print_report(
+        &handle(&app, &running)
+            .await
+            .expect("duplicate running event succeeds"),
+    );
     println!(
         "\nOperators receive CloudWatch's own alarm notifications from these alarms: \
          warnings by email, critical alarms by SMS and email."
