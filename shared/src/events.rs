@@ -60,8 +60,15 @@ pub struct EventRouting {
 }
 
 impl EventRouting {
+    /// Reads the routing fields, capping each so that a skip reason built
+    /// from them cannot carry a huge attacker-chosen string into the logs.
     pub fn read(event: &Value) -> Result<Self, EventError> {
-        deserialize_value(event)
+        let routing: Self = deserialize_value(event)?;
+        Ok(Self {
+            id: capped(&routing.id),
+            detail_type: capped(&routing.detail_type),
+            source: capped(&routing.source),
+        })
     }
 
     pub fn matches(&self, source: &str, detail_type: &str) -> bool {
@@ -83,8 +90,19 @@ pub fn deserialize_value<T: DeserializeOwned>(value: &Value) -> Result<T, EventE
     }
     serde_path_to_error::deserialize(value).map_err(|error| EventError::Field {
         path: error.path().to_string(),
-        problem: error.inner().to_string(),
+        problem: capped(&error.inner().to_string()),
     })
+}
+
+/// Text from an event, as it may be quoted in an error or a log line.
+pub const MAX_QUOTED_CHARS: usize = 256;
+
+/// `text` cut to [`MAX_QUOTED_CHARS`] characters, saying how long it was.
+pub fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}... ({} bytes in all)", &text[..end], text.len()),
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -156,6 +174,23 @@ mod tests {
                 EventError::NotAnObject { found: kind }
             );
         }
+    }
+
+    #[test]
+    fn huge_values_are_quoted_only_in_part() {
+        let huge = "x".repeat(1_000_000);
+        let error = parse_event::<Detail>(&json!({"id": "1", "detail-type": "T", "source": "s", "detail": {"name": 5, "extra": huge}}))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`detail.name`"));
+        let wrong = json!({"id": "1", "detail-type": "T", "source": "s", "detail": {"name": ["y".repeat(1_000_000)]}});
+        assert!(parse_event::<Detail>(&wrong).unwrap_err().to_string().len() < 1_000);
+        let routing = EventRouting::read(&json!({"source": huge, "detail-type": "T"})).unwrap();
+        assert_eq!(
+            routing.source,
+            format!("{}... (1000000 bytes in all)", "x".repeat(MAX_QUOTED_CHARS))
+        );
+        assert_eq!(capped("short"), "short");
     }
 
     #[test]

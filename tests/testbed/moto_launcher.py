@@ -11,11 +11,28 @@ Beside moto's own API it serves, under /_testbed/:
                                Message (all protocols' bodies when
                                MessageStructure=json), Subject and attributes
 Both read moto's real state; nothing here answers for AWS.
+
+  POST   /_testbed/faults      {"service": "sns", "action": "Publish",
+                               "kind": ..., "count": N, "delay_ms": M}
+                               makes the next N matching calls fail (or
+                               wait): kind is "status_500" or "status_503"
+                               (an AWS-shaped InternalFailure or
+                               ServiceUnavailable), "throttling" (the
+                               protocol's throttling error, HTTP 400),
+                               "reset" (the connection is closed with no
+                               response) or "delay" (the call waits M ms,
+                               then reaches moto)
+  DELETE /_testbed/faults      clears every fault not yet used up
+Faulted calls are still recorded in /_testbed/calls: they reached the server.
 """
 
 import json
+import socket
+import struct
 import sys
 import threading
+import time
+import uuid
 from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -62,6 +79,87 @@ def published_messages():
     return messages
 
 
+faults = []
+faults_lock = threading.Lock()
+
+FAULT_KINDS = ("status_500", "status_503", "throttling", "reset", "delay")
+
+
+def take_fault(service, action):
+    """The first fault matching this call that has uses left, using one."""
+    with faults_lock:
+        for fault in faults:
+            if fault["remaining"] > 0 and fault["service"] == service and fault["action"] == action:
+                fault["remaining"] -= 1
+                return fault
+    return None
+
+
+def is_json_protocol(environ):
+    content_type = environ.get("CONTENT_TYPE", "")
+    return bool(environ.get("HTTP_X_AMZ_TARGET")) or "json" in content_type
+
+
+def error_response(environ, service, status, code, fault_type, message):
+    """An error in the shape the called protocol uses, so the SDK parses
+    and classifies it as it would AWS's own."""
+    request_id = str(uuid.uuid4())
+    if is_json_protocol(environ):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [
+            ("Content-Type", environ.get("CONTENT_TYPE") or "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", request_id),
+        ]
+    elif service == "ec2":
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    else:
+        body = (
+            f"<ErrorResponse><Error><Type>{fault_type}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    headers.append(("Content-Length", str(len(body))))
+    return status, headers, body
+
+
+def throttling_code(environ, service):
+    if is_json_protocol(environ):
+        return "ThrottlingException"
+    if service == "ec2":
+        return "RequestLimitExceeded"
+    return "Throttling"
+
+
+def reset_connection(environ):
+    """Closes the client's connection with a TCP reset and no response."""
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        raise RuntimeError("werkzeug did not expose the connection; cannot inject a reset")
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.shutdown(socket.SHUT_RDWR)
+
+
+def add_fault(request):
+    kind = request.get("kind")
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"kind must be one of {FAULT_KINDS}, got {kind!r}")
+    fault = {
+        "service": str(request["service"]),
+        "action": str(request["action"]),
+        "kind": kind,
+        "remaining": int(request.get("count", 1)),
+        "delay_ms": int(request.get("delay_ms", 0)),
+    }
+    with faults_lock:
+        faults.append(fault)
+    return fault
+
+
 class Testbed:
     def __init__(self, app):
         self.app = app
@@ -74,6 +172,21 @@ class Testbed:
                     payload = list(calls)
             elif path == "/_testbed/sns/published":
                 payload = published_messages()
+            elif path == "/_testbed/faults" and environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    payload = add_fault(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                except (KeyError, TypeError, ValueError) as error:
+                    message = f"bad fault: {error!r}".encode()
+                    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
+                    return [message]
+            elif path == "/_testbed/faults" and environ.get("REQUEST_METHOD") == "DELETE":
+                with faults_lock:
+                    faults.clear()
+                payload = []
+            elif path == "/_testbed/faults":
+                with faults_lock:
+                    payload = [dict(fault) for fault in faults]
             else:
                 start_response("404 Not Found", [("Content-Type", "text/plain")])
                 return [b"unknown testbed path"]
@@ -89,6 +202,27 @@ class Testbed:
         service, action = service_and_action(environ, body)
         with calls_lock:
             calls.append({"service": service, "action": action})
+        fault = take_fault(service, action)
+        if fault is not None:
+            kind = fault["kind"]
+            if kind == "delay":
+                time.sleep(fault["delay_ms"] / 1000)
+            elif kind == "reset":
+                reset_connection(environ)
+                # werkzeug's write of these headers then fails on the closed
+                # socket, and it drops the connection quietly.
+                start_response("500 Internal Server Error", [("Content-Length", "0")])
+                return []
+            else:
+                if kind == "status_500":
+                    response = error_response(environ, service, "500 Internal Server Error", "InternalFailure", "Receiver", f"injected fault: {action} failed")
+                elif kind == "status_503":
+                    response = error_response(environ, service, "503 Service Unavailable", "ServiceUnavailable", "Receiver", f"injected fault: {action} is unavailable")
+                else:
+                    response = error_response(environ, service, "400 Bad Request", throttling_code(environ, service), "Sender", "Rate exceeded")
+                status, headers, body = response
+                start_response(status, headers)
+                return [body]
         return self.app(environ, start_response)
 
 

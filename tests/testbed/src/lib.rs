@@ -135,8 +135,71 @@ impl Moto {
             .expect("testbed publishes are JSON")
     }
 
+    /// Makes the next `fault.count` calls of `fault.service`/`fault.action`
+    /// fail (or wait) as `fault.kind` says, before they reach moto.
+    pub async fn inject_fault(&self, fault: Fault) {
+        let (kind, delay_ms) = match fault.kind {
+            FaultKind::Status500 => ("status_500", 0),
+            FaultKind::Status503 => ("status_503", 0),
+            FaultKind::Throttling => ("throttling", 0),
+            FaultKind::Reset => ("reset", 0),
+            FaultKind::Delay(delay) => ("delay", delay.as_millis()),
+        };
+        let body = serde_json::json!({
+            "service": fault.service,
+            "action": fault.action,
+            "kind": kind,
+            "count": fault.count,
+            "delay_ms": delay_ms,
+        });
+        http_request(self.port, "POST", "/_testbed/faults", &body.to_string()).await;
+    }
+
+    /// Clears every injected fault not yet used up.
+    pub async fn clear_faults(&self) {
+        http_request(self.port, "DELETE", "/_testbed/faults", "").await;
+    }
+
     async fn get(&self, path: &str) -> String {
         http_get(self.port, path).await
+    }
+}
+
+/// How an injected fault answers a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// HTTP 500 with an AWS-shaped `InternalFailure` error.
+    Status500,
+    /// HTTP 503 with an AWS-shaped `ServiceUnavailable` error.
+    Status503,
+    /// HTTP 400 with the protocol's throttling error (`ThrottlingException`,
+    /// `Throttling` or EC2's `RequestLimitExceeded`).
+    Throttling,
+    /// The connection is closed with a TCP reset and no response.
+    Reset,
+    /// The call reaches moto after this delay.
+    Delay(Duration),
+}
+
+/// A fault for the next `count` calls of one API action. `service` is the
+/// signing name in the call's credential scope (`sns`, `dynamodb`, `iam`,
+/// `ec2`, `monitoring`, `codecommit`, `elasticmapreduce`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub service: String,
+    pub action: String,
+    pub kind: FaultKind,
+    pub count: u32,
+}
+
+impl Fault {
+    pub fn new(service: &str, action: &str, kind: FaultKind, count: u32) -> Self {
+        Self {
+            service: service.to_owned(),
+            action: action.to_owned(),
+            kind,
+            count,
+        }
     }
 }
 
@@ -160,13 +223,24 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
 
 /// A plain HTTP/1.0 GET on loopback; enough for the test bed's own endpoints.
 async fn http_get(port: u16, path: &str) -> String {
+    http_request(port, "GET", path, "").await
+}
+
+/// A plain HTTP/1.0 request on loopback, panicking unless it answers 200.
+async fn http_request(port: u16, method: &str, path: &str, body: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap_or_else(|error| {
             panic!("connecting to the test bed on port {port} failed: {error}")
         });
     stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .write_all(
+            format!(
+                "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
         .await
         .expect("writing to the test bed");
     let mut response = String::new();
@@ -177,7 +251,7 @@ async fn http_get(port: u16, path: &str) -> String {
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
     assert!(
         head.starts_with("HTTP/1.") && head.contains(" 200 "),
-        "test bed GET {path} failed: {head}"
+        "test bed {method} {path} failed: {head}"
     );
     body.to_owned()
 }
