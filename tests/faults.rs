@@ -304,7 +304,7 @@ mod ami {
 
 mod codecommit {
     //! CodeCommit itself is served by the test bed's local git-backed
-    //! server, not moto; the faults here are on SNS and DynamoDB.
+    //! server, not moto; it injects its own faults the same way.
     use super::*;
     use codecommit_change_publisher::{App, Report, handle};
     use testbed::codecommit::CodeCommitServer;
@@ -352,6 +352,52 @@ mod codecommit {
 
         assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
         assert_eq!(bed.moto.count_calls("sns", "Publish").await, 3);
+    }
+
+    #[tokio::test]
+    async fn throttled_reset_and_failed_codecommit_reads_are_retried_into_one_notification() {
+        let (bed, server, app, event) = start().await;
+        server.inject_fault("GetCommit", FaultKind::Throttling, 1);
+        server.inject_fault("GetCommit", FaultKind::Reset, 1);
+        server.inject_fault("GetDifferences", FaultKind::Status503, 2);
+
+        let report = handle(&app, &event)
+            .await
+            .expect("retries absorb the faults");
+
+        assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
+        let Report::Published { commits, .. } = &report else {
+            panic!("published");
+        };
+        assert_eq!(*commits, 1, "{report:?}");
+        assert_eq!(server.count_calls("GetDifferences"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_persistent_codecommit_read_fault_fails_naming_the_repository_and_a_retry_notifies_once()
+     {
+        let (bed, server, app, event) = start().await;
+        server.inject_fault("GetDifferences", FaultKind::Status500, PERSISTENT);
+
+        let error = handle(&app, &event)
+            .await
+            .expect_err("the differences are never read");
+
+        let message = error.to_string();
+        assert_eq!(error.kind(), "AwsError");
+        assert!(
+            message.contains("CodeCommit GetDifferences from ")
+                && message.contains("in repository payments-service failed"),
+            "{message}"
+        );
+        assert!(published_subjects(&bed.moto).await.is_empty());
+
+        server.clear_faults();
+        let report = handle(&app, &event).await.expect("the retry succeeds");
+        assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
+        let again = handle(&app, &event).await.expect("a third delivery");
+        assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
+        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 
     #[tokio::test]
@@ -586,12 +632,51 @@ mod emr {
         assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 
-    /// FINDING (left for the function's owner): the retry sees the cluster
-    /// already TERMINATED and skips it, so the termination notice is never
-    /// sent. Ignored so the suite stays green until the function is fixed;
-    /// run it with `--ignored`.
+    /// The notice went out but the record of it did not: the invocation
+    /// fails, and a retry within the lease is refused, so nothing repeats.
     #[tokio::test]
-    #[ignore = "finding: a notice lost after terminating is never re-sent by the retry"]
+    async fn a_persistent_fault_recording_completion_fails_and_the_retry_does_not_renotify() {
+        let (bed, app, cluster_id, event) = start().await;
+        inject(
+            &bed.moto,
+            "dynamodb",
+            "UpdateItem",
+            FaultKind::Status500,
+            PERSISTENT,
+        )
+        .await;
+
+        let error = handle(&app, &event)
+            .await
+            .expect_err("completion is never recorded");
+
+        assert!(
+            error
+                .to_string()
+                .contains("DynamoDB UpdateItem on idempotency table"),
+            "{error}"
+        );
+        assert_eq!(cluster_state(&bed.sdk, &cluster_id).await, "TERMINATED");
+        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
+
+        bed.moto.clear_faults().await;
+        let retry = handle(&app, &event)
+            .await
+            .expect_err("the lease is still held");
+        assert_eq!(retry.kind(), "AwsError");
+        assert!(
+            retry
+                .to_string()
+                .contains("is being handled by another attempt"),
+            "{retry}"
+        );
+        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
+    }
+
+    /// The retry finds the termination recorded with its notice pending and
+    /// sends only the notice: the cluster, already TERMINATED, is not
+    /// checked again (which would skip it and lose the notice).
+    #[tokio::test]
     async fn a_persistent_publish_fault_after_terminating_fails_and_a_retry_notifies_once() {
         let (bed, app, cluster_id, event) = start().await;
         inject(
@@ -624,5 +709,9 @@ mod emr {
             1,
             "the retry does not terminate again"
         );
+        assert_eq!(outcomes(&report), vec!["terminated"]);
+        let again = handle(&app, &event).await.expect("a third delivery");
+        assert_eq!(outcomes(&again), vec!["duplicate"]);
+        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 }

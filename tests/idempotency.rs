@@ -31,6 +31,7 @@ async fn a_lease_blocks_until_released_completed_or_expired() {
             status: "in_progress".into(),
             expires_at: NOW + LEASE,
             updated_at: NOW,
+            pending: None,
         })
     );
     // A second delivery while the first is at work.
@@ -61,13 +62,15 @@ async fn a_lease_blocks_until_released_completed_or_expired() {
             status: "done".into(),
             expires_at: NOW + 41 + retention,
             updated_at: NOW + 41,
+            pending: None,
         })
     );
     for later in [NOW + 42, NOW + 41 + retention] {
         assert_eq!(
             guard.begin_at("event-1", later).await.unwrap(),
             Begin::AlreadyDone {
-                completed_at: NOW + 41
+                completed_at: NOW + 41,
+                pending: None,
             }
         );
     }
@@ -76,7 +79,8 @@ async fn a_lease_blocks_until_released_completed_or_expired() {
     assert_eq!(
         guard.begin_at("event-1", NOW + 43).await.unwrap(),
         Begin::AlreadyDone {
-            completed_at: NOW + 41
+            completed_at: NOW + 41,
+            pending: None,
         }
     );
     // DynamoDB's TTL deletes lazily; an expired done record no longer counts.
@@ -202,14 +206,60 @@ async fn failures_name_the_table_and_key() {
         ),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_key_too_long_for_dynamodb_is_stored_as_its_digest_and_still_guards() {
+    let bed = Bed::start().await;
+    let guard = guard(&bed, "notifier");
     let long = "x".repeat(2100);
-    let error = bed
-        .guard("notifier")
-        .begin_at(&long, NOW)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, GuardError::KeyTooLong { bytes: 2109, .. }),
-        "{error}"
+    let stored = guard.stored_key(&long);
+    assert!(stored.starts_with("notifier#sha256:"), "{stored}");
+    assert_eq!(stored.len(), "notifier#sha256:".len() + 64);
+    assert_ne!(stored, guard.stored_key(&"x".repeat(2101)));
+
+    assert_eq!(guard.begin_at(&long, NOW).await.unwrap(), Begin::Proceed);
+    guard.complete_at(&long, NOW + 1).await.unwrap();
+    assert_eq!(
+        guard.begin_at(&long, NOW + 2).await.unwrap(),
+        Begin::AlreadyDone {
+            completed_at: NOW + 1,
+            pending: None,
+        }
     );
+}
+
+#[tokio::test]
+async fn a_pending_notice_is_kept_with_the_done_record_for_retries() {
+    let bed = Bed::start().await;
+    let guard = guard(&bed, "terminator");
+    assert_eq!(
+        guard.begin_at("cluster-1", NOW).await.unwrap(),
+        Begin::Proceed
+    );
+    guard
+        .complete_with_pending("cluster-1", "{\"notice\":1}")
+        .await
+        .unwrap();
+    let Begin::AlreadyDone { pending, .. } = guard.begin_at("cluster-1", NOW + 5).await.unwrap()
+    else {
+        panic!("the action is done");
+    };
+    assert_eq!(pending.as_deref(), Some("{\"notice\":1}"));
+    let record = guard.record("cluster-1").await.unwrap().unwrap();
+    assert_eq!(record.status, "done");
+    assert_eq!(record.pending.as_deref(), Some("{\"notice\":1}"));
+
+    // One retry takes the pending work; a concurrent one is refused.
+    assert!(guard.resume("cluster-1").await.unwrap());
+    assert_eq!(
+        guard.record("cluster-1").await.unwrap().unwrap().status,
+        "in_progress"
+    );
+    assert!(!guard.resume("cluster-1").await.unwrap());
+    // Done for good: the pending work is gone with it.
+    guard.complete("cluster-1").await.unwrap();
+    let record = guard.record("cluster-1").await.unwrap().unwrap();
+    assert_eq!((record.status.as_str(), record.pending), ("done", None));
+    assert!(!guard.resume("cluster-1").await.unwrap());
 }

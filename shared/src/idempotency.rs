@@ -22,6 +22,16 @@
 //! side effect and the write that marks it done, the record stays
 //! `in_progress` until the deadline and a retry after that repeats the
 //! side effect. Watchkeeper prefers a rare repeat to a missed alert.
+//!
+//! Work in two steps, an action and then the notice about it, can keep a
+//! notice that failed with the `done` record ([`Guard::complete_with_pending`]):
+//! a retry finds the action done and the notice pending, takes the lease
+//! back ([`Guard::resume`]) and sends it, instead of finding nothing left
+//! to act on and staying silent.
+//!
+//! Keys longer than DynamoDB allows (only a hostile or broken event makes
+//! one) are stored as their SHA-256 digest, so such an event is still
+//! handled exactly once instead of failing every retry.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -30,6 +40,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use sha2::{Digest, Sha256};
 use tracing::warn;
 
 use crate::config::EnvReader;
@@ -51,6 +62,8 @@ pub const DONE_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// How long a lease lasts when the invocation's deadline is unknown (tests,
 /// the demo): Lambda's longest timeout, so it never outlives a live attempt.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(15 * 60);
+/// Work still to do after the action: kept with a `done` record.
+pub const PENDING_ATTRIBUTE: &str = "pending";
 /// DynamoDB's limit on a partition key.
 pub const MAX_KEY_BYTES: usize = 2048;
 
@@ -78,7 +91,11 @@ pub enum Begin {
     /// [`Guard::abandon`].
     Proceed,
     /// The event was handled; `completed_at` in seconds since the epoch.
-    AlreadyDone { completed_at: i64 },
+    /// `pending` is what [`Guard::complete_with_pending`] kept, if anything.
+    AlreadyDone {
+        completed_at: i64,
+        pending: Option<String>,
+    },
     /// Another attempt holds the lease until `until` (seconds since the epoch).
     InProgressElsewhere { until: i64 },
 }
@@ -89,6 +106,7 @@ pub struct Record {
     pub status: String,
     pub expires_at: i64,
     pub updated_at: i64,
+    pub pending: Option<String>,
 }
 
 impl Record {
@@ -102,6 +120,10 @@ impl Record {
             status: item.get(STATUS_ATTRIBUTE)?.as_s().ok()?.clone(),
             expires_at: number(EXPIRES_ATTRIBUTE)?,
             updated_at: number(UPDATED_ATTRIBUTE).unwrap_or_default(),
+            pending: item
+                .get(PENDING_ATTRIBUTE)
+                .and_then(|value| value.as_s().ok())
+                .cloned(),
         })
     }
 }
@@ -116,6 +138,7 @@ pub fn classify(blocking: Option<&Record>, now: i64) -> Option<Begin> {
     Some(if record.status == DONE {
         Begin::AlreadyDone {
             completed_at: record.updated_at,
+            pending: record.pending.clone(),
         }
     } else {
         Begin::InProgressElsewhere {
@@ -142,14 +165,6 @@ fn seconds(duration: Duration) -> i64 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    #[error(
-        "idempotency key {key:?} is {bytes} bytes; DynamoDB allows {MAX_KEY_BYTES} (table {table})"
-    )]
-    KeyTooLong {
-        table: String,
-        key: String,
-        bytes: usize,
-    },
     #[error(
         "event {key} is being handled by another attempt until {} (table {table}); this attempt fails so that Lambda retries it after that",
         crate::idempotency::format_epoch(*.until)
@@ -224,9 +239,25 @@ impl Guard {
         &self.table
     }
 
-    /// The key as stored: the function's scope, then the event's key.
+    /// The key as stored: the function's scope, then the event's key, or
+    /// its SHA-256 digest when that would exceed [`MAX_KEY_BYTES`].
     pub fn stored_key(&self, key: &str) -> String {
-        format!("{}#{key}", self.scope)
+        let stored = format!("{}#{key}", self.scope);
+        if stored.len() <= MAX_KEY_BYTES {
+            return stored;
+        }
+        let digest = Sha256::digest(key.as_bytes());
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!("{}#sha256:{hex}", self.scope)
+    }
+
+    /// The error for an attempt that found `key` leased by another until `until`.
+    pub fn in_progress_error(&self, key: &str, until: i64) -> GuardError {
+        GuardError::InProgressElsewhere {
+            table: self.table.clone(),
+            key: self.stored_key(key),
+            until,
+        }
     }
 
     /// Runs `work` at most once for `key`: skipped when `key` is done,
@@ -242,14 +273,11 @@ impl Guard {
     {
         match self.begin(key).await? {
             Begin::Proceed => {}
-            Begin::AlreadyDone { completed_at } => return Ok(Run::Duplicate { completed_at }),
+            Begin::AlreadyDone { completed_at, .. } => {
+                return Ok(Run::Duplicate { completed_at });
+            }
             Begin::InProgressElsewhere { until } => {
-                return Err(GuardError::InProgressElsewhere {
-                    table: self.table.clone(),
-                    key: self.stored_key(key),
-                    until,
-                }
-                .into());
+                return Err(self.in_progress_error(key, until).into());
             }
         }
         match work().await {
@@ -275,13 +303,6 @@ impl Guard {
     /// Takes the lease on `key` at time `now` (seconds since the epoch).
     pub async fn begin_at(&self, key: &str, now: i64) -> Result<Begin, GuardError> {
         let stored = self.stored_key(key);
-        if stored.len() > MAX_KEY_BYTES {
-            return Err(GuardError::KeyTooLong {
-                table: self.table.clone(),
-                bytes: stored.len(),
-                key: stored,
-            });
-        }
         let until = lease_end(now, current_deadline(), self.fallback_lease);
         // A record deleted between the failed write and reading it back
         // (released, or removed by TTL) lets the second try through.
@@ -335,13 +356,77 @@ impl Guard {
     }
 
     pub async fn complete_at(&self, key: &str, now: i64) -> Result<(), GuardError> {
+        self.mark_done(key, now, None).await
+    }
+
+    /// Marks `key` done and keeps `pending` with the record: every later
+    /// [`Guard::begin`] on `key` returns it in [`Begin::AlreadyDone`], so
+    /// whatever had to follow the action (its notice) can still be done by
+    /// a retry, after [`Guard::resume`].
+    pub async fn complete_with_pending(&self, key: &str, pending: &str) -> Result<(), GuardError> {
+        self.mark_done(key, now(), Some(pending)).await
+    }
+
+    /// Takes the lease on a `done` record that still has work pending, so
+    /// that one attempt alone finishes it; `false` when the record has no
+    /// pending work any more (another attempt finished or holds it).
+    pub async fn resume(&self, key: &str) -> Result<bool, GuardError> {
+        let now = now();
         let stored = self.stored_key(key);
-        let expires = now.saturating_add(seconds(DONE_RETENTION));
-        self.client
+        let until = lease_end(now, current_deadline(), self.fallback_lease);
+        let updated = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key(KEY_ATTRIBUTE, AttributeValue::S(stored.clone()))
-            .update_expression("SET #status = :done, #expires = :expires, #updated = :now")
+            .update_expression("SET #status = :in_progress, #expires = :until, #updated = :now")
+            .condition_expression("#status = :done AND attribute_exists(#pending)")
+            .expression_attribute_names("#status", STATUS_ATTRIBUTE)
+            .expression_attribute_names("#expires", EXPIRES_ATTRIBUTE)
+            .expression_attribute_names("#updated", UPDATED_ATTRIBUTE)
+            .expression_attribute_names("#pending", PENDING_ATTRIBUTE)
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.to_owned()))
+            .expression_attribute_values(":done", AttributeValue::S(DONE.to_owned()))
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(failure))
+                if failure.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(self.dynamo_error("UpdateItem", &stored, error)),
+        }
+    }
+
+    async fn mark_done(
+        &self,
+        key: &str,
+        now: i64,
+        pending: Option<&str>,
+    ) -> Result<(), GuardError> {
+        let stored = self.stored_key(key);
+        let expires = now.saturating_add(seconds(DONE_RETENTION));
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY_ATTRIBUTE, AttributeValue::S(stored.clone()))
+            .update_expression(match pending {
+                Some(_) => {
+                    "SET #status = :done, #expires = :expires, #updated = :now, #pending = :pending"
+                }
+                None => "SET #status = :done, #expires = :expires, #updated = :now REMOVE #pending",
+            })
+            .expression_attribute_names("#pending", PENDING_ATTRIBUTE);
+        if let Some(pending) = pending {
+            update = update
+                .expression_attribute_values(":pending", AttributeValue::S(pending.to_owned()));
+        }
+        update
             .expression_attribute_names("#status", STATUS_ATTRIBUTE)
             .expression_attribute_names("#expires", EXPIRES_ATTRIBUTE)
             .expression_attribute_names("#updated", UPDATED_ATTRIBUTE)
@@ -451,6 +536,7 @@ mod tests {
             status: status.to_owned(),
             expires_at,
             updated_at: 100,
+            pending: None,
         }
     }
 
@@ -461,11 +547,17 @@ mod tests {
             (None, None),
             (
                 Some(record(DONE, 2_000)),
-                Some(Begin::AlreadyDone { completed_at: 100 }),
+                Some(Begin::AlreadyDone {
+                    completed_at: 100,
+                    pending: None,
+                }),
             ),
             (
                 Some(record(DONE, now)),
-                Some(Begin::AlreadyDone { completed_at: 100 }),
+                Some(Begin::AlreadyDone {
+                    completed_at: 100,
+                    pending: None,
+                }),
             ),
             (Some(record(DONE, now - 1)), None),
             (

@@ -3,7 +3,7 @@
 //! summary for every other protocol, with a subject SNS accepts and
 //! attributes operators can filter on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// SNS's limit on a whole message, attributes included.
@@ -19,7 +19,7 @@ const ENVELOPE_RESERVE_BYTES: usize = 2 * 1024;
 /// Shows where a body was cut to fit SNS's limit.
 pub const TRUNCATION_MARKER: &str = "[truncated]";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -172,7 +172,9 @@ impl Notification {
     fn email_text(&self, summary_text: &str) -> String {
         let mut text = summary_text.to_owned();
         if let Some(event) = &self.full_event {
-            let pretty = serde_json::to_string_pretty(event).unwrap_or_else(|_| event.to_string());
+            let pretty = escape_hidden_characters(
+                &serde_json::to_string_pretty(event).unwrap_or_else(|_| event.to_string()),
+            );
             text.push_str("\nFull event\n----------\n");
             text.push_str(&pretty);
             text.push('\n');
@@ -185,8 +187,9 @@ impl Notification {
     }
 }
 
-/// A notification rendered for SNS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A notification rendered for SNS. Serializable so that a notice can wait
+/// in the idempotency record for a retry to send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedMessage {
     pub subject: String,
     pub email: String,
@@ -269,6 +272,27 @@ pub fn multi_line(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// JSON with every control character but the line breaks between its
+/// lines, and every invisible formatting character, written as a `\uXXXX`
+/// escape. serde_json escapes only U+0000 to U+001F, so an event's strings
+/// could carry DEL, C1 controls (U+0085 breaks lines in some mail readers)
+/// or bidirectional overrides into the email. Outside its strings, pretty
+/// JSON holds no such character, so the result is the same JSON.
+fn escape_hidden_characters(json: &str) -> String {
+    let mut escaped = String::with_capacity(json.len());
+    for c in json.chars() {
+        if (c.is_control() && c != '\n') || is_invisible_format(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// Bidirectional overrides and zero-width characters can make text display

@@ -4,14 +4,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::cloudwatch_alarm::{
     self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
 };
 use watchkeeper_shared::events::{EventError, EventRouting, deserialize_value, parse_event};
-use watchkeeper_shared::idempotency::{self, GuardError, Run};
+use watchkeeper_shared::idempotency::{self, Begin, GuardError, Run};
+use watchkeeper_shared::notification::RenderedMessage;
 use watchkeeper_shared::publisher::Publisher;
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -100,14 +101,14 @@ pub enum Report {
 }
 
 /// What happened to one cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterResult {
     pub cluster_id: String,
     /// terminated, stack_deleted, would_terminate, would_delete_stack,
     /// protected, skipped, busy, no_data or duplicate.
     pub outcome: String,
     pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
 }
 
@@ -300,8 +301,6 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
     check_candidates(app, candidates, results, now).await
 }
 
-/// Checks and acts on each candidate in turn; a failure on one is recorded
-/// and the rest still run, then the invocation fails naming every failure.
 /// A cluster that may be idle, why, and the idempotency key for acting on
 /// it: the alarm's delivery, or the sweep's window, with the cluster id.
 struct Candidate {
@@ -310,6 +309,8 @@ struct Candidate {
     evidence: IdleEvidence,
 }
 
+/// Checks and acts on each candidate in turn; a failure on one is recorded
+/// and the rest still run, then the invocation fails naming every failure.
 async fn check_candidates(
     app: &App,
     candidates: Vec<Candidate>,
@@ -324,29 +325,7 @@ async fn check_candidates(
         evidence,
     } in candidates
     {
-        let run = app
-            .guard
-            .run(&key, async || {
-                check_cluster(app, &cluster_id, &evidence, now).await
-            })
-            .await;
-        let run = run.map(|run| match run {
-            Run::Ran(result) => result,
-            Run::Duplicate { completed_at } => {
-                let handled_at = idempotency::format_epoch(completed_at);
-                info!(%cluster_id, idempotency_key = %key, %handled_at, "duplicate suppressed");
-                ClusterResult {
-                    cluster_id: cluster_id.clone(),
-                    outcome: "duplicate".to_owned(),
-                    reason: format!(
-                        "already handled at {handled_at} ({})",
-                        app.guard.stored_key(&key)
-                    ),
-                    message_id: None,
-                }
-            }
-        });
-        match run {
+        match act_once(app, &key, &cluster_id, &evidence, now).await {
             Ok(result) => results.push(result),
             Err(failure) => {
                 error!(%cluster_id, error = %failure, "cluster failed");
@@ -361,13 +340,133 @@ async fn check_candidates(
     }
 }
 
-async fn check_cluster(
+/// What deciding on a cluster did, and the notice about it still to send.
+/// Kept with the idempotency record when the notice fails after the action,
+/// so that the retry sends it instead of re-checking a cluster that is
+/// already terminating and staying silent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Acted {
+    result: ClusterResult,
+    /// Sent to the topic for its severity as configured when it is sent,
+    /// so a retry after a fixed topic setting reaches the fixed topic.
+    notice: Option<RenderedMessage>,
+}
+
+/// Acts on a cluster and notifies about it at most once per key. A failed
+/// action releases the lease, so a retry starts over; a failed notice
+/// records the action as done with the notice pending, so a retry only
+/// sends the notice.
+async fn act_once(
     app: &App,
+    key: &str,
     cluster_id: &str,
     evidence: &IdleEvidence,
     now: i64,
 ) -> Result<ClusterResult, ActError> {
+    let guard = &app.guard;
+    let acted = match guard.begin(key).await? {
+        Begin::InProgressElsewhere { until } => {
+            return Err(guard.in_progress_error(key, until).into());
+        }
+        Begin::AlreadyDone {
+            completed_at,
+            pending: None,
+        } => return Ok(duplicate(app, key, cluster_id, completed_at)),
+        Begin::AlreadyDone {
+            pending: Some(pending),
+            ..
+        } => {
+            if !guard.resume(key).await? {
+                let until = now.saturating_add(1);
+                return Err(guard.in_progress_error(key, until).into());
+            }
+            let acted: Acted =
+                serde_json::from_str(&pending).map_err(|error| ActError::PendingNotice {
+                    key: guard.stored_key(key),
+                    problem: error.to_string(),
+                })?;
+            info!(%cluster_id, idempotency_key = %key, outcome = %acted.result.outcome, "already acted; sending the pending notice");
+            acted
+        }
+        Begin::Proceed => match decide_and_act(app, cluster_id, evidence, now).await {
+            Ok(acted) => acted,
+            Err(error) => {
+                if let Err(release_error) = guard.abandon(key).await {
+                    warn!(idempotency_key = %key, error = %release_error, "releasing the lease failed");
+                }
+                return Err(error);
+            }
+        },
+    };
+    match send_notice(app, acted.clone()).await {
+        Ok(result) => {
+            guard.complete(key).await?;
+            Ok(result)
+        }
+        Err(error) => {
+            let kept = match serde_json::to_string(&acted) {
+                Ok(pending) => guard
+                    .complete_with_pending(key, &pending)
+                    .await
+                    .map_err(|error| error.to_string()),
+                Err(problem) => Err(problem.to_string()),
+            };
+            if let Err(problem) = kept {
+                // The lease then lapses at the deadline, and a retry after
+                // that checks the cluster again.
+                warn!(%cluster_id, idempotency_key = %key, %problem, "keeping the pending notice failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn send_notice(app: &App, acted: Acted) -> Result<ClusterResult, ActError> {
+    let Acted { result, notice } = acted;
+    let Some(notice) = notice else {
+        return Ok(result);
+    };
+    let topic_arn = app.publisher.topics().for_severity(notice.severity);
+    let message_id = app.publisher.publish_rendered(topic_arn, &notice).await?;
+    info!(cluster_id = %result.cluster_id, outcome = %result.outcome, %message_id, "notified");
+    Ok(ClusterResult {
+        message_id: Some(message_id),
+        ..result
+    })
+}
+
+fn duplicate(app: &App, key: &str, cluster_id: &str, completed_at: i64) -> ClusterResult {
+    let handled_at = idempotency::format_epoch(completed_at);
+    info!(%cluster_id, idempotency_key = %key, %handled_at, "duplicate suppressed");
+    ClusterResult {
+        cluster_id: cluster_id.to_owned(),
+        outcome: "duplicate".to_owned(),
+        reason: format!(
+            "already handled at {handled_at} ({})",
+            app.guard.stored_key(key)
+        ),
+        message_id: None,
+    }
+}
+
+/// Checks the guards, decides, and takes the action; the notice is
+/// rendered but not sent.
+async fn decide_and_act(
+    app: &App,
+    cluster_id: &str,
+    evidence: &IdleEvidence,
+    now: i64,
+) -> Result<Acted, ActError> {
     let config = &app.config;
+    let skipped = |reason: String| Acted {
+        result: ClusterResult {
+            cluster_id: cluster_id.to_owned(),
+            outcome: "skipped".to_owned(),
+            reason,
+            message_id: None,
+        },
+        notice: None,
+    };
     let cluster = act::describe_cluster(&app.emr, cluster_id).await?;
     let guard = decide::check_guards(cluster.as_ref(), now, config);
     let (Some(cluster), false) = (cluster, matches!(guard, Guard::Skip(_))) else {
@@ -376,21 +475,11 @@ async fn check_cluster(
             _ => String::new(),
         };
         info!(%cluster_id, %reason, "skipped");
-        return Ok(ClusterResult {
-            cluster_id: cluster_id.to_owned(),
-            outcome: "skipped".to_owned(),
-            reason,
-            message_id: None,
-        });
+        return Ok(skipped(reason));
     };
     let stack = act::find_owning_stack(&app.cloudformation, cluster_id).await?;
     let Some(plan) = decide::plan_action(config, &guard, stack.as_ref()) else {
-        return Ok(ClusterResult {
-            cluster_id: cluster_id.to_owned(),
-            outcome: "skipped".to_owned(),
-            reason: "no action planned".to_owned(),
-            message_id: None,
-        });
+        return Ok(skipped("no action planned".to_owned()));
     };
     let outcome = message::outcome_name(&plan);
     info!(
@@ -423,13 +512,14 @@ async fn check_cluster(
             region: &app.region,
         },
     );
-    let message_id = app.publisher.publish(&notification).await?;
-    info!(%cluster_id, outcome, %message_id, "notified");
-    Ok(ClusterResult {
-        cluster_id: cluster_id.to_owned(),
-        outcome: outcome.to_owned(),
-        reason: evidence.describe(),
-        message_id: Some(message_id),
+    Ok(Acted {
+        result: ClusterResult {
+            cluster_id: cluster_id.to_owned(),
+            outcome: outcome.to_owned(),
+            reason: evidence.describe(),
+            message_id: None,
+        },
+        notice: Some(notification.render()),
     })
 }
 

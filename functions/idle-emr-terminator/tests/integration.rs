@@ -821,7 +821,7 @@ async fn the_same_sweep_delivered_twice_notifies_once() {
 }
 
 #[tokio::test]
-async fn an_attempt_that_fails_after_terminating_is_not_repeated_by_its_retry() {
+async fn an_attempt_that_fails_after_terminating_is_not_repeated_and_its_retry_sends_the_notice() {
     let bed = Bed::start().await;
     let id = bed
         .cluster(ClusterSpec {
@@ -839,13 +839,26 @@ async fn an_attempt_that_fails_after_terminating_is_not_repeated_by_its_retry() 
     let error = handle(&failing, &alarm).await.unwrap_err();
     assert_eq!(error.kind(), "AwsError", "{error}");
 
-    // The retry finds the cluster no longer waiting and leaves it alone.
-    let report = handle(&bed.app(&[]), &alarm).await.unwrap();
-    assert_eq!(outcomes(&report), vec![(id.clone(), "skipped".into())]);
+    assert!(bed.published_subjects().await.is_empty());
+
+    // The retry, with the topic setting fixed, finds the termination done
+    // and its notice pending: it sends the notice and terminates nothing.
+    let fixed = bed.app(&[]);
+    let report = handle(&fixed, &alarm).await.unwrap();
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+    assert_eq!(
+        bed.published_subjects().await,
+        vec![format!(
+            "Terminated idle EMR cluster analytics-adhoc ({id})"
+        )]
+    );
     assert_eq!(
         bed.moto
             .count_calls("elasticmapreduce", "TerminateJobFlows")
             .await,
         1
     );
+    let again = handle(&fixed, &alarm).await.unwrap();
+    assert_eq!(outcomes(&again), vec![(id.clone(), "duplicate".into())]);
+    assert_eq!(bed.published_subjects().await.len(), 1);
 }

@@ -16,6 +16,7 @@ use std::process::Command as StdCommand;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::{Fault, FaultKind};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -45,6 +46,7 @@ pub struct CodeCommitServer {
     pub endpoint: String,
     root: PathBuf,
     calls: Arc<Mutex<Vec<ServedCall>>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
     task: JoinHandle<()>,
 }
 
@@ -56,9 +58,11 @@ impl CodeCommitServer {
             .expect("binding the local CodeCommit to a loopback port");
         let port = listener.local_addr().expect("a bound address").port();
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let faults = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(ServerState {
             root: root.clone(),
             calls: calls.clone(),
+            faults: faults.clone(),
         });
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -69,6 +73,7 @@ impl CodeCommitServer {
             endpoint: format!("http://127.0.0.1:{port}"),
             root,
             calls,
+            faults,
             task,
         }
     }
@@ -87,6 +92,22 @@ impl CodeCommitServer {
     /// Every request answered so far, in order.
     pub fn calls(&self) -> Vec<ServedCall> {
         self.calls.lock().expect("calls lock").clone()
+    }
+
+    /// Makes the next `count` calls of `operation` fail (or wait) as
+    /// `kind` says, the way the moto launcher's faults do; `service` in the
+    /// fault is ignored (everything here is CodeCommit).
+    pub fn inject_fault(&self, operation: &str, kind: FaultKind, count: u32) {
+        self.faults.lock().expect("faults lock").push(Fault::new(
+            "codecommit",
+            operation,
+            kind,
+            count,
+        ));
+    }
+
+    pub fn clear_faults(&self) {
+        self.faults.lock().expect("faults lock").clear();
     }
 
     pub fn count_calls(&self, operation: &str) -> usize {
@@ -286,6 +307,19 @@ fn unique_temp_dir(prefix: &str) -> PathBuf {
 struct ServerState {
     root: PathBuf,
     calls: Arc<Mutex<Vec<ServedCall>>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl ServerState {
+    /// Uses up one injected fault matching `operation`, if any is left.
+    fn take_fault(&self, operation: &str) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().expect("faults lock");
+        let fault = faults
+            .iter_mut()
+            .find(|fault| fault.action == operation && fault.count > 0)?;
+        fault.count -= 1;
+        Some(fault.kind)
+    }
 }
 
 /// An AWS error response: HTTP status, `__type` and message.
@@ -317,7 +351,43 @@ async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
     let (reader, mut writer) = stream.into_split();
     let mut reader = BufReader::new(reader);
     while let Some(request) = read_request(&mut reader).await {
-        let (status, headers, body) = match respond(&state, &request).await {
+        let operation = request
+            .headers
+            .get("x-amz-target")
+            .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+            .unwrap_or_default()
+            .to_owned();
+        let injected = state.take_fault(&operation);
+        if injected.is_some() {
+            state.calls.lock().expect("calls lock").push(ServedCall {
+                operation: operation.clone(),
+                request: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+            });
+        }
+        let answer = match injected {
+            None => respond(&state, &request).await,
+            Some(FaultKind::Reset) => return,
+            Some(FaultKind::Delay(delay)) => {
+                tokio::time::sleep(delay).await;
+                respond(&state, &request).await
+            }
+            Some(FaultKind::Status500) => Err(ApiError {
+                status: 500,
+                code: "InternalFailure",
+                message: format!("injected fault on {operation}"),
+            }),
+            Some(FaultKind::Status503) => Err(ApiError {
+                status: 503,
+                code: "ServiceUnavailable",
+                message: format!("injected fault on {operation}"),
+            }),
+            Some(FaultKind::Throttling) => Err(ApiError {
+                status: 400,
+                code: "ThrottlingException",
+                message: format!("Rate exceeded (injected on {operation})"),
+            }),
+        };
+        let (status, headers, body) = match answer {
             Ok(body) => (200, Vec::new(), body),
             Err(error) => (
                 error.status,
@@ -328,7 +398,13 @@ async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
         let body = body.to_string();
         let mut response = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: {JSON_CONTENT_TYPE}\r\nContent-Length: {}\r\nx-amzn-RequestId: {}\r\n",
-            if status == 200 { "OK" } else { "Bad Request" },
+            match status {
+                200 => "OK",
+                500 => "Internal Server Error",
+                503 => "Service Unavailable",
+                403 => "Forbidden",
+                _ => "Bad Request",
+            },
             body.len(),
             request_id()
         );
