@@ -16,8 +16,10 @@ TEST_LOG := $(CARGO_TARGET_DIR)/watchkeeper-test.log
 # For `make invoke`.
 FUNCTION ?= ec2-alarm-creator
 EVENT ?= events/ec2-instance-running.json
+# For `make fuzz`: seconds per fuzz target.
+FUZZ_SECONDS ?= 300
 
-.PHONY: help setup build lint test test-rust test-template demo invoke deploy lock clean
+.PHONY: help setup build lint test test-rust test-template demo bench fuzz fuzz-short invoke deploy lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,12 +57,28 @@ test-template: setup ## sam build (debug), then deploy the template into moto's 
 	SAM_BUILD_MODE=debug sam build --config-env x86_64
 	$(PYTHON) tests/template/deploy_to_moto.py
 
-test: lint test-template test-rust ## Everything: lint, sam build (debug), template deployment, all tests
+test: lint test-template test-rust fuzz-short ## Everything: lint, sam build (debug), template deployment, all tests, a short fuzzing pass
 	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)
 
 demo: setup ## Run every function on its sample events against a local emulator
 	@cargo build --quiet -p watchkeeper-demo
 	@$(CARGO_TARGET_DIR)/debug/watchkeeper-demo
+
+# The release bootstraps exactly as they ship (cargo lambda, the workspace
+# release profile sam build uses) and the no-op floor, built in one command so
+# that they share one feature set; then the harness, a debug build, since it
+# is not what is measured. Results: $(CARGO_TARGET_DIR)/bench/results.json.
+BENCH_PACKAGES := ec2-alarm-creator ami-permission-notifier codecommit-change-publisher health-event-forwarder idle-emr-terminator watchkeeper-bench-floor
+bench: setup ## Measure the release bootstraps (cold start, CPU, memory, size, API calls, scaling) against moto over TLS
+	cargo lambda build --release --x86-64 $(addprefix -p ,$(BENCH_PACKAGES))
+	cargo build --quiet -p watchkeeper-bench
+	$(CARGO_TARGET_DIR)/debug/watchkeeper-bench
+
+fuzz: ## Fuzz each event parser and the notification renderer for FUZZ_SECONDS (300) each (cargo-fuzz, nightly)
+	fuzz/run $(FUZZ_SECONDS)
+
+fuzz-short: ## The short fuzzing pass in make test: 30 s per target
+	fuzz/run 30
 
 invoke: setup ## Run FUNCTION on EVENT locally against moto (cargo lambda watch/invoke)
 	@FUNCTION=$(FUNCTION) EVENT=$(EVENT) tools/invoke

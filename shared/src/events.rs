@@ -88,8 +88,9 @@ pub fn deserialize_value<T: DeserializeOwned>(value: &Value) -> Result<T, EventE
             found: json_kind(value),
         });
     }
+    // The path holds map keys from the event, as long as the sender likes.
     serde_path_to_error::deserialize(value).map_err(|error| EventError::Field {
-        path: error.path().to_string(),
+        path: capped(&error.path().to_string()),
         problem: capped(&error.inner().to_string()),
     })
 }

@@ -2,13 +2,19 @@
 //! tolerant field parsers, SNS notification rendering and publishing,
 //! configuration from environment variables, AWS client set-up and logging.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
 pub mod events;
+#[cfg(feature = "aws")]
 pub mod idempotency;
+#[cfg(feature = "aws")]
 pub mod logging;
+pub mod metrics;
 pub mod notification;
+#[cfg(feature = "aws")]
 pub mod publisher;
+#[cfg(feature = "aws")]
 pub mod runtime;
 
 pub use notification::{Notification, Severity};

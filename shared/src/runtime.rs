@@ -1,8 +1,13 @@
 //! Serving a function's handler through the Lambda Runtime API.
 
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::metrics::{ReportMetrics, emf_lines};
 
 /// A handler's failure, as Lambda reports it: `errorType` is the kind,
 /// `errorMessage` the display text, which names what failed.
@@ -12,13 +17,15 @@ pub trait InvocationError: std::fmt::Display {
 
 /// Runs `handle` on every event until the runtime shuts the process down.
 /// The event is taken as raw JSON so that the handler, not the runtime,
-/// decides what is relevant and names a malformed field.
+/// decides what is relevant and names a malformed field. After each
+/// successful invocation the report's business metrics go to stdout as EMF
+/// lines ([`crate::metrics`]).
 pub async fn serve<App, Report, Error>(
     app: &App,
     handle: impl AsyncFn(&App, &Value) -> Result<Report, Error>,
 ) -> Result<(), lambda_runtime::Error>
 where
-    Report: Serialize,
+    Report: Serialize + ReportMetrics,
     Error: InvocationError,
 {
     let handle = &handle;
@@ -28,13 +35,221 @@ where
     Box::pin(lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| async move {
             let deadline = event.context.deadline();
-            crate::idempotency::within_deadline(deadline, handle(app, &event.payload))
-                .await
-                .map_err(|error| Diagnostic {
-                    error_type: error.kind().to_owned(),
-                    error_message: error.to_string(),
-                })
+            invoke(
+                app,
+                handle,
+                &event.payload,
+                deadline,
+                &mut std::io::stdout(),
+            )
+            .await
         },
     )))
     .await
+}
+
+/// One invocation as [`serve`] runs it, with the metrics written to
+/// `metrics_sink` (stdout in Lambda) when the handler succeeds.
+pub async fn invoke<App, Report, Error>(
+    app: &App,
+    handle: &impl AsyncFn(&App, &Value) -> Result<Report, Error>,
+    event: &Value,
+    deadline: SystemTime,
+    metrics_sink: &mut impl Write,
+) -> Result<Report, Diagnostic>
+where
+    Report: ReportMetrics,
+    Error: InvocationError,
+{
+    let report = crate::idempotency::within_deadline(deadline, handle(app, event))
+        .await
+        .map_err(|error| Diagnostic {
+            error_type: error.kind().to_owned(),
+            error_message: error.to_string(),
+        })?;
+    write_metrics(&report, epoch_millis(SystemTime::now()), metrics_sink);
+    Ok(report)
+}
+
+/// Writes the report's EMF lines. The work is done by now, so a failed write
+/// is logged rather than failing the invocation, whose retry would find a
+/// duplicate and could not bring the metric back anyway.
+pub fn write_metrics<Report: ReportMetrics>(
+    report: &Report,
+    timestamp_ms: u64,
+    sink: &mut impl Write,
+) {
+    for line in emf_lines(Report::FUNCTION, &report.metrics(), timestamp_ms) {
+        // One write per line, so a concurrent log line cannot split it.
+        let written = sink
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| sink.flush());
+        if let Err(error) = written {
+            tracing::warn!(%error, "writing business metrics failed");
+        }
+    }
+}
+
+fn epoch_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+    use crate::metrics::Count;
+    use serde_json::json;
+    use std::time::Duration;
+
+    /// A handler's report: what it says it sent.
+    #[derive(Debug, PartialEq)]
+    struct Sent(Vec<Severity>);
+
+    impl ReportMetrics for Sent {
+        const FUNCTION: &'static str = "test-notifier";
+
+        fn metrics(&self) -> Vec<Count> {
+            self.0
+                .iter()
+                .map(|s| Count::notification_sent(*s))
+                .collect()
+        }
+    }
+
+    #[derive(Debug)]
+    struct Refused;
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("SNS refused the publish to topic alerts")
+        }
+    }
+
+    impl InvocationError for Refused {
+        fn kind(&self) -> &'static str {
+            "PublishError"
+        }
+    }
+
+    /// Reads `severities` from the event, or fails when it says so.
+    async fn handler(_app: &(), event: &Value) -> Result<Sent, Refused> {
+        if event["fail"] == json!(true) {
+            return Err(Refused);
+        }
+        let severities = event["severities"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|value| Severity::parse(value.as_str()?))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Sent(severities))
+    }
+
+    fn deadline() -> SystemTime {
+        SystemTime::now() + Duration::from_secs(60)
+    }
+
+    #[tokio::test]
+    async fn a_successful_invocation_writes_its_metrics_to_the_sink() {
+        let mut sink = Vec::new();
+        let event = json!({"severities": ["critical", "info", "critical"]});
+
+        let report = invoke(&(), &handler, &event, deadline(), &mut sink)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            report,
+            Sent(vec![Severity::Critical, Severity::Info, Severity::Critical])
+        );
+        let text = String::from_utf8(sink).unwrap();
+        let documents: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(text.ends_with('\n'));
+        assert_eq!(
+            documents
+                .iter()
+                .map(|document| (
+                    document["Function"].clone(),
+                    document["Severity"].clone(),
+                    document["NotificationsSent"].clone(),
+                    document["_aws"]["CloudWatchMetrics"][0]["Dimensions"].clone(),
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    json!("test-notifier"),
+                    json!("critical"),
+                    json!(2),
+                    json!([["Function", "Severity"]])
+                ),
+                (
+                    json!("test-notifier"),
+                    json!("info"),
+                    json!(1),
+                    json!([["Function", "Severity"]])
+                ),
+            ]
+        );
+        assert!(documents[0]["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    }
+
+    #[tokio::test]
+    async fn a_failed_invocation_writes_no_metrics_and_reports_the_error() {
+        let mut sink = Vec::new();
+        let error = invoke(&(), &handler, &json!({"fail": true}), deadline(), &mut sink)
+            .await
+            .unwrap_err();
+        assert_eq!(error.error_type, "PublishError");
+        assert_eq!(
+            error.error_message,
+            "SNS refused the publish to topic alerts"
+        );
+        assert!(sink.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_report_with_nothing_to_count_writes_nothing() {
+        let mut sink = Vec::new();
+        invoke(&(), &handler, &json!({}), deadline(), &mut sink)
+            .await
+            .unwrap();
+        assert!(sink.is_empty());
+    }
+
+    /// A sink that refuses every write, like a closed stdout.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_metrics_write_does_not_fail_the_finished_invocation() {
+        let event = json!({"severities": ["warning"]});
+        let report = invoke(&(), &handler, &event, deadline(), &mut Closed).await;
+        assert_eq!(report.unwrap(), Sent(vec![Severity::Warning]));
+    }
+
+    #[test]
+    fn write_metrics_renders_at_the_given_time() {
+        let mut sink = Vec::new();
+        write_metrics(&Sent(vec![Severity::Info]), 1_234, &mut sink);
+        let document: Value = serde_json::from_slice(&sink).unwrap();
+        assert_eq!(document["_aws"]["Timestamp"], json!(1_234));
+        assert_eq!(epoch_millis(UNIX_EPOCH + Duration::from_millis(42)), 42);
+    }
 }

@@ -288,7 +288,18 @@ def verify(client, functions, transformed):
         widgets = json.loads(dashboard_body)["widgets"]
         titles = [widget["properties"]["title"] for widget in widgets]
         check(
-            titles == ["Invocations", "Errors and throttles", "Duration (p99, ms)", "Dead-letter queue depth"],
+            titles
+            == [
+                "Invocations",
+                "Errors and throttles",
+                "Duration (p99, ms)",
+                "Dead-letter queue depth",
+                "Alarms created and deleted",
+                "Notifications sent by severity",
+                "Duplicates suppressed",
+                "EMR clusters terminated and spared",
+                "Events skipped by reason",
+            ],
             f"dashboard widgets are {titles}",
         )
     dashboard_names = declared.get("OperationsDashboard", {}).get("Properties", {}).get("DashboardBody", {}).get("Fn::Sub", "")

@@ -24,6 +24,9 @@ Both read moto's real state; nothing here answers for AWS.
                                then reaches moto)
   DELETE /_testbed/faults      clears every fault not yet used up
 Faulted calls are still recorded in /_testbed/calls: they reached the server.
+
+With --ssl-cert and --ssl-key it serves HTTPS only (`make bench`, so that TLS
+costs what it does against AWS); without them, plain HTTP.
 """
 
 import json
@@ -227,11 +230,23 @@ class Testbed:
 
 
 def main():
+    import argparse
+
     import moto_patches
+
+    parser = argparse.ArgumentParser(description="moto for one test run")
+    # `make bench` serves moto over TLS only, so that TLS costs what it does
+    # against AWS; tests and the demo use plain HTTP.
+    parser.add_argument("--ssl-cert", help="PEM server certificate: serve HTTPS instead of HTTP")
+    parser.add_argument("--ssl-key", help="PEM private key of --ssl-cert")
+    args = parser.parse_args()
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        parser.error("--ssl-cert and --ssl-key go together")
+    ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
 
     moto_patches.apply()
     app = Testbed(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.port, flush=True)
     sys.stdin.read()

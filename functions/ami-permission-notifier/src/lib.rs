@@ -10,5 +10,6 @@ pub mod decide;
 pub mod handler;
 pub mod input;
 pub mod message;
+pub mod metrics;
 
 pub use handler::{App, HandlerError, Report, handle};

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
 
+use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE,
@@ -116,6 +117,8 @@ pub enum Report {
         reference: String,
         /// Commits the push brought (listed and counted).
         commits: usize,
+        /// Warning for rewritten history, else info.
+        severity: Severity,
         subject: String,
         message_id: String,
     },
@@ -231,6 +234,7 @@ async fn publish(
         repository: repository.to_owned(),
         reference: change.reference_name.clone(),
         commits,
+        severity: notification.severity,
         subject,
         message_id,
     })

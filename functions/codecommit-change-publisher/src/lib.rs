@@ -9,6 +9,7 @@ pub mod config;
 pub mod decide;
 pub mod handler;
 pub mod message;
+pub mod metrics;
 pub mod walk;
 
 pub use handler::{App, HandlerError, Report, handle};

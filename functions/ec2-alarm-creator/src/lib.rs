@@ -8,5 +8,6 @@ pub mod config;
 pub mod decide;
 pub mod definitions;
 pub mod handler;
+pub mod metrics;
 
 pub use handler::{App, HandlerError, Report, handle};

@@ -11,7 +11,7 @@ use watchkeeper_shared::events::cloudwatch_alarm::{
     self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
 };
 use watchkeeper_shared::events::{EventError, EventRouting, deserialize_value, parse_event};
-use watchkeeper_shared::idempotency::{self, Begin, GuardError, Run};
+use watchkeeper_shared::idempotency::{self, Begin, GuardError};
 use watchkeeper_shared::notification::RenderedMessage;
 use watchkeeper_shared::publisher::Publisher;
 use watchkeeper_shared::runtime::InvocationError;

@@ -9,5 +9,6 @@ pub mod config;
 pub mod decide;
 pub mod handler;
 pub mod message;
+pub mod metrics;
 
 pub use handler::{App, ClusterResult, HandlerError, Report, handle, handle_at};

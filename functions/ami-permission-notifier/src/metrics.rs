@@ -1,0 +1,213 @@
+//! The function's business metrics, derived from its report (pure).
+
+use watchkeeper_shared::metrics::{Count, ReportMetrics};
+
+use crate::handler::{NAME, Report};
+
+/// Why an event was skipped: the `Reason` dimension of `EventsSkipped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not an EC2 CloudTrail API call, or not from `ec2.amazonaws.com`.
+    IrrelevantEvent,
+    /// An EC2 API call that changes no AMI or snapshot permission.
+    ApiCallNotWatched,
+    /// Made by an AWS service, with `REPORT_AWS_SERVICE_CALLS=false`.
+    AwsServiceCall,
+    /// Another attribute, with `REPORT_OTHER_ATTRIBUTES=false`.
+    OtherAttribute,
+    /// A denied or failed call, with `REPORT_DENIED_CALLS=false`.
+    DeniedCall,
+    /// A reason this classification does not know (a new one in the code).
+    Other,
+}
+
+impl SkipReason {
+    pub const ALL: [Self; 6] = [
+        Self::IrrelevantEvent,
+        Self::ApiCallNotWatched,
+        Self::AwsServiceCall,
+        Self::OtherAttribute,
+        Self::DeniedCall,
+        Self::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::IrrelevantEvent => "irrelevant_event",
+            Self::ApiCallNotWatched => "api_call_not_watched",
+            Self::AwsServiceCall => "aws_service_call",
+            Self::OtherAttribute => "other_attribute",
+            Self::DeniedCall => "denied_call",
+            Self::Other => "other",
+        }
+    }
+
+    /// Classifies the reason text the function reported. Each reason starts
+    /// with fixed text, before any value taken from the event, so its start
+    /// decides and event text cannot choose the code.
+    pub fn of(reason: &str) -> Self {
+        const PREFIXES: [(&str, SkipReason); 6] = [
+            (
+                "not an EC2 CloudTrail API call event",
+                SkipReason::IrrelevantEvent,
+            ),
+            ("event source ", SkipReason::IrrelevantEvent),
+            ("API call ", SkipReason::ApiCallNotWatched),
+            ("call made via AWS service ", SkipReason::AwsServiceCall),
+            ("attribute ", SkipReason::OtherAttribute),
+            ("call failed with ", SkipReason::DeniedCall),
+        ];
+        PREFIXES
+            .iter()
+            .find(|(prefix, _)| reason.starts_with(prefix))
+            .map_or(Self::Other, |(_, code)| *code)
+    }
+}
+
+impl ReportMetrics for Report {
+    const FUNCTION: &'static str = NAME;
+
+    fn metrics(&self) -> Vec<Count> {
+        match self {
+            Report::Skipped { reason } => {
+                vec![Count::event_skipped(SkipReason::of(reason).code())]
+            }
+            Report::Notified { severity, .. } => vec![Count::notification_sent(*severity)],
+            Report::Duplicate { .. } => vec![Count::duplicate_suppressed()],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::decide::{self, Decision};
+    use crate::input::{self, Input};
+    use serde_json::{Value, json};
+    use std::collections::HashMap;
+    use watchkeeper_shared::Severity;
+    use watchkeeper_shared::config::EnvReader;
+    use watchkeeper_shared::events::cloudtrail::ApiCall;
+    use watchkeeper_shared::events::{EventRouting, parse_event};
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The skip reason the handler's steps give for `event`, before any AWS
+    /// call: routing, reading the request, then deciding.
+    fn skip_reason(event: &Value, settings: &[(&str, &str)]) -> String {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
+            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
+        ]);
+        vars.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let config = Config::from_env(EnvReader::from_map(vars)).unwrap();
+        let routing = EventRouting::read(event).unwrap();
+        if let Some(reason) = input::routing_skip_reason(&routing.source, &routing.detail_type) {
+            return reason;
+        }
+        let call = parse_event::<ApiCall>(event).unwrap();
+        match input::read(&call).unwrap() {
+            Input::NotWatched { reason } => reason,
+            Input::Watched(permission_event) => match decide::decide(&config, &permission_event) {
+                Decision::Skip { reason } => reason,
+                Decision::Notify(alert) => panic!("expected a skip, got {alert:?}"),
+            },
+        }
+    }
+
+    fn skipped(reason: String) -> Report {
+        Report::Skipped { reason }
+    }
+
+    #[test]
+    fn each_report_shape_gives_its_metrics() {
+        let mut other_source = sample("ami-public.json");
+        other_source["source"] = json!("aws.s3");
+        let mut other_event_source = sample("ami-public.json");
+        other_event_source["detail"]["eventSource"] = json!("s3.amazonaws.com");
+        let mut other_call = sample("ami-public.json");
+        other_call["detail"]["eventName"] = json!("CreateImage");
+        let cases = [
+            (skipped(skip_reason(&other_source, &[])), "irrelevant_event"),
+            (
+                skipped(skip_reason(&other_event_source, &[])),
+                "irrelevant_event",
+            ),
+            (
+                skipped(skip_reason(&other_call, &[])),
+                "api_call_not_watched",
+            ),
+            (
+                skipped(skip_reason(
+                    &sample("ami-aws-service.json"),
+                    &[("REPORT_AWS_SERVICE_CALLS", "false")],
+                )),
+                "aws_service_call",
+            ),
+            (
+                skipped(skip_reason(&sample("ami-description.json"), &[])),
+                "other_attribute",
+            ),
+            (
+                skipped(skip_reason(
+                    &sample("ami-denied.json"),
+                    &[("REPORT_DENIED_CALLS", "false")],
+                )),
+                "denied_call",
+            ),
+            (skipped("something new".into()), "other"),
+        ];
+        for (report, code) in cases {
+            assert_eq!(
+                report.metrics(),
+                vec![Count::event_skipped(code)],
+                "{report:?}"
+            );
+        }
+        for severity in [Severity::Info, Severity::Warning, Severity::Critical] {
+            let report = Report::Notified {
+                severity,
+                subject: "[prod] AMI ami-1 made PUBLIC".into(),
+                topic_arn: "arn:t".into(),
+                message_id: "m-1".into(),
+            };
+            assert_eq!(report.metrics(), vec![Count::notification_sent(severity)]);
+        }
+        let duplicate = Report::Duplicate {
+            idempotency_key: "ami-permission-notifier#e-1".into(),
+            handled_at: "2026-11-22T10:00:00Z".into(),
+        };
+        assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
+        assert_eq!(Report::FUNCTION, "ami-permission-notifier");
+    }
+
+    #[test]
+    fn event_text_cannot_choose_the_reason_code() {
+        let mut forged = sample("ami-public.json");
+        forged["detail"]["eventName"] = json!("call made via AWS service x");
+        assert_eq!(
+            SkipReason::of(&skip_reason(&forged, &[])),
+            SkipReason::ApiCallNotWatched
+        );
+        assert_eq!(
+            SkipReason::ALL.map(SkipReason::code),
+            [
+                "irrelevant_event",
+                "api_call_not_watched",
+                "aws_service_call",
+                "other_attribute",
+                "denied_call",
+                "other"
+            ]
+        );
+    }
+}
