@@ -42,9 +42,7 @@ impl SkipReason {
         }
     }
 
-    /// Classifies the reason text the function reported. Each reason starts
-    /// with fixed text, before any value taken from the event, so its start
-    /// decides and event text cannot choose the code.
+    /// Classifies the reason text the function reported by its fixed start.
     pub fn of(reason: &str) -> Self {
         const PREFIXES: [(&str, SkipReason); 6] = [
             (
@@ -57,10 +55,7 @@ impl SkipReason {
             ("attribute ", SkipReason::OtherAttribute),
             ("call failed with ", SkipReason::DeniedCall),
         ];
-        PREFIXES
-            .iter()
-            .find(|(prefix, _)| reason.starts_with(prefix))
-            .map_or(Self::Other, |(_, code)| *code)
+        watchkeeper_shared::metrics::code_by_prefix(reason, &PREFIXES, Self::Other)
     }
 }
 

@@ -57,10 +57,7 @@ impl SkipReason {
             ("region ", SkipReason::RegionFiltered),
             ("severity ", SkipReason::BelowMinimumSeverity),
         ];
-        PREFIXES
-            .iter()
-            .find(|(prefix, _)| rule.starts_with(prefix))
-            .map_or(Self::Other, |(_, code)| *code)
+        watchkeeper_shared::metrics::code_by_prefix(rule, &PREFIXES, Self::Other)
     }
 }
 
