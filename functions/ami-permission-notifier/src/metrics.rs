@@ -81,16 +81,11 @@ mod tests {
     use crate::input::{self, Input};
     use serde_json::{Value, json};
     use std::collections::HashMap;
+    use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::cloudtrail::ApiCall;
     use watchkeeper_shared::events::{EventRouting, parse_event};
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
 
     /// The skip reason the handler's steps give for `event`, before any AWS
     /// call: routing, reading the request, then deciding.
@@ -125,11 +120,11 @@ mod tests {
 
     #[test]
     fn each_report_shape_gives_its_metrics() {
-        let mut other_source = sample("ami-public.json");
+        let mut other_source = load("ami-public.json");
         other_source["source"] = json!("aws.s3");
-        let mut other_event_source = sample("ami-public.json");
+        let mut other_event_source = load("ami-public.json");
         other_event_source["detail"]["eventSource"] = json!("s3.amazonaws.com");
-        let mut other_call = sample("ami-public.json");
+        let mut other_call = load("ami-public.json");
         other_call["detail"]["eventName"] = json!("CreateImage");
         let cases = [
             (skipped(skip_reason(&other_source, &[])), "irrelevant_event"),
@@ -143,18 +138,18 @@ mod tests {
             ),
             (
                 skipped(skip_reason(
-                    &sample("ami-aws-service.json"),
+                    &load("ami-aws-service.json"),
                     &[("REPORT_AWS_SERVICE_CALLS", "false")],
                 )),
                 "aws_service_call",
             ),
             (
-                skipped(skip_reason(&sample("ami-description.json"), &[])),
+                skipped(skip_reason(&load("ami-description.json"), &[])),
                 "other_attribute",
             ),
             (
                 skipped(skip_reason(
-                    &sample("ami-denied.json"),
+                    &load("ami-denied.json"),
                     &[("REPORT_DENIED_CALLS", "false")],
                 )),
                 "denied_call",
@@ -187,7 +182,7 @@ mod tests {
 
     #[test]
     fn event_text_cannot_choose_the_reason_code() {
-        let mut forged = sample("ami-public.json");
+        let mut forged = load("ami-public.json");
         forged["detail"]["eventName"] = json!("call made via AWS service x");
         assert_eq!(
             SkipReason::of(&skip_reason(&forged, &[])),

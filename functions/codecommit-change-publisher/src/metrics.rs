@@ -84,16 +84,11 @@ mod tests {
     use crate::decide::{self, Plan};
     use serde_json::{Value, json};
     use std::collections::HashMap;
+    use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::codecommit::RepositoryStateChange;
     use watchkeeper_shared::events::parse_event;
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
 
     /// The reason `decide::plan` gives for `event` under `settings`.
     fn plan_skip_reason(event: &Value, settings: &[(&str, &str)]) -> String {
@@ -121,7 +116,7 @@ mod tests {
 
     #[test]
     fn each_report_shape_gives_its_metrics() {
-        let updated = sample("codecommit-branch-updated.json");
+        let updated = load("codecommit-branch-updated.json");
         let cases = [
             (
                 "not a CodeCommit repository state-change event (source \"aws.ec2\", detail-type \"X\")".to_owned(),
@@ -137,7 +132,7 @@ mod tests {
             ),
             (
                 plan_skip_reason(
-                    &sample("codecommit-tag-created.json"),
+                    &load("codecommit-tag-created.json"),
                     &[("REPORT_TAGS", "false")],
                 ),
                 "tag_not_reported",
@@ -184,7 +179,7 @@ mod tests {
         // A repository name that reads like another reason.
         let forged = plan_skip_reason(
             &with_detail(
-                sample("codecommit-branch-updated.json"),
+                load("codecommit-branch-updated.json"),
                 "repositoryName",
                 "tag-x",
             ),

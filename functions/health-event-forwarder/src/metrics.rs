@@ -86,16 +86,11 @@ mod tests {
     use crate::decide::{self, Decision};
     use serde_json::Value;
     use std::collections::HashMap;
+    use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::health::HealthEventDetail;
     use watchkeeper_shared::events::parse_event;
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
 
     /// The report the handler gives for `event` when a filter drops it.
     fn filtered(event: &Value, settings: &[(&str, &str)]) -> Report {
@@ -122,7 +117,7 @@ mod tests {
 
     #[test]
     fn each_report_shape_gives_its_metrics() {
-        let issue = sample("health-account-issue.json");
+        let issue = load("health-account-issue.json");
         let cases = [
             (
                 Report::Skipped {
@@ -153,7 +148,7 @@ mod tests {
             ),
             (
                 filtered(
-                    &sample("health-account-notification.json"),
+                    &load("health-account-notification.json"),
                     &[("MINIMUM_SEVERITY", "warning")],
                 ),
                 "below_minimum_severity",
@@ -196,7 +191,7 @@ mod tests {
     #[test]
     fn event_text_cannot_choose_the_reason_code() {
         // A service name that reads like another rule.
-        let mut event = sample("health-account-issue.json");
+        let mut event = load("health-account-issue.json");
         event["detail"]["service"] = Value::from("region EBS");
         let report = filtered(&event, &[("INCLUDE_SERVICES", "S3")]);
         assert_eq!(
