@@ -111,8 +111,53 @@ fn without(event: &Value, key: &str) -> Value {
 /// The cases every function shares, built from one of its valid events.
 fn common_corpus(sample: &Value) -> Vec<(String, Value, Expect)> {
     vec![
-        // No source and no detail-type: not addressed to this function.
-        ("empty object".into(), json!({}), Expect::Skip),
+        // No envelope at all: a mis-wired trigger, refused naming what arrived.
+        (
+            "empty object".into(),
+            json!({}),
+            Expect::Error(&["not an EventBridge event", "an empty object"]),
+        ),
+        (
+            "CodeCommit trigger records".into(),
+            load("codecommit-trigger-records.json"),
+            Expect::Error(&["not an EventBridge event", "1 CodeCommit trigger record"]),
+        ),
+        (
+            "a raw CloudTrail record".into(),
+            load("cloudtrail-record-raw.json"),
+            Expect::Error(&[
+                "not an EventBridge event",
+                "a raw CloudTrail record",
+                "ModifyImageAttribute",
+            ]),
+        ),
+        (
+            "CloudTrail log records".into(),
+            load("cloudtrail-log-records.json"),
+            Expect::Error(&["not an EventBridge event", "1 CloudTrail log record"]),
+        ),
+        (
+            "missing source".into(),
+            without(sample, "source"),
+            Expect::Error(&["not an EventBridge event", "without `source`"]),
+        ),
+        (
+            "missing detail-type".into(),
+            without(sample, "detail-type"),
+            Expect::Error(&["not an EventBridge event", "without `detail-type`"]),
+        ),
+        // Addressed to another account: logged and skipped, with no AWS call
+        // (`check` asserts that no event of the corpus publishes).
+        (
+            "another account".into(),
+            replaced(sample, "/account", json!("111122223333")),
+            Expect::Skip,
+        ),
+        (
+            "missing account".into(),
+            without(sample, "account"),
+            Expect::Error(&["`account`", "missing"]),
+        ),
         (
             "null".into(),
             Value::Null,

@@ -393,7 +393,13 @@ fn event_json(data: &[u8]) -> Option<Value> {
     let event: Value = serde_json::from_slice(data).ok()?;
     match EventRouting::read(&event) {
         Ok(routing) => {
-            for field in [&routing.id, &routing.source, &routing.detail_type] {
+            for field in [
+                &routing.id,
+                &routing.source,
+                &routing.detail_type,
+                &routing.account,
+                &routing.region,
+            ] {
                 assert!(
                     field.chars().count() <= MAX_QUOTED_CHARS + 40,
                     "routing field of {} characters",
@@ -416,6 +422,14 @@ fn check_error(error: &EventError, event: &Value) {
                 !event.is_object(),
                 "an object reported as not one: {message}"
             );
+        }
+        EventError::NotAnEvent { received } => {
+            assert!(
+                event.is_object()
+                    && !(event.get("source").is_some() && event.get("detail-type").is_some()),
+                "an envelope reported as not an event: {message}"
+            );
+            assert!(!received.is_empty(), "says nothing of what arrived");
         }
         EventError::Field { path, .. } => {
             assert!(!path.is_empty(), "an error names no field: {message}");
@@ -440,7 +454,7 @@ fn check_nested_error(error: &EventError, prefix: &str) {
             path.starts_with(prefix),
             "a nested error names {path:?}, not a field under {prefix}"
         ),
-        EventError::NotAnObject { .. } => {
+        EventError::NotAnObject { .. } | EventError::NotAnEvent { .. } => {
             panic!("a nested error does not name its field: {error}")
         }
     }

@@ -19,6 +19,11 @@ use serde_json::Value;
 pub enum EventError {
     #[error("event must be a JSON object, got {found}")]
     NotAnObject { found: &'static str },
+    /// A JSON object, but no EventBridge event (no `source` and
+    /// `detail-type`): a trigger wired to the wrong source. `received` says
+    /// what it looks like, e.g. "SNS records" or "a raw CloudTrail record".
+    #[error("not an EventBridge event: received {received}")]
+    NotAnEvent { received: String },
     #[error("event field `{path}` is malformed: {problem}")]
     Field { path: String, problem: String },
 }
@@ -47,33 +52,136 @@ pub struct EventBridgeEvent<D> {
 }
 
 /// Just enough of an envelope to decide whether an event is meant for a
-/// function before its `detail` is read.
+/// function before its `detail` is read: who sent it, what kind it is, and
+/// the account and region it happened in.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct EventRouting {
     #[serde(default, deserialize_with = "lenient::trimmed_string")]
     pub id: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
+    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub detail_type: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
+    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub source: String,
+    #[serde(default, deserialize_with = "lenient::trimmed_string")]
+    pub account: String,
+    #[serde(default, deserialize_with = "lenient::trimmed_string")]
+    pub region: String,
 }
 
 impl EventRouting {
     /// Reads the routing fields, capping each so that a skip reason built
     /// from them cannot carry a huge attacker-chosen string into the logs.
+    ///
+    /// # Errors
+    /// [`EventError::NotAnObject`] for anything but a JSON object;
+    /// [`EventError::NotAnEvent`] for an object without the envelope's
+    /// `source` and `detail-type` (SNS or CodeCommit trigger records, a raw
+    /// CloudTrail record, ...), naming what arrived; [`EventError::Field`]
+    /// when one of the routing fields is not a string.
     pub fn read(event: &Value) -> Result<Self, EventError> {
+        if let Value::Object(object) = event
+            && !(object.contains_key("source") && object.contains_key("detail-type"))
+        {
+            return Err(EventError::NotAnEvent {
+                received: describe_payload(event),
+            });
+        }
         let routing: Self = deserialize_value(event)?;
         Ok(Self {
             id: capped(&routing.id),
             detail_type: capped(&routing.detail_type),
             source: capped(&routing.source),
+            account: capped(&routing.account),
+            region: capped(&routing.region),
         })
     }
 
     pub fn matches(&self, source: &str, detail_type: &str) -> bool {
         self.source == source && self.detail_type == detail_type
     }
+
+    /// Why a function that handles `handled` skips this event: its source
+    /// and detail-type, quoted.
+    pub fn not_handled(&self, handled: &str) -> String {
+        format!(
+            "not {handled} (source {:?}, detail-type {:?})",
+            self.source, self.detail_type
+        )
+    }
+}
+
+/// What a payload that is not an EventBridge event looks like, for an error
+/// that tells an operator which trigger is mis-wired: Lambda's records
+/// wrappers by their `eventSource` (`aws:sns`, `aws:sqs`, `aws:codecommit`,
+/// `aws:s3`, ...) or, for CloudTrail's log records, their `eventSource`
+/// host; a raw CloudTrail record; a CloudWatch alarm message outside SNS;
+/// otherwise the object's first keys.
+pub fn describe_payload(payload: &Value) -> String {
+    let Value::Object(object) = payload else {
+        return json_kind(payload).to_owned();
+    };
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(capped);
+    if let Some(records) = object.get("Records") {
+        let Some(first) = records.as_array().and_then(|records| records.first()) else {
+            return "an object with an empty or malformed `Records` list".to_owned();
+        };
+        let count = records.as_array().map_or(0, Vec::len);
+        let noun = if count == 1 { "record" } else { "records" };
+        return match text(
+            first
+                .get("EventSource")
+                .or_else(|| first.get("eventSource")),
+        ) {
+            Some(source) => match source.as_str() {
+                "aws:sns" => format!("{count} SNS {noun} (an SNS subscription)"),
+                "aws:sqs" => format!("{count} SQS {noun} (an SQS event source mapping)"),
+                "aws:codecommit" => format!("{count} CodeCommit trigger {noun}"),
+                "aws:s3" => format!("{count} S3 event notification {noun}"),
+                "aws:dynamodb" => format!("{count} DynamoDB stream {noun}"),
+                "aws:kinesis" => format!("{count} Kinesis {noun}"),
+                host if first.get("eventVersion").is_some() && first.get("eventName").is_some() => {
+                    format!("{count} CloudTrail log {noun} (eventSource {host:?})")
+                }
+                other => format!("{count} {noun} with eventSource {other:?}"),
+            },
+            None => format!("{count} {noun} without an eventSource"),
+        };
+    }
+    if object.contains_key("eventVersion") && object.contains_key("eventName") {
+        return format!(
+            "a raw CloudTrail record without its EventBridge envelope (eventSource {:?}, eventName {:?})",
+            text(object.get("eventSource")).unwrap_or_default(),
+            text(object.get("eventName")).unwrap_or_default()
+        );
+    }
+    if object.contains_key("AlarmName") && object.contains_key("NewStateValue") {
+        return format!(
+            "a CloudWatch alarm message outside SNS (AlarmName {:?})",
+            text(object.get("AlarmName")).unwrap_or_default()
+        );
+    }
+    if object.is_empty() {
+        return "an empty object".to_owned();
+    }
+    const SHOWN_KEYS: usize = 5;
+    let mut keys: Vec<String> = object
+        .keys()
+        .take(SHOWN_KEYS)
+        .map(|key| format!("{:?}", capped_to(key, 64)))
+        .collect();
+    if object.len() > SHOWN_KEYS {
+        keys.push(format!("and {} more", object.len() - SHOWN_KEYS));
+    }
+    let missing: Vec<&str> = ["source", "detail-type"]
+        .into_iter()
+        .filter(|key| !object.contains_key(*key))
+        .collect();
+    format!(
+        "an object without `{}` (keys {})",
+        missing.join("` or `"),
+        keys.join(", ")
+    )
 }
 
 /// Parses a whole event, naming the failing field by its path.
@@ -100,7 +208,11 @@ pub const MAX_QUOTED_CHARS: usize = 256;
 
 /// `text` cut to [`MAX_QUOTED_CHARS`] characters, saying how long it was.
 pub fn capped(text: &str) -> String {
-    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+    capped_to(text, MAX_QUOTED_CHARS)
+}
+
+fn capped_to(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
         None => text.to_owned(),
         Some((end, _)) => format!("{}... ({} bytes in all)", &text[..end], text.len()),
     }
@@ -201,5 +313,77 @@ mod tests {
                 .unwrap();
         assert!(routing.matches("aws.ec2", "X"));
         assert!(!routing.matches("aws.health", "X"));
+    }
+
+    #[test]
+    fn payloads_without_an_envelope_are_refused_naming_what_arrived() {
+        let refused = |payload: Value| match EventRouting::read(&payload) {
+            Err(EventError::NotAnEvent { received }) => received,
+            other => panic!("expected NotAnEvent for {payload}, got {other:?}"),
+        };
+        assert_eq!(refused(json!({})), "an empty object");
+        assert_eq!(
+            refused(json!({"Records": [{"EventSource": "aws:sns", "Sns": {}}]})),
+            "1 SNS record (an SNS subscription)"
+        );
+        assert_eq!(
+            refused(
+                json!({"Records": [{"eventSource": "aws:codecommit"}, {"eventSource": "aws:codecommit"}]})
+            ),
+            "2 CodeCommit trigger records"
+        );
+        assert_eq!(
+            refused(
+                json!({"Records": [{"eventVersion": "1.08", "eventSource": "ec2.amazonaws.com", "eventName": "ModifyImageAttribute"}]})
+            ),
+            "1 CloudTrail log record (eventSource \"ec2.amazonaws.com\")"
+        );
+        assert_eq!(
+            refused(
+                json!({"eventVersion": "1.08", "eventSource": "ec2.amazonaws.com", "eventName": "ModifyImageAttribute"})
+            ),
+            "a raw CloudTrail record without its EventBridge envelope (eventSource \"ec2.amazonaws.com\", eventName \"ModifyImageAttribute\")"
+        );
+        assert_eq!(
+            refused(json!({"AlarmName": "idle", "NewStateValue": "ALARM"})),
+            "a CloudWatch alarm message outside SNS (AlarmName \"idle\")"
+        );
+        assert_eq!(
+            refused(json!({"Records": []})),
+            "an object with an empty or malformed `Records` list"
+        );
+        assert_eq!(
+            refused(json!({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7})),
+            "an object without `source` or `detail-type` (keys \"a\", \"b\", \"c\", \"d\", \"e\", and 2 more)"
+        );
+        let huge_key = "k".repeat(100_000);
+        assert!(refused(json!({huge_key: 1})).len() < 200);
+        assert_eq!(
+            refused(json!({"source": "aws.ec2", "detail": {}})),
+            "an object without `detail-type` (keys \"detail\", \"source\")"
+        );
+        assert_eq!(
+            EventRouting::read(&json!({"source": "aws.ec2", "detail-type": 5}))
+                .unwrap_err()
+                .to_string(),
+            "event field `detail-type` is malformed: invalid type: integer `5`, expected a string"
+        );
+    }
+
+    #[test]
+    fn routing_reads_the_origin_and_names_what_it_does_not_handle() {
+        let routing = EventRouting::read(&json!({
+            "source": "aws.s3", "detail-type": "Object Created",
+            "account": " 123456789012", "region": "eu-west-1"
+        }))
+        .unwrap();
+        assert_eq!(
+            (routing.account.as_str(), routing.region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
+        assert_eq!(
+            routing.not_handled("an EC2 instance state-change event"),
+            "not an EC2 instance state-change event (source \"aws.s3\", detail-type \"Object Created\")"
+        );
     }
 }

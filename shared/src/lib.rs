@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod home;
 #[cfg(feature = "aws")]
 pub mod idempotency;
 #[cfg(feature = "aws")]

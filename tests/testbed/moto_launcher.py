@@ -7,8 +7,9 @@ started it, even if that process is killed.
 Beside moto's own API it serves, under /_testbed/:
   GET /_testbed/calls          every AWS API call received, as
                                [{"service": ..., "action": ...}], in order
-  GET /_testbed/sns/published  every SNS publish to a topic, with its raw
-                               Message (all protocols' bodies when
+  GET /_testbed/sns/published  every SNS publish to a topic, in the order
+                               SNS accepted them (across topics), with its
+                               raw Message (all protocols' bodies when
                                MessageStructure=json), Subject and attributes
 Both read moto's real state; nothing here answers for AWS.
 
@@ -62,6 +63,28 @@ def service_and_action(environ, body):
     return service, environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
 
 
+# The order in which moto accepted each SNS message, by MessageId: moto keeps
+# each topic's messages apart, so without it two topics' messages could not
+# be put back in publish order.
+publish_order = {}
+publish_order_lock = threading.Lock()
+
+
+def record_publish_order():
+    """Wraps moto's Topic.publish to number every accepted message."""
+    from moto.sns.models import Topic
+
+    publish = Topic.publish
+
+    def numbered_publish(self, *args, **kwargs):
+        message_id = publish(self, *args, **kwargs)
+        with publish_order_lock:
+            publish_order[message_id] = len(publish_order)
+        return message_id
+
+    Topic.publish = numbered_publish
+
+
 def published_messages():
     from moto.sns.models import sns_backends
 
@@ -79,6 +102,8 @@ def published_messages():
                             "message_attributes": attributes or {},
                         }
                     )
+    with publish_order_lock:
+        messages.sort(key=lambda message: publish_order.get(message["message_id"], -1))
     return messages
 
 
@@ -245,6 +270,7 @@ def main():
     ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
 
     moto_patches.apply()
+    record_publish_order()
     app = Testbed(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     threading.Thread(target=server.serve_forever, daemon=True).start()

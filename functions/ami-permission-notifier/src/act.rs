@@ -58,13 +58,23 @@ impl AccountAliases {
 
     /// How the notification names the account: its alias, or its id when it
     /// has none or the lookup failed (logged; the alert is sent regardless).
-    pub async fn label(&self, event_id: &str, account_id: Option<&str>) -> AccountLabel {
-        let alias = match self.alias().await {
-            Ok(alias) => alias,
-            Err(error) => {
-                warn!(%event_id, %error, "account alias lookup failed; naming the account by its id");
-                None
-            }
+    /// The alias is `home_account_id`'s, so an event naming another account
+    /// is labelled by its id alone, without a lookup.
+    pub async fn label(
+        &self,
+        event_id: &str,
+        account_id: Option<&str>,
+        home_account_id: &str,
+    ) -> AccountLabel {
+        let alias = match account_id {
+            Some(account_id) if account_id != home_account_id => None,
+            _ => match self.alias().await {
+                Ok(alias) => alias,
+                Err(error) => {
+                    warn!(%event_id, %error, "account alias lookup failed; naming the account by its id");
+                    None
+                }
+            },
         };
         AccountLabel {
             alias,

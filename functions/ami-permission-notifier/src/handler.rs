@@ -8,6 +8,7 @@ use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::cloudtrail::ApiCall;
 use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
@@ -22,6 +23,8 @@ use crate::message;
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
+    /// The account and region this function runs in.
+    pub home: Home,
     pub publisher: Publisher,
     pub aliases: AccountAliases,
     /// Each EventBridge event is notified once.
@@ -34,12 +37,14 @@ pub const NAME: &str = "ami-permission-notifier";
 impl App {
     pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
-        Ok(Self::new(Config::from_env(env)?, guard, sdk, sdk))
+        let home = Home::from_env(&mut env);
+        Ok(Self::new(Config::from_env(env)?, home, guard, sdk, sdk))
     }
 
     /// `iam_sdk` may differ from `sdk`, so tests can make only IAM fail.
     pub fn new(
         config: Config,
+        home: Home,
         guard: Guard,
         sdk: &aws_config::SdkConfig,
         iam_sdk: &aws_config::SdkConfig,
@@ -48,6 +53,7 @@ impl App {
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             aliases: AccountAliases::new(iam_sdk),
             config,
+            home,
             guard,
         }
     }
@@ -99,6 +105,14 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     if let Some(reason) = input::routing_skip_reason(&routing.source, &routing.detail_type) {
         info!(event_id = %routing.id, %reason, "skipped");
         return Ok(Report::Skipped { reason });
+    }
+    // The alias is the function's own account's, and only it is looked up;
+    // an event another account forwarded here is not labelled with it.
+    // The region does not matter: the alert names the event's region.
+    if let Some(elsewhere) = app.home.admit(&routing, Scope::Account)? {
+        return Ok(Report::Skipped {
+            reason: elsewhere.to_string(),
+        });
     }
     let call = parse_event::<ApiCall>(event)?;
     let permission_event = match input::read(&call)? {
@@ -171,7 +185,11 @@ async fn notify(
     );
     let account = app
         .aliases
-        .label(&call.id, permission_event.account_id.as_deref())
+        .label(
+            &call.id,
+            permission_event.account_id.as_deref(),
+            &app.home.account_id,
+        )
         .await;
     let notification = message::notification(permission_event, &alert, &account, event.clone());
     let subject = notification.render().subject;

@@ -1,7 +1,7 @@
 //! The AMI permission notifier end to end against moto: each sample event
 //! in, and exactly what an SQS subscriber to each topic received out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
@@ -783,6 +783,7 @@ async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried
     let config = ami_permission_notifier::config::Config::from_env(bed.env(&[])).unwrap();
     let app = App::new(
         config.clone(),
+        testbed::home(),
         bed.guard(ami_permission_notifier::handler::NAME),
         &bed.sdk,
         &unreachable,
@@ -802,6 +803,7 @@ async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried
     // The failure was not cached: a working client finds the alias next time.
     let app = App::new(
         config,
+        testbed::home(),
         bed.guard(ami_permission_notifier::handler::NAME),
         &bed.sdk,
         &bed.sdk,
@@ -831,22 +833,13 @@ async fn the_alias_is_looked_up_once_per_cold_start() {
 #[tokio::test]
 async fn a_failed_publish_fails_the_invocation() {
     let bed = Bed::start().await;
-    let mut env = HashMap::from([
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            "arn:aws:sns:eu-west-1:123456789012:no-such-topic".to_owned(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            "arn:aws:sns:eu-west-1:123456789012:no-such-topic".to_owned(),
-        ),
+    let no_such_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
+    let env = bed.env(&[
+        ("WARNING_TOPIC_ARN", no_such_topic),
+        ("CRITICAL_TOPIC_ARN", no_such_topic),
+        (TRUSTED_ACCOUNTS_VAR, TRUSTED),
     ]);
-    env.insert(TRUSTED_ACCOUNTS_VAR.to_owned(), TRUSTED.to_owned());
-    env.insert(
-        watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-        bed.idempotency_table.clone(),
-    );
-    let app = App::from_env(&bed.sdk, EnvReader::from_map(env)).unwrap();
+    let app = App::from_env(&bed.sdk, env).unwrap();
 
     let error = handle(&app, &load("ami-public.json")).await.unwrap_err();
     assert!(matches!(error, HandlerError::Publish(_)), "{error:?}");
@@ -949,4 +942,54 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
     let error = handle(&bed.app(&[]), &event).await.unwrap_err();
     assert_eq!(error.kind(), "InProgressElsewhere", "{error}");
     assert_eq!(bed.moto.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_event_from_another_account_is_skipped_naming_both_accounts_with_no_aws_call() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let calls_before = bed.moto.calls().await.len();
+    let mut event = load("ami-public.json");
+    event["account"] = "111122223333".into();
+
+    let report = handle(&app, &event).await.unwrap();
+
+    assert_eq!(
+        report,
+        Report::Skipped {
+            reason: "event from account 111122223333, not this function's account 123456789012; events of other accounts are not handled".into()
+        }
+    );
+    assert_eq!(bed.moto.calls().await.len(), calls_before);
+}
+
+#[tokio::test]
+async fn an_event_forwarded_from_another_region_of_this_account_is_still_reported() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let mut event = load("ami-public.json");
+    event["region"] = "us-east-1".into();
+    event["detail"]["awsRegion"] = "us-east-1".into();
+
+    let report = handle(&app, &event).await.unwrap();
+
+    assert!(matches!(report, Report::Notified { .. }), "{report:?}");
+    let published = bed.moto.published().await;
+    assert!(published[0].body("default").contains("Region: us-east-1"));
+}
+
+#[tokio::test]
+async fn the_alias_names_only_this_functions_own_account() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let mut event = load("ami-public.json");
+    event["detail"]["recipientAccountId"] = "444455556666".into();
+
+    handle(&app, &event).await.unwrap();
+
+    let published = bed.moto.published().await;
+    let body = published[0].body("default");
+    assert!(body.contains("444455556666"), "{body}");
+    assert!(!body.contains(ALIAS), "{body}");
+    assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
 }

@@ -10,6 +10,7 @@ use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE,
 };
 use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
@@ -24,6 +25,8 @@ use crate::walk::HistoryWalk;
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
+    /// The account and region this function runs in.
+    pub home: Home,
     pub codecommit: aws_sdk_codecommit::Client,
     pub publisher: Publisher,
     /// Each EventBridge event is published once.
@@ -39,9 +42,11 @@ impl App {
         mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
+        let home = Home::from_env(&mut env);
         let config = Config::from_env(env)?;
         Ok(Self::new(
             config,
+            home,
             guard,
             aws_sdk_codecommit::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
@@ -56,9 +61,11 @@ impl App {
         mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
+        let home = Home::from_env(&mut env);
         let config = Config::from_env(env)?;
         Ok(Self::new(
             config,
+            home,
             guard,
             aws_sdk_codecommit::Client::new(codecommit_sdk),
             aws_sdk_sns::Client::new(sdk),
@@ -69,6 +76,7 @@ impl App {
     /// another endpoint than SNS.
     pub fn new(
         config: Config,
+        home: Home,
         guard: Guard,
         codecommit: aws_sdk_codecommit::Client,
         sns: aws_sdk_sns::Client,
@@ -76,6 +84,7 @@ impl App {
         let publisher = Publisher::new(sns, config.topics.clone());
         Self {
             config,
+            home,
             codecommit,
             publisher,
             guard,
@@ -138,6 +147,12 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         );
         info!(event_id = %routing.id, %reason, "skipped");
         return Ok(Report::Skipped { reason });
+    }
+    // The repository is read in the function's own account and region.
+    if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+        return Ok(Report::Skipped {
+            reason: elsewhere.to_string(),
+        });
     }
     let event = parse_event::<RepositoryStateChange>(event)?;
     match app

@@ -72,6 +72,7 @@ impl Bed {
         );
         let app = App::new(
             config,
+            testbed::home(),
             guard,
             aws_sdk_codecommit::Client::new(&server.sdk_config().await),
             aws_sdk_sns::Client::new(&sdk),

@@ -10,6 +10,7 @@ use watchkeeper_shared::events::health::{
     ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEvent, HealthEventDetail, SOURCE,
 };
 use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
 use watchkeeper_shared::runtime::InvocationError;
@@ -21,6 +22,8 @@ use crate::decide::{self, Decision};
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
+    /// The account and region this function runs in.
+    pub home: Home,
     pub publisher: Publisher,
     /// Each Health update is notified once.
     pub guard: Guard,
@@ -29,10 +32,12 @@ pub struct App {
 impl App {
     pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
+        let home = Home::from_env(&mut env);
         let config = Config::from_env(env)?;
         let publisher = Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone());
         Ok(Self {
             config,
+            home,
             publisher,
             guard,
         })
@@ -101,6 +106,15 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         );
         info!(event_id = %routing.id, %reason, "skipped");
         return Ok(Report::Skipped { reason });
+    }
+    // Health delivers an account's events to that account's bus (in the
+    // organizational view, the management or delegated administrator
+    // account's, naming the member in `affectedAccount`); events of global
+    // services arrive in us-east-1, so only the account must match.
+    if let Some(elsewhere) = app.home.admit(&routing, Scope::Account)? {
+        return Ok(Report::Skipped {
+            reason: elsewhere.to_string(),
+        });
     }
     let parsed = parse_event::<HealthEventDetail>(event)?;
     let key = decide::idempotency_key(&parsed);

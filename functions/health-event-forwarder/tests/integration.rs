@@ -343,7 +343,7 @@ async fn an_organisational_view_event_names_the_affected_account() {
         "Event type: AWS_RDS_OPERATIONAL_ISSUE",
         "Region: us-west-2",
         "Scope: ACCOUNT_SPECIFIC",
-        "Account: 444455556666 (reported to 111122223333 through the organisational view)",
+        "Account: 444455556666 (reported to 123456789012 through the organisational view)",
         "Start: 2026-11-22 14:00 UTC",
         "End: ongoing",
         "Last updated: 2026-11-22 14:20 UTC",

@@ -100,6 +100,10 @@ fn read_nested<T: DeserializeOwned>(
                     path: path.to_owned(),
                     problem: format!("expected an object, got {found}"),
                 },
+                EventError::NotAnEvent { received } => EventError::Field {
+                    path: path.to_owned(),
+                    problem: format!("expected an object, got {received}"),
+                },
             }),
     }
 }

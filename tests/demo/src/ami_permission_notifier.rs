@@ -1,11 +1,8 @@
-use std::collections::HashMap;
-
 use ami_permission_notifier::{App, Report, handle};
 use aws_config::SdkConfig;
 use testbed::Moto;
 use testbed::events::load;
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 use crate::{heading, step};
 
@@ -28,21 +25,11 @@ const EVENTS: [&str; 13] = [
 pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     heading("2. AMI permission notifier");
     let trusted = "222233334444,arn:aws:organizations::999900001111:organization/o-abc1234567";
-    let env = EnvReader::from_map(HashMap::from([
-        (
-            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
-        ),
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            topics.topics.warning_topic_arn.clone(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            topics.topics.critical_topic_arn.clone(),
-        ),
-        ("TRUSTED_ACCOUNTS".to_owned(), trusted.to_owned()),
-    ]));
+    let env = testbed::function_env(
+        &topics.topics,
+        testbed::dynamodb::IDEMPOTENCY_TABLE,
+        &[("TRUSTED_ACCOUNTS", trusted)],
+    );
     let app = App::from_env(sdk, env).expect("demo configuration is valid");
     testbed::iam::create_account_alias(sdk, "prod-acct").await;
     println!("Account alias in the emulator: prod-acct. TRUSTED_ACCOUNTS={trusted}");

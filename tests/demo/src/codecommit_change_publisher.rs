@@ -1,12 +1,9 @@
-use std::collections::HashMap;
-
 use aws_config::SdkConfig;
 use codecommit_change_publisher::{App, Report, handle};
 use testbed::Moto;
 use testbed::codecommit::{CodeCommitServer, Signature};
 use testbed::events::{load, with_detail};
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 use crate::{heading, step};
 
@@ -17,20 +14,7 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         "Local CodeCommit (GetCommit, GetDifferences over a real git repository): {}",
         server.endpoint
     );
-    let env = EnvReader::from_map(HashMap::from([
-        (
-            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
-        ),
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            topics.topics.warning_topic_arn.clone(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            topics.topics.critical_topic_arn.clone(),
-        ),
-    ]));
+    let env = testbed::function_env(&topics.topics, testbed::dynamodb::IDEMPOTENCY_TABLE, &[]);
     let app = App::from_env_with_codecommit(sdk, &server.sdk_config().await, env)
         .expect("demo configuration is valid");
 

@@ -1,29 +1,13 @@
-use std::collections::HashMap;
-
 use aws_config::SdkConfig;
 use ec2_alarm_creator::{App, Report, handle};
 use testbed::events::{load, with_detail};
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 use crate::{heading, step};
 
 pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
     heading("1. EC2 alarm creator");
-    let env = EnvReader::from_map(HashMap::from([
-        (
-            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
-        ),
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            topics.topics.warning_topic_arn.clone(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            topics.topics.critical_topic_arn.clone(),
-        ),
-    ]));
+    let env = testbed::function_env(&topics.topics, testbed::dynamodb::IDEMPOTENCY_TABLE, &[]);
     let app = App::from_env(sdk, env)
         .await
         .expect("demo configuration is valid");

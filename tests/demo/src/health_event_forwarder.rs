@@ -1,11 +1,8 @@
-use std::collections::HashMap;
-
 use aws_config::SdkConfig;
 use health_event_forwarder::{App, Report, handle};
 use testbed::Moto;
 use testbed::events::load;
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 use crate::{heading, step};
 
@@ -25,26 +22,12 @@ const SAMPLES: [&str; 9] = [
 const FULL_EMAIL: [&str; 2] = ["health-account-issue.json", "health-2000-entities.json"];
 
 fn app(sdk: &SdkConfig, topics: &SubscribedTopics, settings: &[(&str, &str)]) -> App {
-    let mut vars = HashMap::from([
-        (
-            watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-            testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
-        ),
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            topics.topics.warning_topic_arn.clone(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            topics.topics.critical_topic_arn.clone(),
-        ),
-    ]);
-    vars.extend(
-        settings
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    let env = testbed::function_env(
+        &topics.topics,
+        testbed::dynamodb::IDEMPOTENCY_TABLE,
+        settings,
     );
-    App::from_env(sdk, EnvReader::from_map(vars)).expect("demo configuration is valid")
+    App::from_env(sdk, env).expect("demo configuration is valid")
 }
 
 pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {

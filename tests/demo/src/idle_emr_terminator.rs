@@ -1,12 +1,9 @@
-use std::collections::HashMap;
-
 use aws_config::SdkConfig;
 use idle_emr_terminator::{App, Report, handle};
 use testbed::Moto;
 use testbed::emr::{ClusterSpec, cluster_state, put_history, run_cluster};
 use testbed::events::load;
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 use crate::{heading, step};
 
@@ -17,23 +14,15 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     let app = |dry_run: &str| {
         App::from_env(
             sdk,
-            EnvReader::from_map(HashMap::from([
-                (
-                    watchkeeper_shared::idempotency::TABLE_VAR.to_owned(),
-                    testbed::dynamodb::IDEMPOTENCY_TABLE.to_owned(),
-                ),
-                (
-                    "WARNING_TOPIC_ARN".to_owned(),
-                    topics.topics.warning_topic_arn.clone(),
-                ),
-                (
-                    "CRITICAL_TOPIC_ARN".to_owned(),
-                    topics.topics.critical_topic_arn.clone(),
-                ),
-                ("DRY_RUN".to_owned(), dry_run.to_owned()),
-                // The emulator's clusters were created a moment ago.
-                ("MINIMUM_AGE_MINUTES".to_owned(), "0".to_owned()),
-            ])),
+            testbed::function_env(
+                &topics.topics,
+                testbed::dynamodb::IDEMPOTENCY_TABLE,
+                &[
+                    ("DRY_RUN", dry_run),
+                    // The emulator's clusters were created a moment ago.
+                    ("MINIMUM_AGE_MINUTES", "0"),
+                ],
+            ),
         )
         .expect("demo configuration is valid")
     };

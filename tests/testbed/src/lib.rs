@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::home::Home;
 use watchkeeper_shared::idempotency::{Guard, TABLE_VAR};
 use watchkeeper_shared::publisher::Topics;
 
@@ -35,6 +36,14 @@ use watchkeeper_shared::publisher::Topics;
 pub const REGION: &str = "eu-west-1";
 /// moto's default account.
 pub const ACCOUNT_ID: &str = "123456789012";
+
+/// Where every test bed function runs: moto's default account in [`REGION`].
+pub fn home() -> Home {
+    Home {
+        account_id: ACCOUNT_ID.to_owned(),
+        region: REGION.to_owned(),
+    }
+}
 
 /// The workspace root, where `.venv` and `events/` are.
 pub fn workspace_root() -> PathBuf {
@@ -290,27 +299,38 @@ impl Bed {
         )
     }
 
-    /// A function's environment: both topics' ARNs and the idempotency
-    /// table, then `settings`, a later entry replacing an earlier one of the
-    /// same name.
+    /// A function's environment: see [`function_env`].
     pub fn env(&self, settings: &[(&str, &str)]) -> EnvReader {
-        let topics = &self.topics.topics;
-        let mut vars = HashMap::from([
-            (TABLE_VAR.to_owned(), self.idempotency_table.clone()),
-            (
-                Topics::WARNING_VAR.to_owned(),
-                topics.warning_topic_arn.clone(),
-            ),
-            (
-                Topics::CRITICAL_VAR.to_owned(),
-                topics.critical_topic_arn.clone(),
-            ),
-        ]);
-        vars.extend(
-            settings
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        function_env(&self.topics.topics, &self.idempotency_table, settings)
     }
+}
+
+/// A function's environment as the template sets it: its home account and
+/// region (moto's default account, [`REGION`]), both topics' ARNs and the
+/// idempotency table, then `settings`, a later entry replacing an earlier
+/// one of the same name.
+pub fn function_env(
+    topics: &Topics,
+    idempotency_table: &str,
+    settings: &[(&str, &str)],
+) -> EnvReader {
+    let mut vars = HashMap::from([
+        (Home::ACCOUNT_ID_VAR.to_owned(), ACCOUNT_ID.to_owned()),
+        (Home::REGION_VAR.to_owned(), REGION.to_owned()),
+        (TABLE_VAR.to_owned(), idempotency_table.to_owned()),
+        (
+            Topics::WARNING_VAR.to_owned(),
+            topics.warning_topic_arn.clone(),
+        ),
+        (
+            Topics::CRITICAL_VAR.to_owned(),
+            topics.critical_topic_arn.clone(),
+        ),
+    ]);
+    vars.extend(
+        settings
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+    );
+    EnvReader::from_map(vars)
 }
