@@ -133,3 +133,33 @@ async fn a_publish_to_a_missing_topic_is_an_error_naming_the_topic() {
     );
     assert!(error.contains("NotFound"), "{error}");
 }
+
+/// `make demo` and the tests find "the message just sent" in the emulator's
+/// list; moto keeps each topic's messages apart, so the test bed must put
+/// them back in the order SNS accepted them.
+#[tokio::test]
+async fn the_test_bed_lists_messages_in_publish_order_across_topics() {
+    let moto = Moto::start().await;
+    let sdk = moto.sdk_config().await;
+    let topics = SubscribedTopics::create(&sdk).await;
+    let publisher = Publisher::new(aws_sdk_sns::Client::new(&sdk), topics.topics.clone());
+    let mut sent = Vec::new();
+    for severity in [
+        Severity::Critical,
+        Severity::Warning,
+        Severity::Critical,
+        Severity::Info,
+        Severity::Critical,
+    ] {
+        sent.push(publisher.publish(&sample(severity)).await.unwrap());
+    }
+
+    let listed: Vec<String> = moto
+        .published()
+        .await
+        .into_iter()
+        .map(|message| message.message_id)
+        .collect();
+
+    assert_eq!(listed, sent);
+}

@@ -214,6 +214,8 @@ impl Account {
             ("WARNING_TOPIC_ARN", self.warning_topic.clone()),
             ("CRITICAL_TOPIC_ARN", self.critical_topic.clone()),
             ("IDEMPOTENCY_TABLE", self.table.clone()),
+            // The template's `AWS::AccountId`: moto's default account.
+            ("HOME_ACCOUNT_ID", "123456789012".to_owned()),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))

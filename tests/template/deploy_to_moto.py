@@ -29,6 +29,8 @@ from samtranslator.translator.transform import transform
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
+# moto's default account, where the stack is deployed.
+ACCOUNT_ID = "123456789012"
 STACK = "watchkeeper"
 BUCKET = "watchkeeper-artifacts"
 PARAMETERS = {
@@ -319,6 +321,10 @@ def verify(client, functions, transformed):
             variables.get("WARNING_TOPIC_ARN") == physical("WarningTopic")
             and variables.get("CRITICAL_TOPIC_ARN") == physical("CriticalTopic"),
             f"{name} is not given both topic ARNs",
+        )
+        check(
+            variables.get("HOME_ACCOUNT_ID") == ACCOUNT_ID,
+            f"{name} is not told its own account (HOME_ACCOUNT_ID={variables.get('HOME_ACCOUNT_ID')!r})",
         )
         # moto's CloudFormation drops a function's TracingConfig: checked as deployed.
         check(

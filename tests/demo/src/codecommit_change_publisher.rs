@@ -53,15 +53,33 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         "oldCommitId",
         before.as_str(),
     );
-    let published_before = moto.published().await.len();
-    match handle(&app, &event).await.expect("push event succeeds") {
-        Report::Published { subject, .. } => println!("  published: {subject}"),
-        Report::Skipped { reason } => println!("  skipped: {reason}"),
+    let sent = match handle(&app, &event).await.expect("push event succeeds") {
+        Report::Published {
+            subject,
+            message_id,
+            ..
+        } => {
+            println!("  published: {subject}");
+            Some(message_id)
+        }
+        Report::Skipped { reason } => {
+            println!("  skipped: {reason}");
+            None
+        }
         Report::Duplicate {
             idempotency_key, ..
-        } => println!("  duplicate of {idempotency_key}, nothing sent"),
-    }
-    for message in moto.published().await.into_iter().skip(published_before) {
+        } => {
+            println!("  duplicate of {idempotency_key}, nothing sent");
+            None
+        }
+    };
+    // The message this push sent, found by the id the handler returned.
+    for message in moto
+        .published()
+        .await
+        .into_iter()
+        .filter(|message| Some(&message.message_id) == sent.as_ref())
+    {
         println!(
             "\n  Email subject: {}\n  Severity: {}\n",
             message.subject.clone().unwrap_or_default(),

@@ -7,8 +7,6 @@ use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
-const SOURCE: &str = "idle-emr-terminator";
-
 pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     heading("3. Idle EMR terminator");
     let app = |dry_run: &str| {
@@ -64,7 +62,6 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     println!("  {busy} reporting        busy 12 minutes ago");
     println!("  {protected} ml-training      idle throughout, termination-protected");
 
-    let mut seen = 0;
     step(&format!(
         "events/emr-idle-alarm-sns.json (alarm ALARM for {idle}), dry run on (the default)"
     ));
@@ -72,16 +69,16 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         .to_string()
         .replace("j-2AXXXXXXGAPLF", &idle);
     let alarm = serde_json::from_str(&alarm).expect("JSON");
-    print_report(&handle(&app("true"), &alarm).await.expect("alarm succeeds"));
-    seen = print_new_notifications(moto, seen).await;
+    let report = handle(&app("true"), &alarm).await.expect("alarm succeeds");
+    print_report(&report);
+    print_notifications(moto, &report).await;
 
     step("events/emr-sweep-schedule.json (scheduled sweep), dry run off");
-    print_report(
-        &handle(&app("false"), &load("emr-sweep-schedule.json"))
-            .await
-            .expect("sweep succeeds"),
-    );
-    print_new_notifications(moto, seen).await;
+    let report = handle(&app("false"), &load("emr-sweep-schedule.json"))
+        .await
+        .expect("sweep succeeds");
+    print_report(&report);
+    print_notifications(moto, &report).await;
     println!("\n  Cluster states now:");
     for (id, name) in [
         (&idle, "analytics-adhoc"),
@@ -106,15 +103,22 @@ fn print_report(report: &Report) {
     }
 }
 
-/// Prints this function's notifications published since `seen`; returns the new count.
-async fn print_new_notifications(moto: &Moto, seen: usize) -> usize {
-    let published: Vec<_> = moto
+/// Prints the notifications the report says were sent, found by their
+/// message ids.
+async fn print_notifications(moto: &Moto, report: &Report) {
+    let Report::Checked { clusters } = report else {
+        return;
+    };
+    let sent: Vec<&str> = clusters
+        .iter()
+        .filter_map(|cluster| cluster.message_id.as_deref())
+        .collect();
+    for message in moto
         .published()
         .await
-        .into_iter()
-        .filter(|message| message.attribute("source").as_deref() == Some(SOURCE))
-        .collect();
-    for message in &published[seen..] {
+        .iter()
+        .filter(|message| sent.contains(&message.message_id.as_str()))
+    {
         println!(
             "\n  Notification ({}), subject: {}",
             message.attribute("severity").unwrap_or_default(),
@@ -126,5 +130,4 @@ async fn print_new_notifications(moto: &Moto, seen: usize) -> usize {
             println!("    | {line}");
         }
     }
-    published.len()
 }
