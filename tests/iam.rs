@@ -18,8 +18,10 @@ use serde_yaml_ng::value::Tag;
 /// `Resource: "*"` is the least that can be granted. Keep this list to the
 /// actions the template really uses (a test checks that).
 const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: &[&str] = &[
-    // The EC2 alarm creator reads the instance that changed state.
+    // The EC2 alarm creator reads the instance that changed state, and its
+    // tags when DescribeInstances leaves them out.
     "ec2:DescribeInstances",
+    "ec2:DescribeTags",
     // The AMI permission notifier names the account in its alerts.
     "iam:ListAccountAliases",
     // The idle EMR terminator lists clusters and reads their idleness metrics.
@@ -489,8 +491,8 @@ fn key_policies_may_let_the_account_administer_the_key_and_nothing_more() {
 fn a_wildcard_slipped_into_the_real_template_is_found() {
     let template = project_template();
     let widened = template.replacen(
-        "Action: ec2:DescribeInstances\n              Resource: \"*\"",
-        "Action: [ec2:DescribeInstances, ec2:*]\n              Resource: \"*\"",
+        "Action: [ec2:DescribeInstances, ec2:DescribeTags]\n              Resource: \"*\"",
+        "Action: [ec2:DescribeInstances, ec2:DescribeTags, ec2:*]\n              Resource: \"*\"",
         1,
     );
     assert_ne!(

@@ -43,6 +43,7 @@ PARAMETERS = {
 # Actions IAM cannot scope to a resource, so "Resource": "*" is the least there is.
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "ec2:DescribeInstances",
+    "ec2:DescribeTags",
     "iam:ListAccountAliases",
     "elasticmapreduce:ListClusters",
     "cloudwatch:GetMetricData",

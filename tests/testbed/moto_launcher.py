@@ -26,6 +26,25 @@ Both read moto's real state; nothing here answers for AWS.
   DELETE /_testbed/faults      clears every fault not yet used up
 Faulted calls are still recorded in /_testbed/calls: they reached the server.
 
+  POST   /_testbed/ec2/stale-reads
+                               {"instance_id": "i-...", "count": N,
+                                "state": "pending", "omit_state": false,
+                                "omit_tags": false, "missing": null}
+                               makes the next N DescribeInstances answers
+                               naming that instance show what an eventually
+                               consistent read of EC2 can: the instance in
+                               another state ("state") or with no state
+                               ("omit_state"), without its tag set
+                               ("omit_tags": the Tags list left out, as EC2
+                               leaves it out for an untagged instance), or
+                               not listed at all ("missing": "error" for
+                               InvalidInstanceID.NotFound, "empty" for an
+                               empty reservation list). Only the answer
+                               changes: the instance itself, and what
+                               DescribeTags says about it, stay as they are.
+  DELETE /_testbed/ec2/stale-reads
+                               clears every stale read not yet used up
+
 With --ssl-cert and --ssl-key it serves HTTPS only (`make bench`, so that TLS
 costs what it does against AWS); without them, plain HTTP.
 """
@@ -188,6 +207,103 @@ def add_fault(request):
     return fault
 
 
+stale_reads = []
+stale_reads_lock = threading.Lock()
+
+# EC2's instance state codes, by name.
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+MISSING_KINDS = (None, "error", "empty")
+
+
+def add_stale_read(request):
+    missing = request.get("missing")
+    if missing not in MISSING_KINDS:
+        raise ValueError(f"missing must be one of {MISSING_KINDS}, got {missing!r}")
+    state = request.get("state")
+    if state is not None and not isinstance(state, str):
+        raise ValueError(f"state must be a state name, got {state!r}")
+    stale = {
+        "instance_id": str(request["instance_id"]),
+        "remaining": int(request.get("count", 1)),
+        "state": state,
+        "omit_state": bool(request.get("omit_state", False)),
+        "omit_tags": bool(request.get("omit_tags", False)),
+        "missing": missing,
+    }
+    with stale_reads_lock:
+        stale_reads.append(stale)
+    return stale
+
+
+def take_stale_read(instance_ids):
+    """The first stale read for one of these instances that has uses left, using one."""
+    with stale_reads_lock:
+        for stale in stale_reads:
+            if stale["remaining"] > 0 and stale["instance_id"] in instance_ids:
+                stale["remaining"] -= 1
+                return dict(stale)
+    return None
+
+
+class StaleInstance:
+    """An instance as a stale DescribeInstances answer shows it: every
+    attribute moto's serializer reads comes from the real instance, except
+    the state and the tag set when the stale read replaces them."""
+
+    TAG_NAMES = ("Tags", "tags", "tagSet", "tag_set", "tag_list")
+    STATE_NAMES = ("State", "state", "instanceState", "instance_state")
+
+    def __init__(self, instance, stale):
+        self._instance = instance
+        self._stale = stale
+
+    def __getattr__(self, name):
+        stale = self._stale
+        if stale["omit_tags"] and name in self.TAG_NAMES:
+            return None
+        if name in self.STATE_NAMES:
+            if stale["omit_state"]:
+                return None
+            if stale["state"] is not None:
+                from moto.ec2.models.instances import InstanceState
+
+                return InstanceState(stale["state"], STATE_CODES.get(stale["state"], 0))
+        return getattr(self._instance, name)
+
+
+def install_stale_reads():
+    import copy
+
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import InvalidInstanceIdError
+    from moto.ec2.responses.instances import InstanceResponse
+
+    original = InstanceResponse.describe_instances
+
+    def describe_instances(self):
+        instance_ids = self._get_param("InstanceIds", [])
+        stale = take_stale_read(instance_ids) if instance_ids else None
+        if stale is None:
+            return original(self)
+        if stale["missing"] == "error":
+            raise InvalidInstanceIdError(stale["instance_id"])
+        if stale["missing"] == "empty":
+            return ActionResult({"Reservations": [], "NextToken": None})
+        result = original(self)
+        shown = []
+        for reservation in result.result["Reservations"]:
+            reservation = copy.copy(reservation)
+            reservation.instances = [
+                StaleInstance(instance, stale) if instance.id == stale["instance_id"] else instance
+                for instance in reservation.instances
+            ]
+            shown.append(reservation)
+        result.result["Reservations"] = shown
+        return result
+
+    InstanceResponse.describe_instances = describe_instances
+
+
 class Testbed:
     def __init__(self, app):
         self.app = app
@@ -215,6 +331,18 @@ class Testbed:
             elif path == "/_testbed/faults":
                 with faults_lock:
                     payload = [dict(fault) for fault in faults]
+            elif path == "/_testbed/ec2/stale-reads" and environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    payload = add_stale_read(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                except (KeyError, TypeError, ValueError) as error:
+                    message = f"bad stale read: {error!r}".encode()
+                    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
+                    return [message]
+            elif path == "/_testbed/ec2/stale-reads" and environ.get("REQUEST_METHOD") == "DELETE":
+                with stale_reads_lock:
+                    stale_reads.clear()
+                payload = []
             else:
                 start_response("404 Not Found", [("Content-Type", "text/plain")])
                 return [b"unknown testbed path"]
@@ -271,6 +399,7 @@ def main():
 
     moto_patches.apply()
     record_publish_order()
+    install_stale_reads()
     app = Testbed(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -4,11 +4,13 @@
 use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic, Tag};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::Filter;
 use std::collections::{BTreeMap, BTreeSet};
+use tracing::info;
 
 use watchkeeper_shared::events::ec2::InstanceState;
 
-use crate::decide::{AlarmSpec, InstanceFacts, Plan};
+use crate::decide::{AlarmSpec, InstanceFacts, Lookup, Plan};
 
 /// CloudWatch deletes at most this many alarms per call.
 pub const DELETE_BATCH_SIZE: usize = 100;
@@ -19,6 +21,20 @@ pub enum ActError {
     DescribeInstance {
         instance_id: String,
         source: Box<aws_sdk_ec2::Error>,
+    },
+    #[error("EC2 DescribeTags for {instance_id} failed: {}", DisplayErrorContext(.source))]
+    DescribeTags {
+        instance_id: String,
+        source: Box<aws_sdk_ec2::Error>,
+    },
+    /// An answer without a field that every item of its kind has; reading
+    /// on would take the absent value as empty.
+    #[error("{operation} answered for {resource} with {item} that has no {field}")]
+    IncompleteAnswer {
+        operation: &'static str,
+        resource: String,
+        item: &'static str,
+        field: &'static str,
     },
     #[error("CloudWatch PutMetricAlarm for alarm {alarm_name} failed: {}", DisplayErrorContext(.source))]
     PutAlarm {
@@ -44,11 +60,15 @@ pub struct Outcome {
     pub alarms_deleted: Vec<String>,
 }
 
-/// The instance as EC2 sees it now, or `None` when EC2 does not know it.
+/// The instance as EC2 sees it now. Every field EC2's answer leaves out
+/// stays unknown (`None`), except the tag set, which EC2 leaves out both
+/// for an instance without tags and while a new instance's tags are not
+/// yet visible: then the tags are read with `DescribeTags`, whose answer
+/// is the instance's tags, none being none.
 pub async fn describe_instance(
     ec2: &aws_sdk_ec2::Client,
     instance_id: &str,
-) -> Result<Option<InstanceFacts>, ActError> {
+) -> Result<Lookup, ActError> {
     let response = match ec2
         .describe_instances()
         .instance_ids(instance_id)
@@ -56,7 +76,9 @@ pub async fn describe_instance(
         .await
     {
         Ok(response) => response,
-        Err(error) if error.code() == Some("InvalidInstanceID.NotFound") => return Ok(None),
+        Err(error) if error.code() == Some("InvalidInstanceID.NotFound") => {
+            return Ok(Lookup::NotListed);
+        }
         Err(error) => {
             return Err(ActError::DescribeInstance {
                 instance_id: instance_id.to_owned(),
@@ -64,36 +86,93 @@ pub async fn describe_instance(
             });
         }
     };
-    let instance = response
+    // An absent reservation or instance list lists nothing: not listed,
+    // which the decision treats as unknown while the event is recent.
+    let Some(instance) = response
         .reservations()
         .iter()
         .flat_map(|reservation| reservation.instances())
-        .find(|instance| instance.instance_id() == Some(instance_id));
-    Ok(instance.map(|instance| InstanceFacts {
+        .find(|instance| instance.instance_id() == Some(instance_id))
+    else {
+        return Ok(Lookup::NotListed);
+    };
+    let tags = match &instance.tags {
+        Some(tags) => tags
+            .iter()
+            .map(|tag| tag_pair(tag.key(), tag.value(), "EC2 DescribeInstances", instance_id))
+            .collect::<Result<_, _>>()?,
+        None => {
+            info!(
+                %instance_id,
+                "DescribeInstances left the tag set out; reading it with DescribeTags"
+            );
+            describe_tags(ec2, instance_id).await?
+        }
+    };
+    Ok(Lookup::Listed(InstanceFacts {
         instance_id: instance_id.to_owned(),
-        state: InstanceState::from_name(
-            instance
-                .state()
-                .and_then(|state| state.name())
-                .map(|name| name.as_str())
-                .unwrap_or_default(),
-        ),
-        image_id: instance.image_id().unwrap_or_default().to_owned(),
+        state: instance
+            .state()
+            .and_then(|state| state.name())
+            .map(|name| InstanceState::from_name(name.as_str())),
+        image_id: instance.image_id().map(str::to_owned),
         instance_type: instance
             .instance_type()
-            .map(|kind| kind.as_str().to_owned())
-            .unwrap_or_default(),
-        tags: instance
-            .tags()
-            .iter()
-            .filter_map(|tag| {
-                Some((
-                    tag.key()?.to_owned(),
-                    tag.value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect::<BTreeMap<_, _>>(),
+            .map(|kind| kind.as_str().to_owned()),
+        tags,
     }))
+}
+
+/// Every tag of the instance, through all of `DescribeTags`' pages. A page
+/// without a tag list has no tags on it: that is how the protocol writes
+/// an empty list, and this is the answer to "which tags", not a partial view.
+async fn describe_tags(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+) -> Result<BTreeMap<String, String>, ActError> {
+    let mut tags = BTreeMap::new();
+    let mut pages = ec2
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("resource-id")
+                .values(instance_id)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| ActError::DescribeTags {
+            instance_id: instance_id.to_owned(),
+            source: Box::new(error.into()),
+        })?;
+        for tag in page.tags() {
+            if tag.resource_id() == Some(instance_id) {
+                let (key, value) =
+                    tag_pair(tag.key(), tag.value(), "EC2 DescribeTags", instance_id)?;
+                tags.insert(key, value);
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// A tag as a key and value. A tag without a key cannot exist, so an answer
+/// with one is refused rather than the tag dropped (it might be the opt-out
+/// tag). EC2 tag values may be empty, and an empty value may be left out.
+fn tag_pair(
+    key: Option<&str>,
+    value: Option<&str>,
+    operation: &'static str,
+    instance_id: &str,
+) -> Result<(String, String), ActError> {
+    let key = key.ok_or_else(|| ActError::IncompleteAnswer {
+        operation,
+        resource: instance_id.to_owned(),
+        item: "a tag",
+        field: "key",
+    })?;
+    Ok((key.to_owned(), value.unwrap_or_default().to_owned()))
 }
 
 /// Makes the instance's alarms match the plan: puts every planned alarm
@@ -193,13 +272,23 @@ pub async fn list_alarm_names(
             prefix: prefix.to_owned(),
             source: Box::new(error.into()),
         })?;
-        names.extend(
-            page.metric_alarms()
-                .iter()
-                .filter_map(|alarm| alarm.alarm_name())
-                .filter(|name| name.starts_with(prefix))
-                .map(str::to_owned),
-        );
+        // A page without a MetricAlarms list has no alarms on it: that is
+        // how the protocol writes an empty list.
+        for alarm in page.metric_alarms() {
+            let name = alarm
+                .alarm_name()
+                .ok_or_else(|| ActError::IncompleteAnswer {
+                    operation: "CloudWatch DescribeAlarms",
+                    resource: format!("prefix {prefix}"),
+                    item: "an alarm",
+                    field: "name",
+                })?;
+            // CloudWatch filters by the prefix already; this keeps a
+            // misbehaving answer from deleting another instance's alarms.
+            if name.starts_with(prefix) {
+                names.push(name.to_owned());
+            }
+        }
     }
     Ok(names)
 }

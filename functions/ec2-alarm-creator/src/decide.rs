@@ -1,7 +1,35 @@
 //! The pure core: from a state change, what the instance looks like now and
 //! the configuration, decide which alarms the instance should have.
+//!
+//! # A `running` event and EC2's answer
+//!
+//! Events arrive out of order, so a `running` event is checked against
+//! EC2 (`DescribeInstances`) before alarms are created. EC2's reads are
+//! eventually consistent: right after a launch the answer may still say
+//! `pending`, or not list the instance at all. What each answer decides
+//! ([`plan_for_running`]):
+//!
+//! | EC2's answer | Decision |
+//! |---|---|
+//! | `running` | alarms, if the tag filter selects the instance |
+//! | `pending` | alarms, if selected: the event says the instance ran, and `pending` only leads to `running`; the read lags the event |
+//! | `stopping`, `stopped`, `shutting-down`, `terminated` | late event: no alarms (any left are deleted); done |
+//! | a state EC2 does not document | error [`Undecided::UnknownState`]: the invocation fails, Lambda retries, then the dead-letter queue |
+//! | no state in the answer | error [`Undecided::NoState`], retried |
+//! | not listed (`InvalidInstanceID.NotFound` or no reservations), event younger than [`GONE_AFTER`] or of unknown age | error [`Undecided::NotListedYet`], retried |
+//! | not listed, event at least [`GONE_AFTER`] old | the instance is gone: no alarms (any left are deleted); done |
+//!
+//! An instance EC2 lists with no image id or instance type, when an alarm's
+//! dimensions need it, is [`Undecided::MissingField`], retried: an alarm
+//! without that dimension would watch a metric that does not exist.
+//!
+//! An error is never recorded as done by the idempotency guard (it
+//! releases its lease), so Lambda's retry reads EC2 again. Nothing here
+//! ends in success without alarms for an instance that is or will be
+//! running.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use watchkeeper_shared::events::ec2::{InstanceState, InstanceStateChange};
 
@@ -16,13 +44,28 @@ pub const INSTANCE_TAG: &str = "watchkeeper:instance-id";
 /// EC2 Auto Scaling tags its instances with their group's name.
 pub const AUTOSCALING_GROUP_TAG: &str = "aws:autoscaling:groupName";
 
-/// What EC2 says about the instance when it is looked up.
+/// How old a `running` event must be before EC2 not listing its instance
+/// means the instance is gone. EC2 keeps listing a terminated instance for
+/// about an hour, so an instance that was running less than an hour ago is
+/// still listed even if it terminated at once: not listing it then is EC2's
+/// read lagging the launch (seconds, rarely minutes), and a retry will find
+/// it. Past this age the instance can really have gone.
+pub const GONE_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// What EC2 says about the instance when it is looked up. A field EC2's
+/// answer left out is `None`: unknown, never taken as empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceFacts {
     pub instance_id: String,
-    pub state: InstanceState,
-    pub image_id: String,
-    pub instance_type: String,
+    /// `None`: the answer had no state.
+    pub state: Option<InstanceState>,
+    /// `None`: the answer had no image id.
+    pub image_id: Option<String>,
+    /// `None`: the answer had no instance type.
+    pub instance_type: Option<String>,
+    /// Every tag of the instance. When `DescribeInstances` leaves the tag
+    /// set out, the shell reads it with `DescribeTags` first, so this is
+    /// never a stand-in for "unknown".
     pub tags: BTreeMap<String, String>,
 }
 
@@ -30,6 +73,14 @@ impl InstanceFacts {
     pub fn autoscaling_group(&self) -> Option<&str> {
         self.tags.get(AUTOSCALING_GROUP_TAG).map(String::as_str)
     }
+}
+
+/// What looking the instance up in EC2 found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Listed(InstanceFacts),
+    /// `InvalidInstanceID.NotFound`, or an answer without the instance.
+    NotListed,
 }
 
 /// The first step, decided from the event alone.
@@ -73,6 +124,8 @@ pub fn first_step(change: &InstanceStateChange) -> FirstStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     Running,
+    /// The event said running; EC2's lagging read still says pending.
+    Starting,
     Stopped {
         state: InstanceState,
     },
@@ -90,6 +143,10 @@ impl Reason {
     pub fn describe(&self) -> String {
         match self {
             Self::Running => "instance is running".to_owned(),
+            Self::Starting => {
+                "instance is starting (the event said running, EC2 still reports pending)"
+                    .to_owned()
+            }
             Self::Stopped { state } => format!("instance is {state}"),
             Self::NoLongerRunning { state } => {
                 format!("event said running but the instance is now {state} (late event)")
@@ -98,6 +155,78 @@ impl Reason {
             Self::NotSelected { filter } => format!("instance not selected by tag filter {filter}"),
         }
     }
+}
+
+/// Why a `running` event cannot be decided from EC2's answer yet. Each
+/// fails the invocation, which the idempotency guard does not record as
+/// done, so Lambda's retry reads EC2 again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undecided {
+    #[error(
+        "EC2 does not list instance {instance_id} yet, {}: right after a launch EC2's reads lag, so this attempt fails for Lambda to retry",
+        describe_event_age(*.event_age)
+    )]
+    NotListedYet {
+        instance_id: String,
+        event_age: Option<Duration>,
+    },
+    #[error(
+        "EC2's DescribeInstances answer for instance {instance_id} has no state; this attempt fails for Lambda to retry"
+    )]
+    NoState { instance_id: String },
+    #[error(
+        "EC2 reports instance {instance_id} in state {state:?}, which EC2 does not document; failing rather than guessing whether it runs"
+    )]
+    UnknownState { instance_id: String, state: String },
+    #[error(
+        "alarm {alarm_id} needs the {field} of instance {instance_id} for its dimension {dimension}, but EC2's DescribeInstances answer has none; this attempt fails for Lambda to retry"
+    )]
+    MissingField {
+        instance_id: String,
+        alarm_id: String,
+        dimension: String,
+        field: &'static str,
+    },
+}
+
+fn describe_event_age(age: Option<Duration>) -> String {
+    match age {
+        Some(age) => format!("{} after its running event", describe_duration(age)),
+        None => "and its running event has no readable time".to_owned(),
+    }
+}
+
+/// `count` and the noun in the right number: "1 minute", "2 minutes".
+pub fn count_of(count: u64, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
+/// A duration in whole units, as people say it: "45 seconds", "1 minute",
+/// "3 hours", "13 days" (rounded down to the largest unit that fits).
+pub fn describe_duration(duration: Duration) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let seconds = duration.as_secs();
+    if seconds < MINUTE {
+        count_of(seconds, "second", "seconds")
+    } else if seconds < HOUR {
+        count_of(seconds / MINUTE, "minute", "minutes")
+    } else if seconds < DAY {
+        count_of(seconds / HOUR, "hour", "hours")
+    } else {
+        count_of(seconds / DAY, "day", "days")
+    }
+}
+
+/// How long before `now` the event happened, from its RFC 3339 `time`;
+/// `None` when the event has no readable time. An event time in the future
+/// (clock skew) is age zero.
+pub fn event_age(time: &str, now: SystemTime) -> Option<Duration> {
+    use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
+    let happened =
+        SystemTime::try_from(DateTime::from_str(time, DateTimeFormat::DateTime).ok()?).ok()?;
+    Some(now.duration_since(happened).unwrap_or_default())
 }
 
 /// One alarm to put, with every field CloudWatch needs.
@@ -153,23 +282,56 @@ pub fn plan_removal(instance_id: &str, state: InstanceState) -> Plan {
 }
 
 /// Decides the alarms for an instance the event said is running, from what
-/// EC2 returned for it (`None`: no such instance).
-pub fn plan_for_instance(
+/// EC2 answered for it and how old the event is (`None`: unknown); see the
+/// table at the top of this module.
+pub fn plan_for_running(
     config: &Config,
     instance_id: &str,
-    instance: Option<&InstanceFacts>,
-) -> Plan {
-    let Some(instance) = instance else {
-        return Plan::without_alarms(instance_id, Reason::NotFound);
+    lookup: &Lookup,
+    event_age: Option<Duration>,
+) -> Result<Plan, Undecided> {
+    let instance = match lookup {
+        Lookup::Listed(instance) => instance,
+        Lookup::NotListed => {
+            return match event_age {
+                Some(age) if age >= GONE_AFTER => {
+                    Ok(Plan::without_alarms(instance_id, Reason::NotFound))
+                }
+                _ => Err(Undecided::NotListedYet {
+                    instance_id: instance_id.to_owned(),
+                    event_age,
+                }),
+            };
+        }
     };
-    if instance.state != InstanceState::Running {
-        return Plan::without_alarms(
-            instance_id,
-            Reason::NoLongerRunning {
-                state: instance.state.clone(),
-            },
-        );
-    }
+    let reason = match &instance.state {
+        Some(InstanceState::Running) => Reason::Running,
+        Some(InstanceState::Pending) => Reason::Starting,
+        Some(
+            state @ (InstanceState::Stopping
+            | InstanceState::Stopped
+            | InstanceState::ShuttingDown
+            | InstanceState::Terminated),
+        ) => {
+            return Ok(Plan::without_alarms(
+                instance_id,
+                Reason::NoLongerRunning {
+                    state: state.clone(),
+                },
+            ));
+        }
+        Some(InstanceState::Other(state)) => {
+            return Err(Undecided::UnknownState {
+                instance_id: instance_id.to_owned(),
+                state: state.clone(),
+            });
+        }
+        None => {
+            return Err(Undecided::NoState {
+                instance_id: instance_id.to_owned(),
+            });
+        }
+    };
     let selected = match &config.instance_filter {
         InstanceFilter::AllInstances => true,
         InstanceFilter::OptIn(tag) => tag.matches(instance.tags.iter()),
@@ -181,7 +343,10 @@ pub fn plan_for_instance(
             InstanceFilter::OptOut(tag) => format!("opt-out {tag}"),
             InstanceFilter::AllInstances => String::new(),
         };
-        return Plan::without_alarms(instance_id, Reason::NotSelected { filter });
+        return Ok(Plan::without_alarms(
+            instance_id,
+            Reason::NotSelected { filter },
+        ));
     }
 
     let mut warnings = Vec::new();
@@ -190,13 +355,13 @@ pub fn plan_for_instance(
         .alarms
         .iter()
         .map(|definition| alarm_spec(config, instance, definition, &mut warnings))
-        .collect();
-    Plan {
+        .collect::<Result<_, _>>()?;
+    Ok(Plan {
         instance_id: instance_id.to_owned(),
-        reason: Reason::Running,
+        reason,
         alarms,
         warnings,
-    }
+    })
 }
 
 fn alarm_spec(
@@ -204,7 +369,7 @@ fn alarm_spec(
     instance: &InstanceFacts,
     definition: &AlarmDefinition,
     warnings: &mut Vec<String>,
-) -> AlarmSpec {
+) -> Result<AlarmSpec, Undecided> {
     let override_tag = format!("{}{}", config.threshold_tag_prefix, definition.id);
     let threshold = match instance.tags.get(&override_tag) {
         None => definition.threshold,
@@ -219,16 +384,21 @@ fn alarm_spec(
             }
         },
     };
-    let dimensions = definition
-        .dimensions
-        .iter()
-        .filter_map(|(name, template)| {
-            let value = fill_placeholders(template, instance);
-            // The CloudWatch agent leaves out a dimension it has no value for,
-            // such as AutoScalingGroupName outside a group; so do we.
-            (!value.is_empty()).then(|| (name.clone(), value))
-        })
-        .collect();
+    let mut dimensions = Vec::new();
+    for (name, template) in &definition.dimensions {
+        let value =
+            fill_placeholders(template, instance).map_err(|field| Undecided::MissingField {
+                instance_id: instance.instance_id.clone(),
+                alarm_id: definition.id.clone(),
+                dimension: name.clone(),
+                field,
+            })?;
+        // The CloudWatch agent leaves out a dimension it has no value for,
+        // such as AutoScalingGroupName outside a group; so do we.
+        if !value.is_empty() {
+            dimensions.push((name.clone(), value));
+        }
+    }
     let description = format!(
         "{} on {}. Created by Watchkeeper; changes are overwritten when the instance next starts.",
         definition.description.clone().unwrap_or_else(|| format!(
@@ -239,7 +409,7 @@ fn alarm_spec(
         )),
         instance.instance_id
     );
-    AlarmSpec {
+    Ok(AlarmSpec {
         name: format!(
             "{}{}",
             instance_alarm_prefix(config, &instance.instance_id),
@@ -262,18 +432,27 @@ fn alarm_spec(
             (CREATED_BY_TAG.to_owned(), CREATED_BY_VALUE.to_owned()),
             (INSTANCE_TAG.to_owned(), instance.instance_id.clone()),
         ],
-    }
+    })
 }
 
-fn fill_placeholders(template: &str, instance: &InstanceFacts) -> String {
-    template
-        .replace("{instance_id}", &instance.instance_id)
-        .replace("{image_id}", &instance.image_id)
-        .replace("{instance_type}", &instance.instance_type)
-        .replace(
-            "{autoscaling_group}",
-            instance.autoscaling_group().unwrap_or_default(),
-        )
+/// The dimension value with its placeholders filled, or the name of the
+/// instance field it needs that EC2's answer left out. An instance outside
+/// an Auto Scaling group has no group tag (the tags are complete), so its
+/// `{autoscaling_group}` is empty, not unknown.
+fn fill_placeholders(template: &str, instance: &InstanceFacts) -> Result<String, &'static str> {
+    let mut value = template.replace("{instance_id}", &instance.instance_id);
+    for (placeholder, field, known) in [
+        ("{image_id}", "image id", &instance.image_id),
+        ("{instance_type}", "instance type", &instance.instance_type),
+    ] {
+        if value.contains(placeholder) {
+            value = value.replace(placeholder, known.as_deref().ok_or(field)?);
+        }
+    }
+    Ok(value.replace(
+        "{autoscaling_group}",
+        instance.autoscaling_group().unwrap_or_default(),
+    ))
 }
 
 fn comparison_symbol(comparison: &str) -> &'static str {
@@ -311,14 +490,29 @@ mod tests {
     fn instance(state: InstanceState, tags: &[(&str, &str)]) -> InstanceFacts {
         InstanceFacts {
             instance_id: "i-0abcd1234ef567890".into(),
-            state,
-            image_id: "ami-0123456789abcdef0".into(),
-            instance_type: "t3.micro".into(),
+            state: Some(state),
+            image_id: Some("ami-0123456789abcdef0".into()),
+            instance_type: Some("t3.micro".into()),
             tags: tags
                 .iter()
                 .map(|(k, v)| ((*k).into(), (*v).into()))
                 .collect(),
         }
+    }
+
+    /// An event age at which a not-listed instance is gone.
+    const OLD: Option<Duration> = Some(GONE_AFTER);
+
+    /// The plan for a running event whose instance EC2 answers with
+    /// `instance` (`None`: not listed), the event being old enough for a
+    /// not-listed instance to be gone.
+    fn plan_for_instance(
+        config: &Config,
+        instance_id: &str,
+        instance: Option<&InstanceFacts>,
+    ) -> Plan {
+        let lookup = instance.map_or(Lookup::NotListed, |facts| Lookup::Listed(facts.clone()));
+        plan_for_running(config, instance_id, &lookup, OLD).expect("decidable")
     }
 
     fn change(state: &str) -> InstanceStateChange {
@@ -564,5 +758,272 @@ mod tests {
             "NetworkOut < 5 on i-0abcd1234ef567890. Created by Watchkeeper; changes are overwritten when the instance next starts."
         );
         assert!(plan.alarms[0].dimensions.is_empty());
+    }
+
+    /// What a running event must come to.
+    #[derive(Debug, PartialEq)]
+    enum Expected {
+        Alarms(Reason),
+        NoAlarms(Reason),
+        NotListedYet,
+        NoState,
+        UnknownState,
+    }
+
+    fn outcome(result: Result<Plan, Undecided>) -> Expected {
+        match result {
+            Ok(plan) if plan.alarms.is_empty() => Expected::NoAlarms(plan.reason),
+            Ok(plan) => Expected::Alarms(plan.reason),
+            Err(Undecided::NotListedYet { .. }) => Expected::NotListedYet,
+            Err(Undecided::NoState { .. }) => Expected::NoState,
+            Err(Undecided::UnknownState { .. }) => Expected::UnknownState,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Every state EC2 can answer with. The match has no wildcard, so a
+    /// state added to `InstanceState` fails to compile here until the table
+    /// below says what it decides.
+    fn every_state() -> Vec<InstanceState> {
+        let all = [
+            InstanceState::Pending,
+            InstanceState::Running,
+            InstanceState::Stopping,
+            InstanceState::Stopped,
+            InstanceState::ShuttingDown,
+            InstanceState::Terminated,
+            InstanceState::Other("rebooting".into()),
+        ];
+        for state in &all {
+            match state {
+                InstanceState::Pending
+                | InstanceState::Running
+                | InstanceState::Stopping
+                | InstanceState::Stopped
+                | InstanceState::ShuttingDown
+                | InstanceState::Terminated
+                | InstanceState::Other(_) => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn every_answer_ec2_can_give_for_a_running_event_decides_as_the_table_says() {
+        let config = config("disk-space", InstanceFilter::AllInstances);
+        let ages = [
+            Some(Duration::ZERO),
+            Some(Duration::from_secs(90)),
+            Some(GONE_AFTER - Duration::from_secs(1)),
+            Some(GONE_AFTER),
+            Some(Duration::from_secs(13 * 24 * 60 * 60)),
+            None,
+        ];
+        let late = |state: InstanceState| Expected::NoAlarms(Reason::NoLongerRunning { state });
+        for age in ages {
+            let old = age.is_some_and(|age| age >= GONE_AFTER);
+            let mut cases: Vec<(Lookup, Expected)> = every_state()
+                .into_iter()
+                .map(|state| {
+                    let expected = match &state {
+                        InstanceState::Running => Expected::Alarms(Reason::Running),
+                        InstanceState::Pending => Expected::Alarms(Reason::Starting),
+                        InstanceState::Stopping
+                        | InstanceState::Stopped
+                        | InstanceState::ShuttingDown
+                        | InstanceState::Terminated => late(state.clone()),
+                        InstanceState::Other(_) => Expected::UnknownState,
+                    };
+                    (Lookup::Listed(instance(state, &[])), expected)
+                })
+                .collect();
+            let mut stateless = instance(InstanceState::Running, &[]);
+            stateless.state = None;
+            cases.push((Lookup::Listed(stateless), Expected::NoState));
+            cases.push((
+                Lookup::NotListed,
+                if old {
+                    Expected::NoAlarms(Reason::NotFound)
+                } else {
+                    Expected::NotListedYet
+                },
+            ));
+            for (lookup, expected) in cases {
+                let result = plan_for_running(&config, "i-0abcd1234ef567890", &lookup, age);
+                assert_eq!(outcome(result), expected, "{lookup:?} at age {age:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pending_answer_still_goes_through_the_tag_filter() {
+        let config = config(
+            "disk-space",
+            InstanceFilter::OptIn(TagMatch::parse("Environment=production").unwrap()),
+        );
+        for (tags, expected) in [
+            (
+                vec![("Environment", "production")],
+                Expected::Alarms(Reason::Starting),
+            ),
+            (
+                vec![("Environment", "test")],
+                Expected::NoAlarms(Reason::NotSelected {
+                    filter: "opt-in Environment=production".into(),
+                }),
+            ),
+        ] {
+            let lookup = Lookup::Listed(instance(InstanceState::Pending, &tags));
+            let result = plan_for_running(&config, "i-0abcd1234ef567890", &lookup, OLD);
+            assert_eq!(outcome(result), expected, "{tags:?}");
+        }
+    }
+
+    #[test]
+    fn undecided_answers_name_the_instance_and_the_event_age_in_words() {
+        let config = config("disk-space", InstanceFilter::AllInstances);
+        let not_listed = |age| {
+            plan_for_running(&config, "i-0abcd1234ef567890", &Lookup::NotListed, age)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            not_listed(Some(Duration::from_secs(60))),
+            "EC2 does not list instance i-0abcd1234ef567890 yet, 1 minute after its running event: right after a launch EC2's reads lag, so this attempt fails for Lambda to retry"
+        );
+        assert!(
+            not_listed(Some(Duration::from_secs(150)))
+                .contains(", 2 minutes after its running event:")
+        );
+        assert!(not_listed(None).contains(" yet, and its running event has no readable time:"));
+        let mut stateless = instance(InstanceState::Running, &[]);
+        stateless.state = None;
+        assert_eq!(
+            plan_for_running(
+                &config,
+                "i-0abcd1234ef567890",
+                &Lookup::Listed(stateless),
+                OLD
+            )
+            .unwrap_err()
+            .to_string(),
+            "EC2's DescribeInstances answer for instance i-0abcd1234ef567890 has no state; this attempt fails for Lambda to retry"
+        );
+        let rebooting = instance(InstanceState::Other("rebooting".into()), &[]);
+        assert_eq!(
+            plan_for_running(
+                &config,
+                "i-0abcd1234ef567890",
+                &Lookup::Listed(rebooting),
+                OLD
+            )
+            .unwrap_err()
+            .to_string(),
+            "EC2 reports instance i-0abcd1234ef567890 in state \"rebooting\", which EC2 does not document; failing rather than guessing whether it runs"
+        );
+    }
+
+    #[test]
+    fn an_unknown_image_id_or_type_fails_only_an_alarm_whose_dimensions_need_it() {
+        let mut unknown = instance(InstanceState::Running, &[]);
+        unknown.image_id = None;
+        unknown.instance_type = None;
+        let lookup = Lookup::Listed(unknown);
+        let disk = plan_for_running(
+            &config("disk-space", InstanceFilter::AllInstances),
+            "i-0abcd1234ef567890",
+            &lookup,
+            OLD,
+        )
+        .unwrap();
+        assert_eq!(disk.alarms.len(), 2);
+        let agent = plan_for_running(
+            &config("cloudwatch-agent", InstanceFilter::AllInstances),
+            "i-0abcd1234ef567890",
+            &lookup,
+            OLD,
+        )
+        .unwrap_err();
+        assert_eq!(
+            agent,
+            Undecided::MissingField {
+                instance_id: "i-0abcd1234ef567890".into(),
+                alarm_id: "agent-disk-used-warning".into(),
+                dimension: "ImageId".into(),
+                field: "image id",
+            }
+        );
+        assert_eq!(
+            agent.to_string(),
+            "alarm agent-disk-used-warning needs the image id of instance i-0abcd1234ef567890 for its dimension ImageId, but EC2's DescribeInstances answer has none; this attempt fails for Lambda to retry"
+        );
+        let mut typeless = instance(InstanceState::Running, &[]);
+        typeless.instance_type = None;
+        let error = plan_for_running(
+            &config(
+                r#"[{"id": "mem", "metric": "mem_used_percent", "namespace": "CWAgent", "dimensions": {"InstanceType": "{instance_type}"}, "threshold": 90, "severity": "warning"}]"#,
+                InstanceFilter::AllInstances,
+            ),
+            "i-0abcd1234ef567890",
+            &Lookup::Listed(typeless),
+            OLD,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Undecided::MissingField {
+                    field: "instance type",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn durations_and_counts_use_the_right_plural() {
+        let cases = [
+            (0, "0 seconds"),
+            (1, "1 second"),
+            (59, "59 seconds"),
+            (60, "1 minute"),
+            (119, "1 minute"),
+            (120, "2 minutes"),
+            (3_599, "59 minutes"),
+            (3_600, "1 hour"),
+            (7_200, "2 hours"),
+            (86_400, "1 day"),
+            (13 * 86_400 + 5, "13 days"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(
+                describe_duration(Duration::from_secs(seconds)),
+                expected,
+                "{seconds}"
+            );
+        }
+        assert_eq!(count_of(1, "alarm", "alarms"), "1 alarm");
+        assert_eq!(count_of(0, "alarm", "alarms"), "0 alarms");
+    }
+
+    #[test]
+    fn event_age_comes_from_the_event_time_and_unknown_is_none() {
+        use std::time::UNIX_EPOCH;
+        // 2026-11-22T10:02:03Z
+        let happened = UNIX_EPOCH + Duration::from_secs(1_795_341_723);
+        let now = happened + Duration::from_secs(90);
+        assert_eq!(
+            event_age("2026-11-22T10:02:03Z", now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            event_age("2026-11-22T10:02:03Z", happened - Duration::from_secs(5)),
+            Some(Duration::ZERO),
+            "an event from the future (clock skew) is new"
+        );
+        for unreadable in ["", "yesterday", "2026-11-22", "2026-13-40T99:00:00Z"] {
+            assert_eq!(event_age(unreadable, now), None, "{unreadable:?}");
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! One invocation: parse, decide, act, report.
 
+use std::time::SystemTime;
+
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{info, warn};
@@ -12,7 +14,7 @@ use watchkeeper_shared::runtime::InvocationError;
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
-use crate::decide::{self, FirstStep};
+use crate::decide::{self, FirstStep, Undecided};
 use crate::definitions::{AlarmSet, DefinitionError};
 
 /// Clients and configuration, built once per cold start.
@@ -66,10 +68,14 @@ impl App {
                         name: name.clone(),
                         message: aws_sdk_ssm::error::DisplayErrorContext(&error).to_string(),
                     })?;
+                // An answer without a value is not an empty document.
                 let text = output
                     .parameter()
                     .and_then(|parameter| parameter.value())
-                    .unwrap_or_default();
+                    .ok_or_else(|| InitError::Parameter {
+                        name: name.clone(),
+                        message: "the answer has no parameter value".to_owned(),
+                    })?;
                 AlarmSet::parse(text, &format!("SSM parameter {name}"))?
             }
         };
@@ -88,6 +94,9 @@ pub enum HandlerError {
     BadEvent(#[from] EventError),
     #[error(transparent)]
     Aws(#[from] ActError),
+    /// EC2's answer cannot decide the event yet; Lambda retries it.
+    #[error(transparent)]
+    Undecided(#[from] Undecided),
     #[error(transparent)]
     Idempotency(#[from] GuardError),
 }
@@ -97,6 +106,8 @@ impl InvocationError for HandlerError {
         match self {
             Self::BadEvent(_) => "BadEvent",
             Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
+            Self::Undecided(Undecided::UnknownState { .. }) => "UnknownInstanceState",
+            Self::Undecided(_) => "InstanceNotSettled",
             Self::Aws(_) | Self::Idempotency(_) => "AwsError",
         }
     }
@@ -177,8 +188,13 @@ async fn reconcile(
         FirstStep::Skip { reason, .. } => return Ok(Report::Skipped { reason }),
         FirstStep::RemoveAlarms { instance_id, state } => decide::plan_removal(&instance_id, state),
         FirstStep::LookUpInstance { instance_id } => {
-            let instance = act::describe_instance(&app.ec2, &instance_id).await?;
-            decide::plan_for_instance(&app.config, &instance_id, instance.as_ref())
+            let lookup = act::describe_instance(&app.ec2, &instance_id).await?;
+            let event_age = decide::event_age(&event.time, SystemTime::now());
+            decide::plan_for_running(&app.config, &instance_id, &lookup, event_age).inspect_err(
+                |error| {
+                    warn!(event_id = %event.id, %instance_id, %error, "undecided; failing for a retry");
+                },
+            )?
         }
     };
     for warning in &plan.warnings {

@@ -7,8 +7,10 @@ use watchkeeper_shared::runtime::InvocationError;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use serde_json::Value;
 
+use ec2_alarm_creator::decide::Undecided;
 use ec2_alarm_creator::{App, HandlerError, Report, handle};
 use testbed::Moto;
+use testbed::ec2::StaleRead;
 use testbed::events::{load, with_detail};
 use watchkeeper_shared::config::EnvReader;
 
@@ -670,4 +672,244 @@ async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() 
             format!("watchkeeper-{id}-disk-space-warning"),
         ]
     );
+}
+
+/// `event` as it would be delivered now, right after the state change.
+fn fresh(mut event: Value) -> Value {
+    use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
+    event["time"] = DateTime::from(std::time::SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .expect("now is a valid time")
+        .into();
+    event
+}
+
+#[tokio::test]
+async fn a_running_event_that_ec2_still_answers_pending_creates_the_alarms() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    testbed::ec2::stale_reads(&bed.moto, &id, StaleRead::state("pending"), 1).await;
+    let running = fresh(event("ec2-instance-running.json", &id));
+
+    let report = handle(&app, &running).await.unwrap();
+
+    let Report::Reconciled {
+        reason, outcome, ..
+    } = report
+    else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        reason,
+        "instance is starting (the event said running, EC2 still reports pending)"
+    );
+    assert_eq!(outcome.alarms_put.len(), 2);
+    assert_eq!(
+        bed.alarm_names(&format!("watchkeeper-{id}-")).await,
+        vec![
+            format!("watchkeeper-{id}-disk-space-critical"),
+            format!("watchkeeper-{id}-disk-space-warning"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_the_alarms() {
+    for (name, stale) in [
+        ("InvalidInstanceID.NotFound", StaleRead::not_found()),
+        ("no reservations", StaleRead::no_reservations()),
+    ] {
+        let bed = Bed::start().await;
+        let app = bed.app(&[]).await;
+        let id = bed.run_instance(&[]).await;
+        testbed::ec2::stale_reads(&bed.moto, &id, stale, 1).await;
+        let running = fresh(event("ec2-instance-running.json", &id));
+        let event_id = running["id"].as_str().unwrap().to_owned();
+
+        let error = handle(&app, &running).await.unwrap_err();
+
+        assert_eq!(error.kind(), "InstanceNotSettled", "{name}: {error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("EC2 does not list instance {id} yet, ")),
+            "{name}: {message}"
+        );
+        assert!(
+            message.contains(" seconds after its running event")
+                || message.contains(" second after its running event"),
+            "{name}: {message}"
+        );
+        assert!(
+            matches!(
+                error,
+                HandlerError::Undecided(Undecided::NotListedYet { ref instance_id, .. }) if instance_id == &id
+            ),
+            "{name}: {error:?}"
+        );
+        assert_eq!(
+            bed.guard("ec2-alarm-creator")
+                .record(&event_id)
+                .await
+                .unwrap(),
+            None,
+            "{name}: the failed attempt is not recorded as done"
+        );
+        assert!(bed.alarm_names("watchkeeper-").await.is_empty(), "{name}");
+
+        // Lambda's retry of the same event finds the instance and is not
+        // suppressed as a duplicate.
+        let retry = handle(&app, &running).await.unwrap();
+        let Report::Reconciled {
+            reason, outcome, ..
+        } = retry
+        else {
+            panic!("{name}: {retry:?}")
+        };
+        assert_eq!(
+            (reason.as_str(), outcome.alarms_put.len()),
+            ("instance is running", 2),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                handle(&app, &running).await.unwrap(),
+                Report::Duplicate { .. }
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_running_event_for_an_instance_never_listed_fails_while_recent() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let running = fresh(load("ec2-instance-running.json"));
+
+    let error = handle(&app, &running).await.unwrap_err();
+
+    assert_eq!(error.kind(), "InstanceNotSettled", "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("EC2 does not list instance i-0abcd1234ef567890 yet, "),
+        "{error}"
+    );
+    // The same instance, for an event older than EC2 lists a terminated
+    // instance: gone, nothing to do.
+    let report = handle(&app, &load("ec2-instance-running.json"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report, Report::Reconciled { reason, .. } if reason == "instance no longer exists"),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_without_a_state_fails_and_the_retry_creates_the_alarms() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    testbed::ec2::stale_reads(&bed.moto, &id, StaleRead::without_state(), 1).await;
+    let running = event("ec2-instance-running.json", &id);
+
+    let error = handle(&app, &running).await.unwrap_err();
+
+    assert_eq!(error.kind(), "InstanceNotSettled");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "EC2's DescribeInstances answer for instance {id} has no state; this attempt fails for Lambda to retry"
+        )
+    );
+    assert!(bed.alarm_names("watchkeeper-").await.is_empty());
+    let retry = handle(&app, &running).await.unwrap();
+    assert!(
+        matches!(&retry, Report::Reconciled { outcome, .. } if outcome.alarms_put.len() == 2),
+        "{retry:?}"
+    );
+}
+
+#[tokio::test]
+async fn opt_in_reads_tags_left_out_of_the_answer_with_describe_tags() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app(&[
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "Environment=production"),
+        ])
+        .await;
+    let production = bed.run_instance(&[("Environment", "production")]).await;
+    // Both stale at once: still pending, and the tags not in the answer.
+    testbed::ec2::stale_reads(
+        &bed.moto,
+        &production,
+        StaleRead::state("pending").and_without_tags(),
+        1,
+    )
+    .await;
+
+    let report = handle(&app, &event("ec2-instance-running.json", &production))
+        .await
+        .unwrap();
+
+    assert!(
+        matches!(&report, Report::Reconciled { outcome, .. } if outcome.alarms_put.len() == 2),
+        "{report:?}"
+    );
+    assert_eq!(
+        bed.alarm_names(&format!("watchkeeper-{production}-"))
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(bed.moto.count_calls("ec2", "DescribeTags").await, 1);
+}
+
+#[tokio::test]
+async fn opt_out_reads_tags_left_out_of_the_answer_with_describe_tags() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app(&[
+            ("TAG_FILTER_MODE", "opt-out"),
+            ("TAG_FILTER", "watchkeeper:alarms=off"),
+        ])
+        .await;
+    let opted_out = bed.run_instance(&[("watchkeeper:alarms", "off")]).await;
+    testbed::ec2::stale_reads(&bed.moto, &opted_out, StaleRead::without_tags(), 1).await;
+
+    let report = handle(&app, &event("ec2-instance-running.json", &opted_out))
+        .await
+        .unwrap();
+
+    let Report::Reconciled {
+        reason, outcome, ..
+    } = report
+    else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        reason,
+        "instance not selected by tag filter opt-out watchkeeper:alarms=off"
+    );
+    assert!(outcome.alarms_put.is_empty());
+    assert!(bed.alarm_names("watchkeeper-").await.is_empty());
+    assert_eq!(bed.moto.count_calls("ec2", "DescribeTags").await, 1);
+}
+
+#[tokio::test]
+async fn tags_in_the_answer_need_no_describe_tags() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]).await;
+    let id = bed
+        .run_instance(&[("watchkeeper:threshold:disk-space-critical", "95")])
+        .await;
+
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    assert_eq!(bed.moto.count_calls("ec2", "DescribeTags").await, 0);
 }

@@ -4,6 +4,90 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
 
+use crate::Moto;
+
+/// What the next `DescribeInstances` answers for one instance show instead
+/// of moto's own view, as an eventually consistent read of EC2 may: moto's
+/// instance, and what `DescribeTags` says about it, stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaleRead {
+    state: Option<&'static str>,
+    omit_state: bool,
+    omit_tags: bool,
+    missing: Option<&'static str>,
+}
+
+impl StaleRead {
+    /// The instance shown in `state` (`pending`, `stopped`, ...).
+    pub fn state(state: &'static str) -> Self {
+        Self {
+            state: Some(state),
+            ..Self::default()
+        }
+    }
+
+    /// The instance shown with no `State` at all.
+    pub fn without_state() -> Self {
+        Self {
+            omit_state: true,
+            ..Self::default()
+        }
+    }
+
+    /// The instance shown without its `Tags` list, as EC2 shows an
+    /// instance that has no tags.
+    pub fn without_tags() -> Self {
+        Self {
+            omit_tags: true,
+            ..Self::default()
+        }
+    }
+
+    /// This, and the instance shown without its `Tags` list too.
+    pub fn and_without_tags(self) -> Self {
+        Self {
+            omit_tags: true,
+            ..self
+        }
+    }
+
+    /// Not listed: EC2's `InvalidInstanceID.NotFound` error.
+    pub fn not_found() -> Self {
+        Self {
+            missing: Some("error"),
+            ..Self::default()
+        }
+    }
+
+    /// Not listed: an answer with no reservations.
+    pub fn no_reservations() -> Self {
+        Self {
+            missing: Some("empty"),
+            ..Self::default()
+        }
+    }
+}
+
+/// Makes the next `count` `DescribeInstances` answers naming `instance_id`
+/// show `read`.
+pub async fn stale_reads(moto: &Moto, instance_id: &str, read: StaleRead, count: u32) {
+    let body = serde_json::json!({
+        "instance_id": instance_id,
+        "count": count,
+        "state": read.state,
+        "omit_state": read.omit_state,
+        "omit_tags": read.omit_tags,
+        "missing": read.missing,
+    });
+    crate::http_request(
+        moto.port,
+        "POST",
+        "/_testbed/ec2/stale-reads",
+        &body.to_string(),
+    )
+    .await;
+}
+
 /// Launches one instance with the given tags and returns its id.
 pub async fn run_instance(sdk: &SdkConfig, tags: &[(&str, &str)]) -> String {
     let mut request = aws_sdk_ec2::Client::new(sdk)
