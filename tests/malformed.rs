@@ -307,6 +307,13 @@ async fn ec2_alarm_creator_rejects_or_skips_every_malformed_event() {
             Expect::Error(&["instance-id"]),
         ),
     ]);
+    // Another region of this account: this function reads or changes
+    // regional resources with its own clients, so it skips.
+    corpus.push((
+        "another region".into(),
+        replaced(&sample, "/region", json!("ap-southeast-2")),
+        Expect::Skip,
+    ));
     check(&Function::Ec2(Box::new(app)), &bed, corpus).await;
 }
 
@@ -349,6 +356,17 @@ async fn ami_permission_notifier_rejects_or_skips_every_malformed_event() {
             Expect::Notified,
         ),
     ]);
+    // Another region of this account: this function only reports, so it
+    // still notifies, naming the event's region.
+    corpus.push((
+        "another region".into(),
+        replaced(
+            &replaced(&sample, "/region", json!("ap-southeast-2")),
+            "/id",
+            json!("another-region-0000"),
+        ),
+        Expect::Notified,
+    ));
     check(&Function::Ami(Box::new(app)), &bed, corpus).await;
 }
 
@@ -386,6 +404,13 @@ async fn codecommit_change_publisher_rejects_or_skips_every_malformed_event() {
             Expect::Error(&["commitId"]),
         ),
     ]);
+    // Another region of this account: this function reads or changes
+    // regional resources with its own clients, so it skips.
+    corpus.push((
+        "another region".into(),
+        replaced(&sample, "/region", json!("ap-southeast-2")),
+        Expect::Skip,
+    ));
     check(&Function::CodeCommit(Box::new(app)), &bed, corpus).await;
 }
 
@@ -425,6 +450,17 @@ async fn health_event_forwarder_rejects_or_skips_every_malformed_event() {
             Expect::Notified,
         ),
     ]);
+    // Another region of this account: this function only reports, so it
+    // still notifies, naming the event's region.
+    corpus.push((
+        "another region".into(),
+        replaced(
+            &replaced(&sample, "/region", json!("ap-southeast-2")),
+            "/id",
+            json!("another-region-0000"),
+        ),
+        Expect::Notified,
+    ));
     check(&Function::Health(Box::new(app)), &bed, corpus).await;
 }
 

@@ -29,6 +29,14 @@
 //! back ([`Guard::resume`]) and sends it, instead of finding nothing left
 //! to act on and staying silent.
 //!
+//! Choosing a key: two deliveries with the same key must be the same alert
+//! or action, since the second is skipped. An EventBridge event `id` (or an
+//! SNS `MessageId`) is safe: a redelivery keeps it and no other event has
+//! it. A key built from the event's content must include everything that
+//! makes two events different alerts: a Health event's ARN is shared by
+//! every account an update affects, so its key adds the affected account.
+//! Each function's key is listed in the README's "Exactly once".
+//!
 //! Keys longer than DynamoDB allows (only a hostile or broken event makes
 //! one) are stored as their SHA-256 digest, so such an event is still
 //! handled exactly once instead of failing every retry.

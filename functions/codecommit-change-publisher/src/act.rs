@@ -8,7 +8,7 @@ use aws_sdk_codecommit::types::BlobMetadata;
 
 use crate::changes::{self, BlobSide, Difference};
 use crate::message::{CommitInfo, CommitReport, Person};
-use crate::walk::{HistoryWalk, WalkOutcome, WalkStep};
+use crate::walk::{HistoryWalk, WalkOutcome, WalkStep, commit_time};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActError {
@@ -163,35 +163,31 @@ pub async fn head_report(
 }
 
 /// Runs a history walk against CodeCommit and returns its outcome with the
-/// listed commits, newest first.
+/// listed commits, newest first. Every walked commit costs one GetCommit
+/// (bounded by the walk); only the listed ones are then compared with
+/// their first parent (GetDifferences).
 pub async fn walk_push(
     client: &Client,
     repository: &str,
     mut walk: HistoryWalk,
 ) -> Result<(WalkOutcome, Vec<CommitReport>), ActError> {
-    let mut detailed: HashMap<String, CommitReport> = HashMap::new();
-    while let WalkStep::Fetch {
-        commit_id,
-        detailed: wants_detail,
-    } = walk.next_step()
-    {
+    let mut fetched: HashMap<String, CommitInfo> = HashMap::new();
+    while let WalkStep::Fetch { commit_id } = walk.next_step() {
         match get_commit(client, repository, &commit_id).await {
             Ok(info) => {
-                walk.record(&info.parents);
-                if wants_detail {
-                    let report = commit_report(client, repository, info).await?;
-                    detailed.insert(commit_id, report);
-                }
+                walk.record(&info.parents, commit_time(&info.committer.date));
+                fetched.insert(commit_id, info);
             }
             Err(ActError::GetCommit { missing: true, .. }) if walk.record_missing().is_ok() => {}
             Err(error) => return Err(error),
         }
     }
     let outcome = walk.finish();
-    let commits = outcome
-        .listed
-        .iter()
-        .filter_map(|id| detailed.remove(id))
-        .collect();
+    let mut commits = Vec::with_capacity(outcome.listed.len());
+    for id in &outcome.listed {
+        if let Some(info) = fetched.remove(id) {
+            commits.push(commit_report(client, repository, info).await?);
+        }
+    }
     Ok((outcome, commits))
 }

@@ -39,6 +39,20 @@ pub enum HeadChange {
     Moved,
 }
 
+/// Why an event of this kind is not reported, for kinds other than the
+/// reference events [`plan`] decides on. Read before the rest of the event,
+/// since such kinds lack the reference fields (`referenceType`,
+/// `referenceName`).
+pub fn kind_skip_reason(kind: &ReferenceEvent) -> Option<String> {
+    match kind {
+        ReferenceEvent::Created | ReferenceEvent::Updated | ReferenceEvent::Deleted => None,
+        ReferenceEvent::UnreferencedMergeCommitCreated => Some(format!(
+            "event {kind} is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
+        )),
+        ReferenceEvent::Other(name) => Some(format!("event {name} is not reported")),
+    }
+}
+
 /// Decides from the event alone. An event missing the commit id its kind
 /// needs is malformed, and the error names the field.
 pub fn plan(config: &Config, change: &RepositoryStateChange) -> Result<Plan, EventError> {
@@ -92,7 +106,9 @@ pub fn plan(config: &Config, change: &RepositoryStateChange) -> Result<Plan, Eve
         ReferenceEvent::Deleted => Ok(Plan::Deleted {
             last_commit: required(&change.old_commit_id, "oldCommitId", &change.event)?,
         }),
-        ReferenceEvent::Other(name) => skip(format!("event {name} is not reported")),
+        other @ (ReferenceEvent::UnreferencedMergeCommitCreated | ReferenceEvent::Other(_)) => {
+            skip(kind_skip_reason(other).unwrap_or_default())
+        }
     }
 }
 
@@ -271,6 +287,24 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn only_reference_events_go_on_to_be_planned() {
+        use ReferenceEvent::*;
+        for kind in [Created, Updated, Deleted] {
+            assert_eq!(kind_skip_reason(&kind), None, "{kind}");
+        }
+        assert_eq!(
+            kind_skip_reason(&UnreferencedMergeCommitCreated).as_deref(),
+            Some(
+                "event unreferencedMergeCommitCreated is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
+            )
+        );
+        assert_eq!(
+            kind_skip_reason(&Other("commentOnCommitCreated".into())).as_deref(),
+            Some("event commentOnCommitCreated is not reported")
+        );
     }
 
     #[test]

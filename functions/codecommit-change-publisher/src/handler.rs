@@ -7,7 +7,7 @@ use tracing::info;
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
-    RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE,
+    RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE, StateChangeKind,
 };
 use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
@@ -153,6 +153,19 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         return Ok(Report::Skipped {
             reason: elsewhere.to_string(),
         });
+    }
+    // Kinds other than reference events lack the reference fields: they
+    // are skipped on their kind before the rest is read.
+    let kind = parse_event::<StateChangeKind>(event)?;
+    if let Some(reason) = decide::kind_skip_reason(&kind.detail.event) {
+        info!(
+            event_id = %kind.id,
+            repository = kind.detail.repository_name.as_deref().unwrap_or_default(),
+            event_kind = %kind.detail.event,
+            %reason,
+            "skipped"
+        );
+        return Ok(Report::Skipped { reason });
     }
     let event = parse_event::<RepositoryStateChange>(event)?;
     match app

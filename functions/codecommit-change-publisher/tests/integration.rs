@@ -328,16 +328,24 @@ async fn a_merge_is_marked_and_compared_with_its_first_parent() {
     let mainline = bed.repo.commit("Rename heading");
     let merge = bed.repo.merge("feature", "Merge branch 'feature'");
 
-    bed.handle(&push_event(&merge, &mainline)).await.unwrap();
+    let report = bed.handle(&push_event(&merge, &mainline)).await.unwrap();
 
-    let title = "[payments-service] 1 commit pushed to main by Alice Example";
+    // The merge and the feature commit it brought in.
+    assert!(matches!(report, Report::Published { commits: 2, .. }));
+    let title = "[payments-service] 2 commits pushed to main by Alice Example";
     let body = format!(
-        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16:20 +0000\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature'\n\n1 file changed: 1 added\n  added        src/feature.rs\n",
-        push_header(title, "INFO", 1, &mainline, &merge),
+        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16:20 +0000\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature'\n\n1 file changed: 1 added\n  added        src/feature.rs\n{}",
+        push_header(title, "INFO", 2, &mainline, &merge),
         heading(&format!("{} Merge branch 'feature'", short(&merge))),
         short(&mainline),
         short(&feature),
         short(&mainline),
+        alice_commit(
+            &feature,
+            1,
+            &["Add feature"],
+            "1 file changed: 1 added\n  added        src/feature.rs\n"
+        ),
     );
     bed.received().await.assert(
         title,
@@ -346,6 +354,64 @@ async fn a_merge_is_marked_and_compared_with_its_first_parent() {
         &format!("INFO: {title}: {} Merge branch 'feature'", short(&merge)),
     );
     assert_ne!(first, mainline);
+}
+
+#[tokio::test]
+async fn a_merged_feature_branch_lists_its_commits_with_their_authors() {
+    let mut bed = Bed::start(&[]).await;
+    let first = initial_commit(&mut bed.repo);
+    let bob = Signature::new("Bob Builder", "bob@example.com");
+    let carol = Signature::new("Carol Jones", "carol@example.com");
+    bed.repo.new_branch("feature/refunds");
+    bed.repo.write("src/refund.rs", "pub fn refund() {}\n");
+    let refund = bed.repo.commit_by("Add refunds", &bob, &bob);
+    bed.repo
+        .write("src/refund.rs", "pub fn refund() -> bool { true }\n");
+    let result = bed.repo.commit_by("Report refund results", &carol, &carol);
+    bed.repo.switch("main");
+    let merge = bed
+        .repo
+        .merge("feature/refunds", "Merge branch 'feature/refunds'");
+
+    let report = bed.handle(&push_event(&merge, &first)).await.unwrap();
+
+    assert!(matches!(report, Report::Published { commits: 3, .. }));
+    let title = "[payments-service] 3 commits pushed to main by Alice Example and 2 others";
+    let body = format!(
+        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16:20 +0000\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature/refunds'\n\n1 file changed: 1 added\n  added        src/refund.rs\n\n{}Commit: {result}\nAuthor: Carol Jones <carol@example.com>, 2023-11-14 22:15:20 +0000\n\n    Report refund results\n\n1 file changed: 1 modified\n  modified     src/refund.rs\n\n{}Commit: {refund}\nAuthor: Bob Builder <bob@example.com>, 2023-11-14 22:14:20 +0000\n\n    Add refunds\n\n1 file changed: 1 added\n  added        src/refund.rs\n",
+        push_header(title, "INFO", 3, &first, &merge),
+        heading(&format!("{} Merge branch 'feature/refunds'", short(&merge))),
+        short(&first),
+        short(&result),
+        short(&first),
+        heading(&format!("{} Report refund results", short(&result))),
+        heading(&format!("{} Add refunds", short(&refund))),
+    );
+    bed.received().await.assert(
+        title,
+        "info",
+        &body,
+        &format!(
+            "INFO: {title}: {} Merge branch 'feature/refunds'",
+            short(&merge)
+        ),
+    );
+    // The merge, its two branch commits, and the previous head, which
+    // stops the walk; nothing older. Each listed commit is diffed once.
+    let fetched: Vec<String> = bed
+        .server
+        .calls()
+        .into_iter()
+        .filter(|call| call.operation == "GetCommit")
+        .map(|call| {
+            call.request["commitId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(fetched, vec![merge.clone(), first.clone(), result, refund]);
+    assert_eq!(bed.server.count_calls("GetDifferences"), 3);
 }
 
 /// One single-commit push whose commit only changes files as `change` does.
@@ -698,6 +764,29 @@ async fn other_events_are_skipped_and_malformed_ones_name_the_field() {
         "not a valid CodeCommit repository state-change event: event field `detail.oldCommitId` is malformed: missing; referenceUpdated events carry it"
     );
     bed.nothing_sent().await;
+}
+
+#[tokio::test]
+async fn an_unreferenced_merge_commit_is_skipped_on_its_kind() {
+    let bed = Bed::start(&[]).await;
+    let event = load("codecommit-unreferenced-merge-commit.json");
+    let report = bed.handle(&event).await.unwrap();
+    assert_eq!(
+        report,
+        Report::Skipped {
+            reason: "event unreferencedMergeCommitCreated is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported".to_owned()
+        }
+    );
+    // Any other kind of the same detail type is skipped the same way.
+    let comment = testbed::events::with_detail(event, "event", "commentOnCommitCreated");
+    assert_eq!(
+        bed.handle(&comment).await.unwrap(),
+        Report::Skipped {
+            reason: "event commentOnCommitCreated is not reported".to_owned()
+        }
+    );
+    bed.nothing_sent().await;
+    assert!(bed.server.calls().is_empty());
 }
 
 #[tokio::test]

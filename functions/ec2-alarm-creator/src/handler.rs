@@ -9,6 +9,7 @@ use tracing::{info, warn};
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
 use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -21,6 +22,8 @@ use crate::definitions::{AlarmSet, DefinitionError};
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
+    /// The account and region this function runs in.
+    pub home: Home,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ec2: aws_sdk_ec2::Client,
     /// Each EventBridge event is acted on once; the actions are idempotent
@@ -51,6 +54,7 @@ impl App {
         mut env: EnvReader,
     ) -> Result<Self, InitError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
+        let home = Home::from_env(&mut env);
         let settings = Settings::from_env(env)?;
         let alarms = match &settings.definitions_source {
             DefinitionsSource::Inline(text) => {
@@ -81,6 +85,7 @@ impl App {
         };
         Ok(Self {
             config: settings.with_alarms(alarms),
+            home,
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             ec2: aws_sdk_ec2::Client::new(sdk),
             guard,
@@ -142,6 +147,13 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         );
         info!(event_id = %routing.id, %reason, "skipped");
         return Ok(Report::Skipped { reason });
+    }
+    // The instance is read, and its alarms changed, in the function's own
+    // account and region only.
+    if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+        return Ok(Report::Skipped {
+            reason: elsewhere.to_string(),
+        });
     }
     let event = parse_event::<InstanceStateChange>(event)?;
     let change = &event.detail;

@@ -466,7 +466,9 @@ async fn a_missing_ssm_parameter_fails_init_naming_it() {
 async fn missing_and_malformed_settings_fail_init_naming_each() {
     let moto = Moto::start().await;
     let sdk = moto.sdk_config().await;
+    // Lambda always sets AWS_REGION.
     let env = EnvReader::from_map(HashMap::from([
+        ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
         ("TAG_FILTER_MODE".to_owned(), "opt-in".to_owned()),
         ("ALARM_DEFINITIONS".to_owned(), "disk-space,nope".to_owned()),
     ]));
@@ -476,6 +478,7 @@ async fn missing_and_malformed_settings_fail_init_naming_each() {
     assert_eq!(
         error,
         "invalid configuration: IDEMPOTENCY_TABLE is required but is not set; \
+         HOME_ACCOUNT_ID is required but is not set; \
          WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          TAG_FILTER must name a tag (Key or Key=Value) when TAG_FILTER_MODE is opt-in; \

@@ -82,11 +82,34 @@ pub fn decide(event: &HealthEvent, raw_event: &Value, config: &Config) -> Decisi
     }
 }
 
-/// One real update of a Health event: its ARN, when it was last updated
-/// and its status, so each update notifies once however often it arrives.
-/// Multi-page events add the page, since every page arrives on its own.
+/// One alert: one update of a Health event about one account.
+///
+/// Two deliveries with the same key are the same alert, so the second is
+/// suppressed:
+/// - `eventArn` names the event, but is not unique to an account: in the
+///   organisational view the same update reaches the management (or
+///   delegated administrator) account once per affected member account,
+///   with the same ARN, time and status. The affected account
+///   (`affectedAccount`, else the envelope's `account`) keeps them apart.
+/// - `lastUpdatedTime` and `statusCode` tell updates of the event apart,
+///   so each update notifies once and a later one notifies again.
+/// - `page` (multi-page events: each page arrives on its own and carries
+///   other entities) and `communicationId` (AWS's id for one message about
+///   the event, when sent) tell apart deliveries that differ in content
+///   but not in the fields above.
+///
+/// The EventBridge event id is deliberately left out: a redelivery under
+/// the same id has the same content, and AWS Health sending the same
+/// update again under a new id is still the alert operators already have.
 pub fn idempotency_key(event: &HealthEvent) -> String {
     let detail = &event.detail;
+    let or_dash = |text: &str| {
+        if text.is_empty() {
+            "-".to_owned()
+        } else {
+            text.to_owned()
+        }
+    };
     let updated = detail
         .last_updated_time
         .as_ref()
@@ -95,9 +118,16 @@ pub fn idempotency_key(event: &HealthEvent) -> String {
         .status_code
         .as_ref()
         .map_or_else(|| "-".to_owned(), ToString::to_string);
-    let mut key = format!("health|{}|{updated}|{status}", detail.event_arn);
+    let mut key = format!(
+        "health|{}|account {}|{updated}|{status}",
+        detail.event_arn,
+        or_dash(event.affected_account())
+    );
     if let Some(page) = detail.page {
         key.push_str(&format!("|page {page}"));
+    }
+    if let Some(communication) = &detail.communication_id {
+        key.push_str(&format!("|communication {communication}"));
     }
     key
 }
@@ -348,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn each_update_and_page_of_an_event_has_its_own_key() {
+    fn each_update_page_and_affected_account_has_its_own_key() {
         let original = event(
             "AWS Health Event",
             json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open"}),
@@ -356,11 +386,16 @@ mod tests {
         let key = idempotency_key(&original);
         assert_eq!(
             key,
-            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|1795341600|open"
+            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|account 123456789012|1795341600|open"
         );
         for (change, differs) in [
             (
                 json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open"}),
+                false,
+            ),
+            // The envelope's own account named as the affected one.
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "affectedAccount": "123456789012"}),
                 false,
             ),
             (
@@ -375,6 +410,14 @@ mod tests {
                 json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "page": "2"}),
                 true,
             ),
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "affectedAccount": "444455556666"}),
+                true,
+            ),
+            (
+                json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "communicationId": "abc-1"}),
+                true,
+            ),
             (json!({}), true),
         ] {
             let other = idempotency_key(&event("AWS Health Event", change.clone()));
@@ -382,7 +425,23 @@ mod tests {
         }
         assert_eq!(
             idempotency_key(&event("AWS Health Event", json!({}))),
-            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|-|-"
+            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|account 123456789012|-|-"
         );
+        let organisational = event(
+            "AWS Health Event",
+            json!({"statusCode": "open", "page": "1", "communicationId": "abc-1", "affectedAccount": "444455556666"}),
+        );
+        assert_eq!(
+            idempotency_key(&organisational),
+            "health|arn:aws:health:us-east-1::event/EC2/X/X_1|account 444455556666|-|open|page 1|communication abc-1"
+        );
+        // The EventBridge id is not part of the key: a redelivery under a
+        // new id is the same alert.
+        let mut redelivered = raw(
+            "AWS Health Event",
+            json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open"}),
+        );
+        redelivered["id"] = json!("another-delivery");
+        assert_eq!(idempotency_key(&parse_event(&redelivered).unwrap()), key);
     }
 }

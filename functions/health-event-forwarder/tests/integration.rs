@@ -764,11 +764,62 @@ async fn the_same_update_delivered_twice_notifies_once() {
         assert_eq!(event_arn, event["detail"]["eventArn"].as_str().unwrap());
         assert_eq!(
             idempotency_key,
-            &format!("health-event-forwarder#health|{event_arn}|1795341900|open|page 1")
+            &format!(
+                "health-event-forwarder#health|{event_arn}|account 123456789012|1795341900|open|page 1|communication 01b0993207d81a09dcd552ebd1e633e36cf1f09a-1"
+            )
         );
     }
     assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
     assert_eq!(bed.topics.critical_deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn one_organisational_update_for_two_accounts_notifies_each_once() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    // The same update (ARN, last update, status) for two member accounts,
+    // delivered under two EventBridge ids.
+    let first = load("health-organization-update-account-a.json");
+    let second = load("health-organization-update-account-b.json");
+    for (event, account) in [(&first, "444455556666"), (&second, "777788889999")] {
+        let report = handle(&app, event).await.unwrap();
+        assert!(matches!(report, Report::Notified { .. }), "{report:?}");
+        let published = bed.moto.published().await;
+        let latest = published.last().expect("a notification");
+        assert!(
+            latest.body("default").contains(account),
+            "{account}: {}",
+            latest.body("default")
+        );
+    }
+    assert_eq!(bed.moto.published().await.len(), 2);
+
+    // A redelivery of either (same id), or the first account's update sent
+    // again under a new EventBridge id, is the alert already sent.
+    let mut resent = first.clone();
+    resent["id"] = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0".into();
+    let event_arn = first["detail"]["eventArn"].as_str().unwrap();
+    for (event, account) in [
+        (&first, "444455556666"),
+        (&second, "777788889999"),
+        (&resent, "444455556666"),
+    ] {
+        let report = handle(&app, event).await.unwrap();
+        let Report::Duplicate {
+            idempotency_key, ..
+        } = &report
+        else {
+            panic!("expected a duplicate, got {report:?}");
+        };
+        assert_eq!(
+            idempotency_key,
+            &format!(
+                "health-event-forwarder#health|{event_arn}|account {account}|1795421700|upcoming|page 1|communication 3f6e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e-1"
+            )
+        );
+    }
+    assert_eq!(bed.moto.published().await.len(), 2);
+    assert_eq!(bed.topics.warning_deliveries().await.len(), 2);
 }
 
 #[tokio::test]

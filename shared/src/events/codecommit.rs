@@ -4,6 +4,13 @@
 //! `commitId`; merges add `baseCommitId`, `sourceCommitId` and
 //! `mergeOption`. Event kinds and reference types CodeCommit may add later
 //! are kept as `Other` rather than rejected.
+//!
+//! Not every event of this detail type is about a reference:
+//! `unreferencedMergeCommitCreated` (a merge commit made by merging a pull
+//! request or resolving conflicts, which no reference points to yet) has
+//! `commitId`, `destinationCommitId`, `sourceCommitId` and `mergeOption` but
+//! no `referenceType` or `referenceName`. Read [`StateChangeKind`] first and
+//! parse [`RepositoryStateChange`] only for reference events.
 
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -16,7 +23,19 @@ pub const STATE_CHANGE_DETAIL_TYPE: &str = "CodeCommit Repository State Change";
 
 pub type RepositoryStateChangeEvent = EventBridgeEvent<RepositoryStateChange>;
 
-/// The `detail` of a repository state-change event.
+/// Just the kind of a state-change event and its repository: what every
+/// kind carries, so an event of a kind a function does not handle can be
+/// skipped with a reason instead of failing on fields its kind lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateChangeKind {
+    pub event: ReferenceEvent,
+    #[serde(default, deserialize_with = "optional_trimmed_string")]
+    pub repository_name: Option<String>,
+}
+
+/// The `detail` of a repository state-change event about a reference
+/// (`referenceCreated`, `referenceUpdated`, `referenceDeleted`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryStateChange {
@@ -44,12 +63,14 @@ pub struct RepositoryStateChange {
     pub caller_user_arn: Option<String>,
 }
 
-/// What happened to the reference.
+/// The event's `event`: what happened to a reference, or another kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReferenceEvent {
     Created,
     Updated,
     Deleted,
+    /// A merge commit no reference points to yet; no reference fields.
+    UnreferencedMergeCommitCreated,
     Other(String),
 }
 
@@ -59,8 +80,15 @@ impl ReferenceEvent {
             Self::Created => "referenceCreated",
             Self::Updated => "referenceUpdated",
             Self::Deleted => "referenceDeleted",
+            Self::UnreferencedMergeCommitCreated => "unreferencedMergeCommitCreated",
             Self::Other(name) => name,
         }
+    }
+
+    /// Whether the event is about a reference, and so has the reference
+    /// fields [`RepositoryStateChange`] requires.
+    pub fn is_reference_event(&self) -> bool {
+        matches!(self, Self::Created | Self::Updated | Self::Deleted)
     }
 }
 
@@ -77,6 +105,7 @@ impl<'de> Deserialize<'de> for ReferenceEvent {
             "referencecreated" => Self::Created,
             "referenceupdated" => Self::Updated,
             "referencedeleted" => Self::Deleted,
+            "unreferencedmergecommitcreated" => Self::UnreferencedMergeCommitCreated,
             _ => Self::Other(name),
         })
     }
@@ -240,6 +269,50 @@ mod tests {
         );
         assert_eq!(detail.reference_type, ReferenceType::Other("note".into()));
         assert_eq!(detail.event.to_string(), "referenceRenamed");
+    }
+
+    #[test]
+    fn an_unreferenced_merge_commit_is_recognised_by_its_kind_alone() {
+        let raw = event(json!({
+            "callerUserArn": "arn:aws:iam::123456789012:user/alice",
+            "commitId": NEW,
+            "destinationCommitId": OLD,
+            "event": "unreferencedMergeCommitCreated",
+            "mergeOption": "THREE_WAY_MERGE",
+            "repositoryId": "12345678-1234-5678-abcd-12345678abcd",
+            "repositoryName": "my-repo",
+            "sourceCommitId": NEW
+        }));
+        let kind = parse_event::<StateChangeKind>(&raw).unwrap().detail;
+        assert_eq!(kind.event, ReferenceEvent::UnreferencedMergeCommitCreated);
+        assert_eq!(kind.event.name(), "unreferencedMergeCommitCreated");
+        assert!(!kind.event.is_reference_event());
+        assert_eq!(kind.repository_name.as_deref(), Some("my-repo"));
+        // Read as a reference event it lacks the reference fields.
+        assert_eq!(
+            parse_event::<RepositoryStateChange>(&raw)
+                .unwrap_err()
+                .to_string(),
+            "event field `detail` is malformed: missing field `referenceType`"
+        );
+        for (name, reference) in [
+            ("referenceCreated", true),
+            ("referenceUpdated", true),
+            ("referenceDeleted", true),
+            ("commentOnCommitCreated", false),
+        ] {
+            let kind = parse_event::<StateChangeKind>(&event(json!({"event": name})))
+                .unwrap()
+                .detail;
+            assert_eq!(kind.event.is_reference_event(), reference, "{name}");
+            assert_eq!(kind.repository_name, None);
+        }
+        assert_eq!(
+            parse_event::<StateChangeKind>(&event(json!({"repositoryName": "r"})))
+                .unwrap_err()
+                .to_string(),
+            "event field `detail` is malformed: missing field `event`"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Real Health events differ from the documented shape: `endTime`,
 //! `lastUpdatedTime`, `affectedEntities`, `affectedAccount`, `statusCode`,
-//! `eventRegion` and entity `tags`/`status` may be absent, `page` and
+//! `communicationId`, `eventScopeCode`, `eventRegion` and entity
+//! `tags`/`status` may be absent, `page` and
 //! `totalPages` are strings, times come as ISO 8601 or (older events)
 //! RFC 2822, and AWS adds categories and status codes over time. Unknown
 //! values are carried through rather than rejected.
@@ -36,6 +37,10 @@ pub struct HealthEventDetail {
     pub event_type_category: EventCategory,
     #[serde(default, deserialize_with = "optional_trimmed_string")]
     pub event_scope_code: Option<String>,
+    /// AWS's id for one message about the event (one update, one page:
+    /// it ends in `-<page>`); absent in older and abuse events.
+    #[serde(default, deserialize_with = "optional_trimmed_string")]
+    pub communication_id: Option<String>,
     /// Absent in abuse events.
     #[serde(default)]
     pub status_code: Option<EventStatus>,
@@ -596,6 +601,7 @@ mod tests {
         let detail = &parsed.detail;
         assert_eq!(detail.event_type_category, EventCategory::Issue);
         assert_eq!(detail.status_code, None);
+        assert_eq!(detail.communication_id, None);
         assert_eq!(detail.end_time, None);
         assert_eq!(detail.last_updated_time, None);
         assert!(detail.affected_entities.is_empty());
@@ -618,7 +624,12 @@ mod tests {
         detail["totalPages"] = json!(" 3 ");
         detail["affectedAccount"] = json!("444455556666");
         detail["eventRegion"] = json!("global");
+        detail["communicationId"] = json!(" 01b0993207d81a09-1 ");
         let parsed = parse_event::<HealthEventDetail>(&event(detail)).unwrap();
+        assert_eq!(
+            parsed.detail.communication_id.as_deref(),
+            Some("01b0993207d81a09-1")
+        );
         assert_eq!(parsed.detail.end_time, None);
         assert_eq!(
             (parsed.detail.page, parsed.detail.total_pages),
