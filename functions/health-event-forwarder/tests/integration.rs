@@ -718,6 +718,8 @@ async fn bad_settings_fail_init_naming_each() {
     assert_eq!(
         error.to_string(),
         "invalid configuration: IDEMPOTENCY_TABLE is required but is not set; \
+         HOME_ACCOUNT_ID is required but is not set; \
+         AWS_REGION is required but is not set; \
          WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          INCLUDE_CATEGORIES lists unknown category \"issues\" (known: issue, accountNotification, scheduledChange, investigation); \
