@@ -122,6 +122,12 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             return Ok(Report::Skipped { reason });
         }
     };
+    // Idempotency key: the EventBridge event id. EventBridge gives each
+    // CloudTrail record it delivers one id and keeps it on every retry, so
+    // two deliveries with the same id are the same API call (one resource,
+    // one caller, one change): the same alert. Two different calls, even
+    // on the same image by the same caller a second later, are two
+    // records with two ids, and alert twice.
     let run = app
         .guard
         .run(&call.id, async || {

@@ -168,6 +168,11 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         return Ok(Report::Skipped { reason });
     }
     let event = parse_event::<RepositoryStateChange>(event)?;
+    // Idempotency key: the EventBridge event id, which each reference
+    // change gets once and keeps on every retry. Two deliveries with the
+    // same id are the same push (one repository, reference, old and new
+    // commit): the same alert. Two pushes, even of the same commits to two
+    // branches, are two events with two ids, and alert twice.
     match app
         .guard
         .run(&event.id, async || publish(app, &event).await)

@@ -168,6 +168,12 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         }
         step => step,
     };
+    // Idempotency key: the EventBridge event id, which each state change
+    // gets once and keeps on every retry. Two deliveries with the same id
+    // are the same transition of one instance, whose alarms the first
+    // already reconciled; a later transition of the same instance is a new
+    // event with a new id and is acted on. (The actions are idempotent
+    // anyway: the key saves repeated work, it prevents no harm.)
     match app
         .guard
         .run(&event.id, async || reconcile(app, &event, step).await)
