@@ -615,9 +615,12 @@ mod emr {
 
         let message = error.to_string();
         assert_eq!(error.kind(), "AwsError");
-        assert!(
-            message.contains(&format!("EMR TerminateJobFlows for {cluster_id} failed")),
-            "{message}"
+        // The operation, the cluster and the service's code and message, once.
+        assert_eq!(
+            message,
+            format!(
+                "1 of 1 cluster failed: EMR TerminateJobFlows for cluster {cluster_id} failed: InternalFailure: injected fault: TerminateJobFlows failed"
+            )
         );
         assert_eq!(cluster_state(&bed.sdk, &cluster_id).await, "WAITING");
         assert!(published_subjects(&bed.moto).await.is_empty());

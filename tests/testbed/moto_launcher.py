@@ -44,6 +44,17 @@ Faulted calls are still recorded in /_testbed/calls: they reached the server.
                                DescribeTags says about it, stay as they are.
   DELETE /_testbed/ec2/stale-reads
                                clears every stale read not yet used up
+  POST   /_testbed/emr/steps   {"cluster_id": "j-...", "cluster_state":
+                               "WAITING", "steps": {"s-...": "PENDING"}}
+                               sets the states of a cluster's steps and of
+                               the cluster in moto's model, to show moments
+                               moto skips: EMR keeps a cluster WAITING while
+                               a step just submitted is PENDING (moto marks
+                               the step RUNNING and the cluster RUNNING at
+                               once), and a long-running cluster goes back
+                               to WAITING once its steps are COMPLETED (moto
+                               never finishes a step). moto then answers
+                               DescribeCluster and ListSteps from that state.
 
 With --ssl-cert and --ssl-key it serves HTTPS only (`make bench`, so that TLS
 costs what it does against AWS); without them, plain HTTP.
@@ -191,6 +202,38 @@ def reset_connection(environ):
     connection.shutdown(socket.SHUT_RDWR)
 
 
+EMR_CLUSTER_STATES = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING", "TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS")
+EMR_STEP_STATES = ("PENDING", "CANCEL_PENDING", "RUNNING", "COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED")
+
+
+def set_emr_steps(request):
+    """Sets step and cluster states in moto's EMR model (see the docstring)."""
+    from moto.emr.models import emr_backends
+
+    cluster_id = str(request["cluster_id"])
+    cluster_state = str(request["cluster_state"])
+    steps = {str(key): str(value) for key, value in dict(request["steps"]).items()}
+    if cluster_state not in EMR_CLUSTER_STATES:
+        raise ValueError(f"cluster_state must be one of {EMR_CLUSTER_STATES}, got {cluster_state!r}")
+    for state in steps.values():
+        if state not in EMR_STEP_STATES:
+            raise ValueError(f"step states must be in {EMR_STEP_STATES}, got {state!r}")
+    for account_id, regions in emr_backends.items():
+        for region, backend in regions.items():
+            cluster = backend.clusters.get(cluster_id)
+            if cluster is None:
+                continue
+            by_id = {step.id: step for step in cluster.steps}
+            unknown = sorted(set(steps) - set(by_id))
+            if unknown:
+                raise ValueError(f"cluster {cluster_id} has no steps {unknown}")
+            for step_id, state in steps.items():
+                by_id[step_id].state = state
+            cluster.state = cluster_state
+            return {"cluster_id": cluster_id, "cluster_state": cluster_state, "steps": steps}
+    raise ValueError(f"no cluster {cluster_id}")
+
+
 def add_fault(request):
     kind = request.get("kind")
     if kind not in FAULT_KINDS:
@@ -322,6 +365,14 @@ class Testbed:
                     payload = add_fault(json.loads(environ["wsgi.input"].read(length) or b"{}"))
                 except (KeyError, TypeError, ValueError) as error:
                     message = f"bad fault: {error!r}".encode()
+                    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
+                    return [message]
+            elif path == "/_testbed/emr/steps" and environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    payload = set_emr_steps(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                except (KeyError, TypeError, ValueError) as error:
+                    message = f"bad EMR steps: {error!r}".encode()
                     start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
                     return [message]
             elif path == "/_testbed/faults" and environ.get("REQUEST_METHOD") == "DELETE":

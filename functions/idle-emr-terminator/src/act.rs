@@ -8,55 +8,75 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata as _;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use aws_sdk_emr::error::DisplayErrorContext;
-use aws_sdk_emr::types::ClusterState;
+use aws_sdk_emr::types::{ClusterState, StepState as EmrStepState};
 
 use watchkeeper_shared::publisher::PublishError;
 
 use crate::config::{CLUSTER_DIMENSION, MetricMode};
-use crate::decide::{ClusterFacts, OwningStack, Window};
+use crate::decide::{ClusterFacts, OwningStack, StepInfo, StepState, Window};
+use crate::failure::AwsFailure;
+use crate::words::count;
 
 /// CloudWatch takes at most this many queries in one GetMetricData call.
 pub const METRIC_QUERIES_PER_CALL: usize = 500;
 /// The CloudFormation resource type of an EMR cluster.
 pub const EMR_CLUSTER_RESOURCE_TYPE: &str = "AWS::EMR::Cluster";
 
+/// Every failure names the operation and the resource, and quotes the
+/// service's answer once ([`AwsFailure`]); the SDK error is its source.
 #[derive(Debug, thiserror::Error)]
 pub enum ActError {
     #[error(transparent)]
     Idempotency(#[from] watchkeeper_shared::idempotency::GuardError),
-    #[error("EMR ListClusters (state WAITING) failed: {}", DisplayErrorContext(.source))]
-    ListClusters { source: Box<aws_sdk_emr::Error> },
-    #[error("CloudWatch GetMetricData for {cluster_count} clusters failed: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(.source))]
+    #[error("EMR ListClusters (state WAITING) failed: {failure}")]
+    ListClusters {
+        #[source]
+        failure: AwsFailure,
+    },
+    #[error("CloudWatch GetMetricData for {} failed: {failure}", count(.cluster_count, "cluster", "clusters"))]
     GetMetricData {
         cluster_count: usize,
-        source: Box<aws_sdk_cloudwatch::Error>,
+        #[source]
+        failure: AwsFailure,
     },
-    #[error("EMR DescribeCluster for {cluster_id} failed: {}", DisplayErrorContext(.source))]
+    #[error("EMR DescribeCluster for cluster {cluster_id} failed: {failure}")]
     DescribeCluster {
         cluster_id: String,
-        source: Box<aws_sdk_emr::Error>,
+        #[source]
+        failure: AwsFailure,
     },
-    #[error("CloudFormation DescribeStackResources for physical id {cluster_id} failed: {}", aws_sdk_cloudformation::error::DisplayErrorContext(.source))]
+    #[error("EMR ListSteps for cluster {cluster_id} failed: {failure}")]
+    ListSteps {
+        cluster_id: String,
+        #[source]
+        failure: AwsFailure,
+    },
+    #[error(
+        "CloudFormation DescribeStackResources for the stack owning cluster {cluster_id} failed: {failure}"
+    )]
     FindStack {
         cluster_id: String,
-        source: Box<aws_sdk_cloudformation::Error>,
+        #[source]
+        failure: AwsFailure,
     },
-    #[error("CloudFormation DescribeStacks for {stack_id} failed: {}", aws_sdk_cloudformation::error::DisplayErrorContext(.source))]
+    #[error("CloudFormation DescribeStacks for stack {stack_id} failed: {failure}")]
     DescribeStack {
         stack_id: String,
-        source: Box<aws_sdk_cloudformation::Error>,
+        #[source]
+        failure: AwsFailure,
     },
-    #[error("EMR TerminateJobFlows for {cluster_id} failed: {}", DisplayErrorContext(.source))]
+    #[error("EMR TerminateJobFlows for cluster {cluster_id} failed: {failure}")]
     Terminate {
         cluster_id: String,
-        source: Box<aws_sdk_emr::Error>,
+        #[source]
+        failure: AwsFailure,
     },
-    #[error("CloudFormation DeleteStack for {stack_name} ({stack_id}) failed: {}", aws_sdk_cloudformation::error::DisplayErrorContext(.source))]
+    #[error("CloudFormation DeleteStack for stack {stack_name} ({stack_id}) failed: {failure}")]
     DeleteStack {
         stack_name: String,
         stack_id: String,
-        source: Box<aws_sdk_cloudformation::Error>,
+        #[source]
+        failure: AwsFailure,
     },
     #[error(transparent)]
     Publish(#[from] PublishError),
@@ -83,7 +103,7 @@ pub async fn list_waiting_clusters(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| ActError::ListClusters {
-            source: Box::new(error.into()),
+            failure: AwsFailure::from_sdk(error),
         })?;
         clusters.extend(page.clusters().iter().filter_map(|cluster| {
             Some(ClusterSummary {
@@ -148,7 +168,7 @@ pub async fn fetch_datapoints(
                 .await
                 .map_err(|error| ActError::GetMetricData {
                     cluster_count: batch.len(),
-                    source: Box::new(error.into()),
+                    failure: AwsFailure::from_sdk(error),
                 })?;
             for result in output.metric_data_results() {
                 let Some(cluster_id) = result
@@ -188,7 +208,7 @@ pub async fn describe_cluster(
         Err(error) => {
             return Err(ActError::DescribeCluster {
                 cluster_id: cluster_id.to_owned(),
-                source: Box::new(error.into()),
+                failure: AwsFailure::from_sdk(error),
             });
         }
     };
@@ -262,7 +282,7 @@ pub async fn find_owning_stack(
         Err(error) => {
             return Err(ActError::FindStack {
                 cluster_id: cluster_id.to_owned(),
-                source: Box::new(error.into()),
+                failure: AwsFailure::from_sdk(error),
             });
         }
     };
@@ -285,7 +305,7 @@ pub async fn find_owning_stack(
         .await
         .map_err(|error| ActError::DescribeStack {
             stack_id: stack_id.to_owned(),
-            source: Box::new(error.into()),
+            failure: AwsFailure::from_sdk(error),
         })?;
     Ok(stacks
         .stacks()
@@ -304,6 +324,49 @@ pub async fn find_owning_stack(
         }))
 }
 
+/// The step states that mean work is waiting for, or running on, a cluster.
+pub const UNFINISHED_STEP_STATES: [EmrStepState; 3] = [
+    EmrStepState::Pending,
+    EmrStepState::CancelPending,
+    EmrStepState::Running,
+];
+
+/// The cluster's steps that have not finished (PENDING, CANCEL_PENDING or
+/// RUNNING), across all pages, newest first as EMR lists them. A failure is
+/// an error, never "no steps".
+pub async fn list_unfinished_steps(
+    emr: &aws_sdk_emr::Client,
+    cluster_id: &str,
+) -> Result<Vec<StepInfo>, ActError> {
+    let mut steps = Vec::new();
+    let mut pages = emr
+        .list_steps()
+        .cluster_id(cluster_id)
+        .set_step_states(Some(UNFINISHED_STEP_STATES.to_vec()))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| ActError::ListSteps {
+            cluster_id: cluster_id.to_owned(),
+            failure: AwsFailure::from_sdk(error),
+        })?;
+        steps.extend(page.steps().iter().map(|step| {
+            StepInfo {
+                id: step.id().unwrap_or_default().to_owned(),
+                name: step.name().unwrap_or_default().to_owned(),
+                // A step without a state is taken as unfinished: doubt spares.
+                state: step
+                    .status()
+                    .and_then(|status| status.state())
+                    .map_or(StepState::Other(String::new()), |state| {
+                        StepState::from_emr(state.as_str())
+                    }),
+            }
+        }));
+    }
+    Ok(steps)
+}
+
 pub async fn terminate_cluster(
     emr: &aws_sdk_emr::Client,
     cluster_id: &str,
@@ -314,7 +377,7 @@ pub async fn terminate_cluster(
         .await
         .map_err(|error| ActError::Terminate {
             cluster_id: cluster_id.to_owned(),
-            source: Box::new(error.into()),
+            failure: AwsFailure::from_sdk(error),
         })?;
     Ok(())
 }
@@ -332,7 +395,106 @@ pub async fn delete_stack(
         .map_err(|error| ActError::DeleteStack {
             stack_name: stack_name.to_owned(),
             stack_id: stack_id.to_owned(),
-            source: Box::new(error.into()),
+            failure: AwsFailure::from_sdk(error),
         })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_emr::config::http::HttpResponse;
+    use aws_sdk_emr::error::{ErrorMetadata, SdkError};
+    use aws_sdk_emr::operation::terminate_job_flows::TerminateJobFlowsError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn throttled() -> AwsFailure {
+        let error: SdkError<TerminateJobFlowsError, HttpResponse> = SdkError::service_error(
+            TerminateJobFlowsError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            ),
+            HttpResponse::new(400.try_into().unwrap(), SdkBody::empty()),
+        );
+        AwsFailure::from_sdk(error)
+    }
+
+    /// Each error names the operation and the resource, and quotes the
+    /// service's code and message once.
+    #[test]
+    fn errors_name_the_operation_and_resource_and_quote_the_service_once() {
+        let cluster_id = || "j-123".to_owned();
+        let cases = [
+            (
+                ActError::Terminate {
+                    cluster_id: cluster_id(),
+                    failure: throttled(),
+                },
+                "EMR TerminateJobFlows for cluster j-123 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::ListSteps {
+                    cluster_id: cluster_id(),
+                    failure: throttled(),
+                },
+                "EMR ListSteps for cluster j-123 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::DescribeCluster {
+                    cluster_id: cluster_id(),
+                    failure: throttled(),
+                },
+                "EMR DescribeCluster for cluster j-123 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::ListClusters {
+                    failure: throttled(),
+                },
+                "EMR ListClusters (state WAITING) failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::GetMetricData {
+                    cluster_count: 1,
+                    failure: throttled(),
+                },
+                "CloudWatch GetMetricData for 1 cluster failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::GetMetricData {
+                    cluster_count: 500,
+                    failure: throttled(),
+                },
+                "CloudWatch GetMetricData for 500 clusters failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::FindStack {
+                    cluster_id: cluster_id(),
+                    failure: throttled(),
+                },
+                "CloudFormation DescribeStackResources for the stack owning cluster j-123 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::DescribeStack {
+                    stack_id: "arn:aws:cloudformation:eu-west-1:1:stack/emr/1".into(),
+                    failure: throttled(),
+                },
+                "CloudFormation DescribeStacks for stack arn:aws:cloudformation:eu-west-1:1:stack/emr/1 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::DeleteStack {
+                    stack_name: "emr".into(),
+                    stack_id: "arn:aws:cloudformation:eu-west-1:1:stack/emr/1".into(),
+                    failure: throttled(),
+                },
+                "CloudFormation DeleteStack for stack emr (arn:aws:cloudformation:eu-west-1:1:stack/emr/1) failed: ThrottlingException: Rate exceeded",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+            let source = std::error::Error::source(&error).expect("the failure is chained");
+            assert_eq!(source.to_string(), "ThrottlingException: Rate exceeded");
+        }
+    }
 }

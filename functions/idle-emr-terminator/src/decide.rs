@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use watchkeeper_shared::events::cloudwatch_alarm::{AlarmState, AlarmStateChange};
 
 use crate::config::{CLUSTER_DIMENSION, Config, MetricMode};
+use crate::words::{count, duration};
 
 /// The only EMR state in which a cluster runs nothing and can be idle.
 pub const WAITING: &str = "WAITING";
@@ -84,9 +85,9 @@ pub fn alarm_step(change: &AlarmStateChange) -> Result<AlarmStep, MalformedClust
         }),
         several => Ok(AlarmStep::Skip {
             reason: format!(
-                "alarm {} watches {} clusters ({}); it cannot say which one is idle",
+                "alarm {} watches {} ({}); it cannot say which one is idle",
                 change.alarm_name,
-                several.len(),
+                count(several.len(), "cluster", "clusters"),
                 several.join(", ")
             ),
         }),
@@ -170,6 +171,9 @@ pub fn judge_idleness(metric: &MetricMode, window: &Window, datapoints: &[(i64, 
 impl Idleness {
     pub fn describe(&self, metric: &MetricMode) -> String {
         match self {
+            Self::Idle { datapoints: 1 } => {
+                format!("the only datapoint of {} says idle", metric.describe())
+            }
             Self::Idle { datapoints } => {
                 format!(
                     "all {datapoints} datapoints of {} say idle",
@@ -182,8 +186,10 @@ impl Idleness {
                 format_epoch(*at)
             ),
             Self::MissingData { missing, expected } => format!(
-                "{missing} of {expected} datapoints of {} are missing, so idleness is not proven",
-                metric.metric_name()
+                "{missing} of {} of {} {} missing, so idleness is not proven",
+                count(expected, "datapoint", "datapoints"),
+                metric.metric_name(),
+                if *missing == 1 { "is" } else { "are" }
             ),
         }
     }
@@ -201,8 +207,8 @@ pub enum IdleEvidence {
         alarm_name: String,
         reason: Option<String>,
         changed_at: Option<String>,
-        /// Period × evaluation periods, when the alarm says.
-        idle_minutes: Option<u64>,
+        /// Period × evaluation periods in seconds, when the alarm says.
+        idle_seconds: Option<u64>,
     },
 }
 
@@ -212,21 +218,23 @@ impl IdleEvidence {
             alarm_name: change.alarm_name.clone(),
             reason: change.reason.clone(),
             changed_at: change.changed_at.clone(),
-            idle_minutes: change
+            idle_seconds: change
                 .period_seconds
                 .zip(change.evaluation_periods)
-                .map(|(period, count)| period.saturating_mul(count) / 60),
+                .map(|(period, periods)| period.saturating_mul(periods)),
         }
     }
 
     /// How long the cluster has been idle, as far as the evidence shows.
     pub fn idle_duration(&self) -> String {
         match self {
-            Self::Metric { window_minutes, .. } => format!("at least {window_minutes} minutes"),
+            Self::Metric { window_minutes, .. } => {
+                format!("at least {}", count(window_minutes, "minute", "minutes"))
+            }
             Self::Alarm {
-                idle_minutes: Some(minutes),
+                idle_seconds: Some(seconds),
                 ..
-            } => format!("at least {minutes} minutes (per alarm)"),
+            } => format!("at least {} (per alarm)", duration(*seconds)),
             Self::Alarm { alarm_name, .. } => format!("as long as alarm {alarm_name} requires"),
         }
     }
@@ -237,9 +245,16 @@ impl IdleEvidence {
                 window_minutes,
                 datapoints,
                 metric,
-            } => format!(
-                "all {datapoints} datapoints of {metric} over the last {window_minutes} minutes say idle"
-            ),
+            } => {
+                let window = count(window_minutes, "minute", "minutes");
+                if *datapoints == 1 {
+                    format!("the only datapoint of {metric} over the last {window} says idle")
+                } else {
+                    format!(
+                        "all {datapoints} datapoints of {metric} over the last {window} say idle"
+                    )
+                }
+            }
             Self::Alarm {
                 alarm_name,
                 reason,
@@ -273,10 +288,151 @@ pub enum Guard {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
     NotFound,
-    NotWaiting { state: String },
-    OptedOut { tag_key: String },
-    TooYoung { age_minutes: i64, minimum: u32 },
+    NotWaiting {
+        state: String,
+    },
+    OptedOut {
+        tag_key: String,
+    },
+    TooYoung {
+        age_minutes: i64,
+        minimum: u32,
+    },
     UnknownAge,
+    /// WAITING, yet ListSteps shows work submitted and not finished: the
+    /// idleness was measured before it came. Unlike the other reasons,
+    /// operators are told, since an idle alarm or sweep said otherwise.
+    StepsQueued(QueuedSteps),
+}
+
+/// The steps of a cluster that have not finished, as ListSteps gave them
+/// just now (never empty when [`check_steps`] returns it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedSteps {
+    pub steps: Vec<StepInfo>,
+}
+
+impl QueuedSteps {
+    /// `1 step pending`, or `3 steps: 2 pending, 1 running`.
+    pub fn summary(&self) -> String {
+        steps_summary(&self.steps)
+    }
+
+    /// The steps by id, name and state, at most [`MAX_STEPS_NAMED`].
+    pub fn named(&self) -> String {
+        steps_named(&self.steps)
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "cluster has work queued: {} ({})",
+            self.summary(),
+            self.named()
+        )
+    }
+}
+
+/// A step EMR has not finished, as ListSteps gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInfo {
+    pub id: String,
+    pub name: String,
+    pub state: StepState,
+}
+
+/// A step's state. Only the finished states let a cluster be idle; a
+/// state this function does not know counts as work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    /// A pending step whose cancellation was asked for and not yet done.
+    CancelPending,
+    Running,
+    /// COMPLETED, CANCELLED, FAILED or INTERRUPTED.
+    Finished(String),
+    /// A state EMR did not document when this was written, or none.
+    Other(String),
+}
+
+impl StepState {
+    pub fn from_emr(state: &str) -> Self {
+        match state {
+            "PENDING" => Self::Pending,
+            "CANCEL_PENDING" => Self::CancelPending,
+            "RUNNING" => Self::Running,
+            "COMPLETED" | "CANCELLED" | "FAILED" | "INTERRUPTED" => {
+                Self::Finished(state.to_owned())
+            }
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Finished(_))
+    }
+
+    /// EMR's name for the state.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::CancelPending => "CANCEL_PENDING",
+            Self::Running => "RUNNING",
+            Self::Finished(state) => state,
+            Self::Other(state) if state.is_empty() => "no state",
+            Self::Other(state) => state,
+        }
+    }
+
+    /// How the state reads after a count of steps.
+    fn phrase(&self) -> String {
+        match self {
+            Self::Pending => "pending".to_owned(),
+            Self::CancelPending => "pending cancellation".to_owned(),
+            Self::Running => "running".to_owned(),
+            other => format!("in state {}", other.as_str()),
+        }
+    }
+}
+
+/// At most this many steps are named in a reason; the rest are counted.
+pub const MAX_STEPS_NAMED: usize = 5;
+
+fn steps_summary(steps: &[StepInfo]) -> String {
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for step in steps {
+        let phrase = step.state.phrase();
+        match groups.iter_mut().find(|(seen, _)| *seen == phrase) {
+            Some((_, number)) => *number += 1,
+            None => groups.push((phrase, 1)),
+        }
+    }
+    let total = count(steps.len(), "step", "steps");
+    match groups.as_slice() {
+        [(phrase, _)] => format!("{total} {phrase}"),
+        groups => format!(
+            "{total}: {}",
+            groups
+                .iter()
+                .map(|(phrase, number)| format!("{number} {phrase}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `s-1 "nightly-etl" (PENDING), s-2 "load" (RUNNING) and 4 more`.
+fn steps_named(steps: &[StepInfo]) -> String {
+    let named: Vec<String> = steps
+        .iter()
+        .take(MAX_STEPS_NAMED)
+        .map(|step| format!("{} {:?} ({})", step.id, step.name, step.state.as_str()))
+        .collect();
+    let mut text = named.join(", ");
+    let more = steps.len().saturating_sub(MAX_STEPS_NAMED);
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
 }
 
 impl SkipReason {
@@ -291,9 +447,12 @@ impl SkipReason {
                 age_minutes,
                 minimum,
             } => format!(
-                "cluster is {age_minutes} minutes old, younger than the minimum age of {minimum} minutes"
+                "cluster is {} old, younger than the minimum age of {}",
+                count(age_minutes, "minute", "minutes"),
+                count(minimum, "minute", "minutes")
             ),
             Self::UnknownAge => "EMR did not report the cluster's creation time".to_owned(),
+            Self::StepsQueued(queued) => queued.describe(),
         }
     }
 }
@@ -326,6 +485,17 @@ pub fn check_guards(cluster: Option<&ClusterFacts>, now: i64, config: &Config) -
         return Guard::Protected;
     }
     Guard::Proceed
+}
+
+/// The last guard, on a fresh ListSteps right before acting: a cluster
+/// with any step not finished is not idle, whatever its state or metric.
+pub fn check_steps(steps: &[StepInfo]) -> Option<QueuedSteps> {
+    let unfinished: Vec<StepInfo> = steps
+        .iter()
+        .filter(|step| !step.state.is_finished())
+        .cloned()
+        .collect();
+    (!unfinished.is_empty()).then_some(QueuedSteps { steps: unfinished })
 }
 
 // ---- The action ----
@@ -910,6 +1080,175 @@ mod tests {
             metric: "AWS/ElasticMapReduce IsIdle (1 = idle)".into(),
         };
         assert_eq!(metric.idle_duration(), "at least 60 minutes");
+    }
+
+    fn step(id: &str, name: &str, state: &str) -> StepInfo {
+        StepInfo {
+            id: id.into(),
+            name: name.into(),
+            state: StepState::from_emr(state),
+        }
+    }
+
+    #[test]
+    fn step_states_from_emr() {
+        for (name, state, finished) in [
+            ("PENDING", StepState::Pending, false),
+            ("CANCEL_PENDING", StepState::CancelPending, false),
+            ("RUNNING", StepState::Running, false),
+            ("COMPLETED", StepState::Finished("COMPLETED".into()), true),
+            ("CANCELLED", StepState::Finished("CANCELLED".into()), true),
+            ("FAILED", StepState::Finished("FAILED".into()), true),
+            (
+                "INTERRUPTED",
+                StepState::Finished("INTERRUPTED".into()),
+                true,
+            ),
+            ("PAUSED", StepState::Other("PAUSED".into()), false),
+            ("", StepState::Other(String::new()), false),
+        ] {
+            let parsed = StepState::from_emr(name);
+            assert_eq!(parsed, state, "{name}");
+            assert_eq!(parsed.is_finished(), finished, "{name}");
+        }
+        assert_eq!(StepState::Other(String::new()).as_str(), "no state");
+        assert_eq!(StepState::CancelPending.as_str(), "CANCEL_PENDING");
+    }
+
+    /// Fault 4: a WAITING cluster with a step just submitted is not idle.
+    #[test]
+    fn unfinished_steps_spare_the_cluster_and_say_which() {
+        assert_eq!(check_steps(&[]), None);
+        let finished = [
+            step("s-1", "etl", "COMPLETED"),
+            step("s-2", "load", "FAILED"),
+            step("s-3", "old", "CANCELLED"),
+        ];
+        assert_eq!(check_steps(&finished), None);
+
+        let cases: Vec<(Vec<StepInfo>, &str)> = vec![
+            (
+                vec![step("s-1PENDING", "nightly-etl", "PENDING")],
+                r#"cluster has work queued: 1 step pending (s-1PENDING "nightly-etl" (PENDING))"#,
+            ),
+            (
+                vec![
+                    step("s-2", "load", "RUNNING"),
+                    step("s-1", "etl", "COMPLETED"),
+                    step("s-3", "report", "RUNNING"),
+                ],
+                r#"cluster has work queued: 2 steps running (s-2 "load" (RUNNING), s-3 "report" (RUNNING))"#,
+            ),
+            (
+                vec![
+                    step("s-4", "b", "PENDING"),
+                    step("s-3", "a", "CANCEL_PENDING"),
+                    step("s-2", "x", "RUNNING"),
+                    step("s-1", "y", "PENDING"),
+                ],
+                r#"cluster has work queued: 4 steps: 2 pending, 1 pending cancellation, 1 running (s-4 "b" (PENDING), s-3 "a" (CANCEL_PENDING), s-2 "x" (RUNNING), s-1 "y" (PENDING))"#,
+            ),
+            (
+                vec![step("s-9", "new kind", "PAUSED")],
+                r#"cluster has work queued: 1 step in state PAUSED (s-9 "new kind" (PAUSED))"#,
+            ),
+            (
+                vec![step("s-1", "line\nbreak", "PENDING")],
+                r#"cluster has work queued: 1 step pending (s-1 "line\nbreak" (PENDING))"#,
+            ),
+        ];
+        for (steps, expected) in cases {
+            let queued = check_steps(&steps).expect("spared");
+            assert!(queued.steps.iter().all(|s| !s.state.is_finished()));
+            assert_eq!(SkipReason::StepsQueued(queued).describe(), expected);
+        }
+    }
+
+    #[test]
+    fn many_queued_steps_are_counted_and_only_the_first_named() {
+        let steps: Vec<StepInfo> = (0..8)
+            .map(|index| step(&format!("s-{index}"), &format!("job-{index}"), "PENDING"))
+            .collect();
+        let queued = check_steps(&steps).unwrap();
+        assert_eq!(queued.summary(), "8 steps pending");
+        assert_eq!(
+            queued.named(),
+            r#"s-0 "job-0" (PENDING), s-1 "job-1" (PENDING), s-2 "job-2" (PENDING), s-3 "job-3" (PENDING), s-4 "job-4" (PENDING) and 3 more"#
+        );
+    }
+
+    /// Every count and duration this function prints takes the right plural.
+    #[test]
+    fn counts_and_durations_take_the_right_plural() {
+        let too_young = SkipReason::TooYoung {
+            age_minutes: 1,
+            minimum: 1,
+        };
+        assert_eq!(
+            too_young.describe(),
+            "cluster is 1 minute old, younger than the minimum age of 1 minute"
+        );
+        let too_young = SkipReason::TooYoung {
+            age_minutes: 0,
+            minimum: 2,
+        };
+        assert_eq!(
+            too_young.describe(),
+            "cluster is 0 minutes old, younger than the minimum age of 2 minutes"
+        );
+
+        let one = IdleEvidence::Metric {
+            window_minutes: 1,
+            datapoints: 1,
+            metric: "Watchkeeper/EMR ClusterInUse (0 = idle)".into(),
+        };
+        assert_eq!(one.idle_duration(), "at least 1 minute");
+        assert_eq!(
+            one.describe(),
+            "the only datapoint of Watchkeeper/EMR ClusterInUse (0 = idle) over the last 1 minute says idle"
+        );
+
+        let mut alarm = change(AlarmState::Alarm, &[("JobFlowId", "j-1")]);
+        for (period, periods, expected) in [
+            (60, 1, "at least 1 minute (per alarm)"),
+            (60, 2, "at least 2 minutes (per alarm)"),
+            (10, 3, "at least 30 seconds (per alarm)"),
+            (30, 3, "at least 90 seconds (per alarm)"),
+        ] {
+            alarm.period_seconds = Some(period);
+            alarm.evaluation_periods = Some(periods);
+            assert_eq!(IdleEvidence::from_alarm(&alarm).idle_duration(), expected);
+        }
+
+        let metric = MetricMode::EmrIsIdle;
+        assert_eq!(
+            Idleness::Idle { datapoints: 1 }.describe(&metric),
+            "the only datapoint of AWS/ElasticMapReduce IsIdle (1 = idle) says idle"
+        );
+        assert_eq!(
+            Idleness::MissingData {
+                missing: 1,
+                expected: 12
+            }
+            .describe(&metric),
+            "1 of 12 datapoints of IsIdle is missing, so idleness is not proven"
+        );
+        assert_eq!(
+            Idleness::MissingData {
+                missing: 1,
+                expected: 1
+            }
+            .describe(&metric),
+            "1 of 1 datapoint of IsIdle is missing, so idleness is not proven"
+        );
+        assert_eq!(
+            Idleness::MissingData {
+                missing: 2,
+                expected: 12
+            }
+            .describe(&metric),
+            "2 of 12 datapoints of IsIdle are missing, so idleness is not proven"
+        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::decide::{
     self, Action, AlarmStep, Guard, IdleEvidence, Idleness, MalformedClusterId, Window,
 };
-use crate::message::{self, Facts};
+use crate::message::{self, Facts, SparedFacts};
+use crate::words::count;
 
 pub const SCHEDULE_SOURCE: &str = "aws.events";
 pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
@@ -73,7 +74,7 @@ pub enum HandlerError {
     #[error(transparent)]
     Aws(#[from] ActError),
     /// Some clusters failed; the others were handled and reported first.
-    #[error("{} of {checked} clusters failed: {}", .failures.len(), .failures.join("; "))]
+    #[error("{} of {} failed: {}", .failures.len(), count(.checked, "cluster", "clusters"), .failures.join("; "))]
     ClustersFailed {
         checked: usize,
         failures: Vec<String>,
@@ -105,7 +106,7 @@ pub enum Report {
 pub struct ClusterResult {
     pub cluster_id: String,
     /// terminated, stack_deleted, would_terminate, would_delete_stack,
-    /// protected, skipped, busy, no_data or duplicate.
+    /// protected, steps_queued, skipped, busy, no_data or duplicate.
     pub outcome: String,
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -481,6 +482,40 @@ async fn decide_and_act(
     let Some(plan) = decide::plan_action(config, &guard, stack.as_ref()) else {
         return Ok(skipped("no action planned".to_owned()));
     };
+    // The last guard, as late as possible: a step submitted since the
+    // idleness was measured leaves the cluster WAITING for a while.
+    let steps = act::list_unfinished_steps(&app.emr, cluster_id).await?;
+    if let Some(queued) = decide::check_steps(&steps) {
+        let reason = queued.describe();
+        let outcome = message::STEPS_QUEUED_OUTCOME;
+        info!(
+            %cluster_id,
+            cluster_name = %cluster.name,
+            outcome,
+            unfinished_steps = queued.steps.len(),
+            %reason,
+            evidence = %evidence.describe(),
+            "spared"
+        );
+        let notification = message::spared_notification(
+            config,
+            SparedFacts {
+                cluster: &cluster,
+                evidence,
+                queued: &queued,
+                region: &app.region,
+            },
+        );
+        return Ok(Acted {
+            result: ClusterResult {
+                cluster_id: cluster_id.to_owned(),
+                outcome: outcome.to_owned(),
+                reason,
+                message_id: None,
+            },
+            notice: Some(notification.render()),
+        });
+    }
     let outcome = message::outcome_name(&plan);
     info!(
         %cluster_id,

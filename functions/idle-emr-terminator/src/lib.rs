@@ -7,8 +7,10 @@
 pub mod act;
 pub mod config;
 pub mod decide;
+pub mod failure;
 pub mod handler;
 pub mod message;
 pub mod metrics;
+pub mod words;
 
 pub use handler::{App, ClusterResult, HandlerError, Report, handle, handle_at};

@@ -4,7 +4,8 @@
 use watchkeeper_shared::{Notification, Severity};
 
 use crate::config::Config;
-use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan};
+use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan, QueuedSteps};
+use crate::words::count;
 
 /// The `source` attribute of every notification this function sends.
 pub const SOURCE: &str = "idle-emr-terminator";
@@ -18,6 +19,9 @@ pub struct Facts<'a> {
     pub plan: &'a Plan,
     pub region: &'a str,
 }
+
+/// The outcome of a cluster spared because steps are queued or running.
+pub const STEPS_QUEUED_OUTCOME: &str = "steps_queued";
 
 /// One word for what happened, for logs and the invocation report.
 pub fn outcome_name(plan: &Plan) -> &'static str {
@@ -66,24 +70,14 @@ pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
             format!("deleted CloudFormation stack {stack_name} (DeleteStack)"),
         ),
     };
-    let tags = if cluster.tags.is_empty() {
-        "none".to_owned()
-    } else {
-        cluster
-            .tags
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let stack = facts.stack.map_or_else(
         || "none".to_owned(),
         |stack| format!("{} ({})", stack.stack_name, stack.status),
     );
     let mut why = format!(
-        "{}.\nGuards checked just now: the cluster is WAITING, at least {} minutes old and has no {} tag.",
+        "{}.\nGuards checked just now: the cluster is WAITING, at least {} old, has no {} tag and no step pending or running.",
         facts.evidence.describe().trim_end_matches('.'),
-        config.minimum_age_minutes,
+        count(config.minimum_age_minutes, "minute", "minutes"),
         config.opt_out_tag_key
     );
     if let Some(note) = &facts.plan.note {
@@ -125,23 +119,82 @@ pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
                 .map_or_else(|| "unknown".to_owned(), |hours| hours.to_string()),
         )
         .with_fact("Owning stack", stack)
-        .with_fact("Tags", tags)
+        .with_fact("Tags", tags_text(cluster))
         .with_fact("Region", facts.region)
-        .with_fact(
-            "Console",
-            format!(
-                "https://{region}.console.aws.amazon.com/emr/home?region={region}#/clusterDetails/{}",
-                cluster.id,
-                region = facts.region
-            ),
-        )
+        .with_fact("Console", console_link(cluster, facts.region))
         .with_section("Why", why)
         .with_section("What you can do", next)
+}
+
+/// Everything the notice about a cluster spared for its steps says.
+#[derive(Debug, Clone, Copy)]
+pub struct SparedFacts<'a> {
+    pub cluster: &'a ClusterFacts,
+    pub evidence: &'a IdleEvidence,
+    /// The steps not finished, as ListSteps gave them just now.
+    pub queued: &'a QueuedSteps,
+    pub region: &'a str,
+}
+
+/// The notice for a cluster the alarm or the sweep found idle but that has
+/// steps pending or running: it was left running, and this says why.
+pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notification {
+    let cluster = facts.cluster;
+    let label = format!("{} ({})", cluster.name, cluster.id);
+    let summary = facts.queued.summary();
+    let why = format!(
+        "{}.\nBut ListSteps, checked just before acting, shows {summary}: work was submitted after the idleness was measured, so the cluster is not idle.",
+        facts.evidence.describe().trim_end_matches('.'),
+    );
+    let next = format!(
+        "Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it {}.",
+        config.opt_out_tag_key
+    );
+    Notification::new(
+        SOURCE,
+        Severity::Info,
+        format!("Not terminated: EMR cluster {label} has steps queued"),
+    )
+    .with_sms_text(format!("Not terminated: EMR cluster {label} has {summary}"))
+    .with_fact("Cluster", label)
+    .with_fact("Action", "none: steps are pending or running")
+    .with_fact("Steps", facts.queued.named())
+    .with_fact("Idle", facts.evidence.idle_duration())
+    .with_fact(
+        "Release",
+        cluster.release_label.as_deref().unwrap_or("unknown"),
+    )
+    .with_fact("Tags", tags_text(cluster))
+    .with_fact("Region", facts.region)
+    .with_fact("Console", console_link(cluster, facts.region))
+    .with_section("Why", why)
+    .with_section("What you can do", next)
+}
+
+fn tags_text(cluster: &ClusterFacts) -> String {
+    if cluster.tags.is_empty() {
+        "none".to_owned()
+    } else {
+        cluster
+            .tags
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn console_link(cluster: &ClusterFacts, region: &str) -> String {
+    format!(
+        "https://{region}.console.aws.amazon.com/emr/home?region={region}#/clusterDetails/{}",
+        cluster.id
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decide::{StepInfo, StepState};
     use std::collections::BTreeMap;
     use watchkeeper_shared::publisher::Topics;
 
@@ -266,6 +319,100 @@ mod tests {
                     .contains("Owning stack: emr-adhoc (CREATE_COMPLETE)\n")
             );
             assert!(rendered.email.contains("Tags: team=data\n"));
+        }
+    }
+
+    const SPARED_EMAIL: &str = "\
+Not terminated: EMR cluster adhoc (j-2AB) has steps queued
+
+Severity: INFO
+Cluster: adhoc (j-2AB)
+Action: none: steps are pending or running
+Steps: s-2 \"load\" (RUNNING), s-1 \"nightly-etl\" (PENDING)
+Idle: at least 60 minutes
+Release: emr-7.1.0
+Tags: team=data
+Region: eu-west-1
+Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusterDetails/j-2AB
+
+Why
+---
+all 12 datapoints of AWS/ElasticMapReduce IsIdle (1 = idle) over the last 60 minutes say idle.
+But ListSteps, checked just before acting, shows 2 steps: 1 running, 1 pending: work was submitted after the idleness was measured, so the cluster is not idle.
+
+What you can do
+---------------
+Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it watchkeeper:keep.
+
+--
+Sent by Watchkeeper (idle-emr-terminator)
+";
+
+    #[test]
+    fn a_cluster_spared_for_its_steps_is_explained() {
+        let queued = QueuedSteps {
+            steps: vec![
+                StepInfo {
+                    id: "s-2".into(),
+                    name: "load".into(),
+                    state: StepState::Running,
+                },
+                StepInfo {
+                    id: "s-1".into(),
+                    name: "nightly-etl".into(),
+                    state: StepState::Pending,
+                },
+            ],
+        };
+        let rendered = spared_notification(
+            &config(),
+            SparedFacts {
+                cluster: &cluster(),
+                evidence: &evidence(),
+                queued: &queued,
+                region: "eu-west-1",
+            },
+        )
+        .render();
+        assert_eq!(rendered.severity, Severity::Info);
+        assert_eq!(
+            rendered.subject,
+            "Not terminated: EMR cluster adhoc (j-2AB) has steps queued"
+        );
+        assert_eq!(
+            rendered.sms,
+            "INFO: Not terminated: EMR cluster adhoc (j-2AB) has 2 steps: 1 running, 1 pending"
+        );
+        assert_eq!(rendered.email, SPARED_EMAIL);
+    }
+
+    #[test]
+    fn the_guards_named_in_a_notice_take_the_right_plural() {
+        let plan = Plan {
+            action: Action::TerminateCluster,
+            dry_run: false,
+            note: None,
+        };
+        let facts = Facts {
+            cluster: &cluster(),
+            evidence: &evidence(),
+            stack: None,
+            plan: &plan,
+            region: "eu-west-1",
+        };
+        for (minimum, text) in [
+            (1, "at least 1 minute old"),
+            (30, "at least 30 minutes old"),
+        ] {
+            let config = Config {
+                minimum_age_minutes: minimum,
+                ..config()
+            };
+            let email = notification(&config, facts).render().email;
+            assert!(
+                email.contains(&format!("Guards checked just now: the cluster is WAITING, {text}, has no watchkeeper:keep tag and no step pending or running.\n")),
+                "{email}"
+            );
         }
     }
 

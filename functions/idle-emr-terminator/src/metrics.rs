@@ -6,12 +6,14 @@ use watchkeeper_shared::metrics::{Count, ReportMetrics, tally};
 use crate::handler::{ClusterResult, NAME, Report};
 
 /// Outcomes that leave a cluster running, each its own `Reason` of
-/// `ClustersSpared`: dry run, termination protection, a guard (not waiting,
-/// opted out, too young, unknown), in use, or not enough data to say.
-pub const SPARED_OUTCOMES: [&str; 6] = [
+/// `ClustersSpared`: dry run, termination protection, steps pending or
+/// running, a guard (not waiting, opted out, too young, unknown), in use,
+/// or not enough data to say.
+pub const SPARED_OUTCOMES: [&str; 7] = [
     "would_terminate",
     "would_delete_stack",
     "protected",
+    "steps_queued",
     "skipped",
     "busy",
     "no_data",
@@ -58,7 +60,9 @@ impl SkipReason {
 /// `message::notification` chooses it; `None` for outcomes that send none.
 pub fn notice_severity(outcome: &str) -> Option<Severity> {
     match outcome {
-        "protected" | "would_terminate" | "would_delete_stack" => Some(Severity::Info),
+        "protected" | "would_terminate" | "would_delete_stack" | "steps_queued" => {
+            Some(Severity::Info)
+        }
         "terminated" | "stack_deleted" => Some(Severity::Warning),
         _ => None,
     }
@@ -104,8 +108,10 @@ impl ReportMetrics for Report {
 mod tests {
     use super::*;
     use crate::config::{Config, MetricMode};
-    use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan};
-    use crate::message::{self, Facts};
+    use crate::decide::{
+        Action, ClusterFacts, IdleEvidence, OwningStack, Plan, QueuedSteps, StepInfo, StepState,
+    };
+    use crate::message::{self, Facts, SparedFacts};
     use std::collections::BTreeMap;
     use watchkeeper_shared::metrics::{Dimension, Metric};
     use watchkeeper_shared::publisher::Topics;
@@ -148,6 +154,11 @@ mod tests {
                 "protected",
                 true,
                 vec![Count::cluster_spared("protected"), info],
+            ),
+            (
+                "steps_queued",
+                true,
+                vec![Count::cluster_spared("steps_queued"), info],
             ),
             ("skipped", false, vec![Count::cluster_spared("skipped")]),
             ("busy", false, vec![Count::cluster_spared("busy")]),
@@ -317,6 +328,26 @@ mod tests {
                 "would_delete_stack",
                 "protected"
             ]
+        );
+        let queued = QueuedSteps {
+            steps: vec![StepInfo {
+                id: "s-1".into(),
+                name: "etl".into(),
+                state: StepState::Pending,
+            }],
+        };
+        let spared = message::spared_notification(
+            &config,
+            SparedFacts {
+                cluster: &cluster,
+                evidence: &evidence,
+                queued: &queued,
+                region: "eu-west-1",
+            },
+        );
+        assert_eq!(
+            notice_severity(message::STEPS_QUEUED_OUTCOME),
+            Some(spared.severity)
         );
     }
 }

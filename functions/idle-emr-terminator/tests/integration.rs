@@ -7,8 +7,11 @@ use watchkeeper_shared::runtime::InvocationError;
 use serde_json::Value;
 
 use idle_emr_terminator::{App, ClusterResult, HandlerError, Report, handle};
-use testbed::emr::{ClusterSpec, cluster_state, create_cluster_stack, put_history, run_cluster};
+use testbed::emr::{
+    ClusterSpec, cluster_state, create_cluster_stack, hold_steps_waiting, put_history, run_cluster,
+};
 use testbed::events::load;
+use testbed::{Fault, FaultKind};
 use watchkeeper_shared::config::EnvReader;
 
 /// The cluster id in the sample events; tests swap in a real one.
@@ -57,6 +60,12 @@ impl Bed {
         put_history(&self.sdk, metric.0, metric.1, cluster_id, 75, value).await;
     }
 
+    /// Steps submitted to the cluster, held in the given states while the
+    /// cluster stays WAITING; returns their ids.
+    async fn steps(&self, cluster_id: &str, steps: &[(&str, &str)]) -> Vec<String> {
+        hold_steps_waiting(&self.moto, &self.sdk, cluster_id, steps).await
+    }
+
     async fn published_subjects(&self) -> Vec<String> {
         self.moto
             .published()
@@ -102,7 +111,7 @@ Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clu
 Why
 ---
 alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
-Guards checked just now: the cluster is WAITING, at least 0 minutes old and has no watchkeeper:keep tag.
+Guards checked just now: the cluster is WAITING, at least 0 minutes old, has no watchkeeper:keep tag and no step pending or running.
 
 What you can do
 ---------------
@@ -701,11 +710,17 @@ async fn sweep_calls_grow_with_pages_and_batches_not_per_cluster() {
         .iter()
         .filter(|call| call.service != "sns")
         .collect();
-    // Plus one owning-stack lookup per idle candidate that passed the guards,
-    // and per candidate a lease taken and marked done in the idempotency table.
+    // ListSteps only for idle candidates, just before acting.
+    assert_eq!(
+        bed.moto.count_calls("elasticmapreduce", "ListSteps").await,
+        idle.len()
+    );
+    // Plus one owning-stack lookup and one ListSteps per idle candidate that
+    // passed the guards, and per candidate a lease taken and marked done in
+    // the idempotency table.
     assert_eq!(
         sweep_calls.len(),
-        11 + 2 + idle.len() * 4,
+        11 + 2 + idle.len() * 5,
         "{sweep_calls:?}"
     );
 }
@@ -746,11 +761,26 @@ async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named()
     assert_eq!(*checked, 2);
     assert_eq!(failures.len(), 2);
     assert!(
-        failures[0].starts_with("EMR DescribeCluster for j-1FIRST failed"),
+        failures[0].starts_with("EMR DescribeCluster for cluster j-1FIRST failed: "),
         "{error}"
     );
     assert!(
-        failures[1].starts_with("EMR DescribeCluster for j-2SECOND failed"),
+        failures[1].starts_with("EMR DescribeCluster for cluster j-2SECOND failed: "),
+        "{error}"
+    );
+    // The cause once, without the SDK's debug output.
+    for failure in failures {
+        assert!(
+            failure.contains(": could not reach the service: "),
+            "{failure}"
+        );
+        assert!(failure.len() < 160, "{failure}");
+        for debug in ["DispatchFailure", "ConnectorError", "source:", "{"] {
+            assert!(!failure.contains(debug), "{failure}");
+        }
+    }
+    assert!(
+        error.to_string().starts_with("2 of 2 clusters failed: "),
         "{error}"
     );
 }
@@ -861,4 +891,349 @@ async fn an_attempt_that_fails_after_terminating_is_not_repeated_and_its_retry_s
     let again = handle(&fixed, &alarm).await.unwrap();
     assert_eq!(outcomes(&again), vec![(id.clone(), "duplicate".into())]);
     assert_eq!(bed.published_subjects().await.len(), 1);
+}
+
+/// The email for a cluster the alarm found idle but that had just been given
+/// a step (fault 4 of issue 13).
+const SPARED_EMAIL: &str = "\
+Not terminated: EMR cluster analytics-adhoc (ID) has steps queued
+
+Severity: INFO
+Cluster: analytics-adhoc (ID)
+Action: none: steps are pending or running
+Steps: STEP \"nightly-etl\" (PENDING)
+Idle: at least 60 minutes (per alarm)
+Release: emr-7.1.0
+Tags: none
+Region: eu-west-1
+Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clusterDetails/ID
+
+Why
+---
+alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
+But ListSteps, checked just before acting, shows 1 step pending: work was submitted after the idleness was measured, so the cluster is not idle.
+
+What you can do
+---------------
+Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it watchkeeper:keep.
+
+--
+Sent by Watchkeeper (idle-emr-terminator)
+";
+
+#[tokio::test]
+async fn alarm_spares_a_waiting_cluster_whose_step_is_pending_and_says_why() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let steps = bed.steps(&id, &[("nightly-etl", "PENDING")]).await;
+    assert_eq!(bed.state(&id).await, "WAITING");
+
+    let report = handle(&app, &event("emr-idle-alarm-sns.json", &id))
+        .await
+        .unwrap();
+
+    let Report::Checked { clusters } = &report else {
+        panic!("{report:?}");
+    };
+    assert_eq!(clusters.len(), 1);
+    assert_eq!(clusters[0].outcome, "steps_queued");
+    assert_eq!(
+        clusters[0].reason,
+        format!(
+            "cluster has work queued: 1 step pending ({} \"nightly-etl\" (PENDING))",
+            steps[0]
+        )
+    );
+    assert!(clusters[0].message_id.is_some());
+    assert_eq!(bed.state(&id).await, "WAITING");
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        0
+    );
+    assert_eq!(
+        bed.moto.count_calls("elasticmapreduce", "ListSteps").await,
+        1
+    );
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let message = &published[0];
+    assert_eq!(
+        message.subject.as_deref(),
+        Some(
+            format!("Not terminated: EMR cluster analytics-adhoc ({id}) has steps queued").as_str()
+        )
+    );
+    assert_eq!(
+        message.body("sms"),
+        format!("INFO: Not terminated: EMR cluster analytics-adhoc ({id}) has 1 step pending")
+    );
+    assert_eq!(message.attribute("severity").as_deref(), Some("info"));
+    assert_eq!(
+        message.body("email"),
+        SPARED_EMAIL.replace("ID", &id).replace("STEP", &steps[0])
+    );
+}
+
+#[tokio::test]
+async fn alarm_spares_running_and_cancel_pending_steps_but_terminates_when_every_step_completed() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let finished = bed
+        .cluster(ClusterSpec {
+            name: "finished",
+            ..Default::default()
+        })
+        .await;
+    bed.steps(&finished, &[("etl", "COMPLETED"), ("load", "COMPLETED")])
+        .await;
+    let running = bed
+        .cluster(ClusterSpec {
+            name: "running",
+            ..Default::default()
+        })
+        .await;
+    bed.steps(&running, &[("etl", "COMPLETED"), ("load", "RUNNING")])
+        .await;
+    let cancelling = bed
+        .cluster(ClusterSpec {
+            name: "cancelling",
+            ..Default::default()
+        })
+        .await;
+    bed.steps(&cancelling, &[("etl", "CANCEL_PENDING")]).await;
+
+    let mut got = Vec::new();
+    for id in [&finished, &running, &cancelling] {
+        assert_eq!(bed.state(id).await, "WAITING");
+        let report = handle(&app, &event("emr-idle-alarm-sns.json", id))
+            .await
+            .unwrap();
+        got.extend(outcomes(&report));
+    }
+
+    assert_eq!(
+        got,
+        vec![
+            (finished.clone(), "terminated".to_owned()),
+            (running.clone(), "steps_queued".to_owned()),
+            (cancelling.clone(), "steps_queued".to_owned()),
+        ]
+    );
+    assert_eq!(bed.state(&finished).await, "TERMINATED");
+    assert_eq!(bed.state(&running).await, "WAITING");
+    assert_eq!(bed.state(&cancelling).await, "WAITING");
+    let mut sms: Vec<String> = bed
+        .moto
+        .published()
+        .await
+        .iter()
+        .map(|message| message.body("sms"))
+        .collect();
+    sms.sort();
+    assert_eq!(
+        sms,
+        vec![
+            format!(
+                "INFO: Not terminated: EMR cluster cancelling ({cancelling}) has 1 step pending cancellation"
+            ),
+            format!("INFO: Not terminated: EMR cluster running ({running}) has 1 step running"),
+            format!(
+                "WARNING: Terminated idle EMR cluster finished ({finished}), idle at least 60 minutes (per alarm)"
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sweep_spares_idle_clusters_with_queued_steps_and_terminates_those_whose_steps_completed() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let queued = bed
+        .cluster(ClusterSpec {
+            name: "queued",
+            ..Default::default()
+        })
+        .await;
+    let steps = bed
+        .steps(&queued, &[("etl", "PENDING"), ("load", "PENDING")])
+        .await;
+    let finished = bed
+        .cluster(ClusterSpec {
+            name: "finished",
+            ..Default::default()
+        })
+        .await;
+    bed.steps(&finished, &[("etl", "COMPLETED"), ("retry", "FAILED")])
+        .await;
+    let busy = bed
+        .cluster(ClusterSpec {
+            name: "busy",
+            ..Default::default()
+        })
+        .await;
+    for id in [&queued, &finished] {
+        bed.history(IS_IDLE, id, |_| Some(1.0)).await;
+    }
+    bed.history(IS_IDLE, &busy, |ago| {
+        Some(if ago == 10 { 0.0 } else { 1.0 })
+    })
+    .await;
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    let mut got = outcomes(&report);
+    got.sort();
+    let mut expected = vec![
+        (queued.clone(), "steps_queued".to_owned()),
+        (finished.clone(), "terminated".to_owned()),
+        (busy.clone(), "busy".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(bed.state(&queued).await, "WAITING");
+    assert_eq!(bed.state(&finished).await, "TERMINATED");
+    // One ListSteps per idle candidate, none for the busy cluster.
+    assert_eq!(
+        bed.moto.count_calls("elasticmapreduce", "ListSteps").await,
+        2
+    );
+    let Report::Checked { clusters } = &report else {
+        panic!("{report:?}");
+    };
+    let spared = clusters.iter().find(|c| c.cluster_id == queued).unwrap();
+    // EMR lists the newest step first.
+    assert_eq!(
+        spared.reason,
+        format!(
+            "cluster has work queued: 2 steps pending ({} \"load\" (PENDING), {} \"etl\" (PENDING))",
+            steps[1], steps[0]
+        )
+    );
+    let published = bed.moto.published().await;
+    let notice = published
+        .iter()
+        .find(|message| message.body("sms").contains(&queued))
+        .expect("a notice for the spared cluster");
+    assert_eq!(
+        notice.body("sms"),
+        format!("INFO: Not terminated: EMR cluster queued ({queued}) has 2 steps pending")
+    );
+    let email = notice.body("email");
+    assert!(email.contains(
+        "\nWhy\n---\nall 12 datapoints of AWS/ElasticMapReduce IsIdle (1 = idle) over the last 60 minutes say idle.\nBut ListSteps, checked just before acting, shows 2 steps pending: work was submitted after the idleness was measured, so the cluster is not idle.\n"
+    ), "{email}");
+    assert!(
+        email.contains(&format!(
+            "\nSteps: {} \"load\" (PENDING), {} \"etl\" (PENDING)\n",
+            steps[1], steps[0]
+        )),
+        "{email}"
+    );
+    assert_eq!(published.len(), 2);
+}
+
+#[tokio::test]
+async fn a_list_steps_failure_fails_the_invocation_and_terminates_nothing() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    // More failures than the SDK's attempts: ListSteps never answers.
+    bed.moto
+        .inject_fault(Fault::new(
+            "elasticmapreduce",
+            "ListSteps",
+            FaultKind::Status500,
+            5,
+        ))
+        .await;
+
+    let error = handle(&app, &event("emr-idle-alarm-sns.json", &id))
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.kind(), "AwsError");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "1 of 1 cluster failed: EMR ListSteps for cluster {id} failed: InternalFailure: injected fault: ListSteps failed"
+        )
+    );
+    assert_eq!(bed.state(&id).await, "WAITING");
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "TerminateJobFlows")
+            .await,
+        0
+    );
+    assert!(bed.moto.published().await.is_empty());
+
+    // The lease was released: a retry after the fault checks again and acts.
+    bed.moto.clear_faults().await;
+    let report = handle(&app, &event("emr-idle-alarm-sns.json", &id))
+        .await
+        .unwrap();
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+}
+
+#[tokio::test]
+async fn a_one_minute_alarm_says_1_minute() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("MINIMUM_AGE_MINUTES", "1"), ("DRY_RUN", "true")]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    // A cluster seconds old is younger than one minute.
+    let report = handle(&app, &event("emr-idle-alarm-one-minute.json", &id))
+        .await
+        .unwrap();
+    let Report::Checked { clusters } = &report else {
+        panic!("{report:?}");
+    };
+    assert_eq!(
+        clusters[0].reason,
+        "cluster is 0 minutes old, younger than the minimum age of 1 minute"
+    );
+
+    // Another cluster, as that alarm delivery is now handled for the first.
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let app = bed.app(&[]);
+    let report = handle(&app, &event("emr-idle-alarm-one-minute.json", &id))
+        .await
+        .unwrap();
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+    let published = bed.moto.published().await;
+    assert_eq!(
+        published[0].body("sms"),
+        format!(
+            "WARNING: Terminated idle EMR cluster analytics-adhoc ({id}), idle at least 1 minute (per alarm)"
+        )
+    );
+    assert!(
+        published[0]
+            .body("email")
+            .contains("\nIdle: at least 1 minute (per alarm)\n")
+    );
 }

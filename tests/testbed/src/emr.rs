@@ -8,6 +8,8 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use aws_sdk_emr::types::{HadoopJarStepConfig, JobFlowInstancesConfig, StepConfig, Tag};
 
+use crate::Moto;
+
 /// How a test cluster is set up.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterSpec<'a> {
@@ -50,25 +52,66 @@ pub async fn run_cluster(sdk: &SdkConfig, spec: &ClusterSpec<'_>) -> String {
         .to_owned();
     if spec.running_step {
         // Added after start, as moto only shows RUNNING for steps added to a live cluster.
-        aws_sdk_emr::Client::new(sdk)
-            .add_job_flow_steps()
-            .job_flow_id(&cluster_id)
-            .steps(
-                StepConfig::builder()
-                    .name("nightly-etl")
-                    .hadoop_jar_step(
-                        HadoopJarStepConfig::builder()
-                            .jar("command-runner.jar")
-                            .args("spark-submit")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("AddJobFlowSteps");
+        add_steps(sdk, &cluster_id, &["nightly-etl"]).await;
     }
     cluster_id
+}
+
+/// Submits steps to a cluster (AddJobFlowSteps) and returns their ids.
+/// moto marks the first RUNNING, the others PENDING, and the cluster RUNNING.
+pub async fn add_steps(sdk: &SdkConfig, cluster_id: &str, names: &[&str]) -> Vec<String> {
+    aws_sdk_emr::Client::new(sdk)
+        .add_job_flow_steps()
+        .job_flow_id(cluster_id)
+        .set_steps(Some(
+            names
+                .iter()
+                .map(|name| {
+                    StepConfig::builder()
+                        .name(*name)
+                        .hadoop_jar_step(
+                            HadoopJarStepConfig::builder()
+                                .jar("command-runner.jar")
+                                .args("spark-submit")
+                                .build(),
+                        )
+                        .build()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("AddJobFlowSteps")
+        .step_ids()
+        .to_vec()
+}
+
+/// Submits one step per `(name, state)` and holds each in that EMR step
+/// state (`PENDING`, `CANCEL_PENDING`, `RUNNING`, `COMPLETED`, ...) with the
+/// cluster still `WAITING`: the moment after a step is submitted and before
+/// EMR starts it, or after a long-running cluster's steps finished. moto
+/// shows neither by itself (the test bed's `/_testbed/emr/steps`). Returns
+/// the step ids in the order given.
+pub async fn hold_steps_waiting(
+    moto: &Moto,
+    sdk: &SdkConfig,
+    cluster_id: &str,
+    steps: &[(&str, &str)],
+) -> Vec<String> {
+    let names: Vec<&str> = steps.iter().map(|(name, _)| *name).collect();
+    let ids = add_steps(sdk, cluster_id, &names).await;
+    let states: serde_json::Map<String, serde_json::Value> = ids
+        .iter()
+        .zip(steps)
+        .map(|(id, (_, state))| (id.clone(), serde_json::Value::from(*state)))
+        .collect();
+    let body = serde_json::json!({
+        "cluster_id": cluster_id,
+        "cluster_state": "WAITING",
+        "steps": states,
+    });
+    crate::http_request(moto.port, "POST", "/_testbed/emr/steps", &body.to_string()).await;
+    ids
 }
 
 /// The cluster's state name, e.g. `WAITING` or `TERMINATED`.
