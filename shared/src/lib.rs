@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod headline;
 #[cfg(feature = "aws")]
 pub mod idempotency;
 #[cfg(feature = "aws")]
@@ -16,5 +17,7 @@ pub mod notification;
 pub mod publisher;
 #[cfg(feature = "aws")]
 pub mod runtime;
+pub mod text;
 
+pub use headline::Headline;
 pub use notification::{Notification, Severity};
