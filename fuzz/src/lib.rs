@@ -7,6 +7,7 @@
 //! under `fuzz/regressions/<target>/`, so `cargo test` keeps them fixed.
 
 use serde_json::Value;
+use unicode_segmentation::UnicodeSegmentation;
 use watchkeeper_shared::events::cloudtrail::{
     ApiCall, BlockPublicAccessResponse, ModifyImageAttributeRequest, ModifySnapshotAttributeRequest,
 };
@@ -19,6 +20,7 @@ use watchkeeper_shared::events::health::{HealthEvent, HealthEventDetail, HealthT
 use watchkeeper_shared::events::{
     EventBridgeEvent, EventError, EventRouting, MAX_QUOTED_CHARS, deserialize_value, parse_event,
 };
+use watchkeeper_shared::headline::{Headline, Part, Shorten};
 use watchkeeper_shared::notification::{
     MAX_DEFAULT_BYTES, MAX_MESSAGE_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS, Notification, Severity,
 };
@@ -232,8 +234,9 @@ pub fn cloudwatch_alarm(data: &[u8]) {
 
 /// The notification renderer on attacker-chosen title, SMS text, facts,
 /// sections and full event: whatever they hold, the subject, SMS, email and
-/// default bodies keep SNS's limits and cannot carry control characters or
-/// forged lines.
+/// default bodies keep SNS's limits and cannot carry control characters,
+/// hidden characters or forged lines, and the subject and SMS keep the
+/// headline's fixed words whenever they fit.
 pub fn notification_render(data: &[u8]) {
     check_rendering(&notification_from_bytes(data, Size::AsGiven));
 }
@@ -275,18 +278,29 @@ fn check_rendering(notification: &Notification) {
     );
     assert!(sms.starts_with(&format!("{label}: ")), "SMS {sms:?}");
 
+    check_fixed_words_kept(&notification.title, subject, MAX_SUBJECT_CHARS);
+    let sms_text = notification
+        .sms_text
+        .as_ref()
+        .unwrap_or(&notification.title);
+    check_fixed_words_kept(sms_text, sms, MAX_SMS_BYTES - label.len() - 2);
+
     for (body, name) in [(&rendered.email, "email"), (&rendered.default, "default")] {
         assert!(
             !body.chars().any(|c| c.is_control() && c != '\n'),
             "control character in the {name} body: {:?}",
             body.chars().find(|c| c.is_control() && *c != '\n')
         );
+        check_joiners_join(body);
     }
     for text in [subject, sms, &rendered.email, &rendered.default] {
         assert!(
-            !text.chars().any(is_invisible_format),
-            "invisible formatting character in {text:?}"
+            !text.chars().any(is_always_hidden),
+            "hidden formatting character in {text:?}"
         );
+    }
+    for text in [subject, sms] {
+        assert!(!text.contains(ZWJ), "a joiner in {text:?}");
     }
     assert!(rendered.default.len() <= MAX_DEFAULT_BYTES);
 
@@ -329,7 +343,9 @@ pub enum Size {
 /// remaining pieces are sections rather than facts, and the fourth how
 /// much a [`Size::Amplified`] input is repeated. The rest is split at 0xFF
 /// bytes (never part of UTF-8) into the text of each part, so any
-/// character, control characters included, can reach any part.
+/// character, control characters included, can reach any part. The title
+/// and SMS text are split further into fixed and variable parts at bytes
+/// that are not UTF-8, such as 0xFE ([`headline_from`]).
 pub fn notification_from_bytes(data: &[u8], size: Size) -> Notification {
     let byte = |index: usize| data.get(index).copied().unwrap_or(0);
     let severity =
@@ -353,9 +369,14 @@ pub fn notification_from_bytes(data: &[u8], size: Size) -> Notification {
         .map(|piece| String::from_utf8_lossy(piece).into_owned());
     // The source is the sending function's name, never event text.
     let source = SOURCES[usize::from(flags >> 4) % SOURCES.len()];
-    let mut notification = Notification::new(source, severity, pieces.next().unwrap_or_default());
+    let mut notification = Notification::new(
+        source,
+        severity,
+        headline_from(&pieces.next().unwrap_or_default()),
+    );
     if flags & 1 != 0 {
-        notification = notification.with_sms_text(pieces.next().unwrap_or_default());
+        notification =
+            notification.with_sms_text(headline_from(&pieces.next().unwrap_or_default()));
     }
     if flags & 2 != 0 {
         let text = sized(pieces.next().unwrap_or_default());
@@ -374,6 +395,70 @@ pub fn notification_from_bytes(data: &[u8], size: Size) -> Notification {
     }
     notification
 }
+
+/// A headline from one piece of fuzz text: split at U+FFFD (what a 0xFE
+/// byte reads as) into a variable part cut at its end (as a plain title
+/// is), then fixed words and variable parts in turn, each kept end in turn.
+fn headline_from(text: &str) -> Headline {
+    let mut headline = Headline::new();
+    for (index, part) in text.split('\u{FFFD}').enumerate() {
+        headline = match index {
+            0 => headline.var_shortened(part, Shorten::End),
+            n if n % 2 == 1 => headline.fixed(part),
+            n => headline.var_shortened(
+                part,
+                [Shorten::Middle, Shorten::Start, Shorten::End][n / 2 % 3],
+            ),
+        };
+    }
+    headline
+}
+
+/// Fixed words are never cut while they fit: when every fixed part is
+/// printable ASCII and they fit `max` with each variable part at its
+/// shortest (`...`), each appears whole (spaces collapsed) in the line.
+fn check_fixed_words_kept(headline: &Headline, line: &str, max: usize) {
+    let mut fixed = Vec::new();
+    let mut room = 0;
+    for part in headline.parts() {
+        match part {
+            Part::Fixed(text) => {
+                if !text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+                    return;
+                }
+                let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                room += words.len() + 2;
+                fixed.push(words);
+            }
+            Part::Variable { .. } => room += 3,
+        }
+    }
+    if room > max {
+        return;
+    }
+    for words in fixed.iter().filter(|words| !words.is_empty()) {
+        assert!(
+            line.contains(words.as_str()),
+            "fixed words {words:?} cut from {line:?}"
+        );
+    }
+}
+
+/// A zero-width joiner in a body joins two parts of one grapheme cluster
+/// (an emoji ZWJ sequence): never the first or last character of its cluster.
+fn check_joiners_join(body: &str) {
+    if !body.contains(ZWJ) {
+        return;
+    }
+    for cluster in body.graphemes(true).filter(|cluster| cluster.contains(ZWJ)) {
+        assert!(
+            !cluster.starts_with(ZWJ) && !cluster.ends_with(ZWJ),
+            "a joiner that joins nothing: {cluster:?}"
+        );
+    }
+}
+
+const ZWJ: char = '\u{200D}';
 
 /// Enough for one notification to overflow SNS's limit.
 const MAX_AMPLIFIED_BYTES: usize = MAX_MESSAGE_BYTES + 1024;
@@ -524,10 +609,11 @@ fn check_time(time: HealthTime) {
     }
 }
 
-/// Bidirectional overrides and zero-width characters, which make text show
-/// as something other than what it is.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+/// Bidirectional controls and zero-width characters, which make text show
+/// as something other than what it is; the zero-width joiner is checked on
+/// its own ([`check_joiners_join`]).
+fn is_always_hidden(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200C}' | '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 fn assert_trimmed(text: &str) {

@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod headline;
 pub mod home;
 #[cfg(feature = "aws")]
 pub mod idempotency;
@@ -17,5 +18,7 @@ pub mod notification;
 pub mod publisher;
 #[cfg(feature = "aws")]
 pub mod runtime;
+pub mod text;
 
+pub use headline::Headline;
 pub use notification::{Notification, Severity};

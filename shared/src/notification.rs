@@ -6,6 +6,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::headline::Headline;
+use crate::text;
+
 /// SNS's limit on a whole message, attributes included.
 pub const MAX_MESSAGE_BYTES: usize = 262_144;
 /// SNS's limit on a subject, in characters.
@@ -75,9 +80,9 @@ pub struct Notification {
     pub source: String,
     pub severity: Severity,
     /// Headline; the email subject and the start of the SMS.
-    pub title: String,
+    pub title: Headline,
     /// Shorter text for SMS; the title when absent.
-    pub sms_text: Option<String>,
+    pub sms_text: Option<Headline>,
     /// Key facts, one `Key: value` line each.
     pub summary: Vec<(String, String)>,
     pub sections: Vec<Section>,
@@ -86,7 +91,7 @@ pub struct Notification {
 }
 
 impl Notification {
-    pub fn new(source: impl Into<String>, severity: Severity, title: impl Into<String>) -> Self {
+    pub fn new(source: impl Into<String>, severity: Severity, title: impl Into<Headline>) -> Self {
         Self {
             source: source.into(),
             severity,
@@ -98,7 +103,7 @@ impl Notification {
         }
     }
 
-    pub fn with_sms_text(mut self, text: impl Into<String>) -> Self {
+    pub fn with_sms_text(mut self, text: impl Into<Headline>) -> Self {
         self.sms_text = Some(text.into());
         self
     }
@@ -123,10 +128,7 @@ impl Notification {
 
     /// Renders everything one SNS publish needs.
     pub fn render(&self) -> RenderedMessage {
-        let sms = sms_line(
-            self.severity,
-            self.sms_text.as_deref().unwrap_or(&self.title),
-        );
+        let sms = sms_line(self.severity, self.sms_text.as_ref().unwrap_or(&self.title));
         let summary_text = self.summary_text();
         let default = cut_to_bytes(&summary_text, MAX_DEFAULT_BYTES);
         let email_full = self.email_text(&summary_text);
@@ -148,7 +150,7 @@ impl Notification {
     /// Headline, facts and sections: what every protocol but SMS shows.
     fn summary_text(&self) -> String {
         let mut text = String::new();
-        text.push_str(&single_line(&self.title));
+        text.push_str(&single_line(&self.title.text()));
         text.push_str("\n\n");
         text.push_str(&format!("Severity: {}\n", self.severity.label()));
         for (key, value) in &self.summary {
@@ -211,42 +213,41 @@ impl RenderedMessage {
     }
 }
 
+/// When a title has nothing a subject can show.
+pub const FALLBACK_SUBJECT: &str = "Watchkeeper notification";
+
 /// A subject SNS accepts: ASCII, no control characters or line breaks,
-/// starting with a letter, digit or punctuation, at most 100 characters.
-pub fn subject_line(title: &str) -> String {
-    let collapsed = ascii_line(title);
-    let start = collapsed
+/// starting with a letter, digit or punctuation, at most 100 characters,
+/// with the title's variable parts shortened first ([`Headline::fit_ascii`]).
+pub fn subject_line(title: &Headline) -> String {
+    let fitted = title.fit_ascii(MAX_SUBJECT_CHARS);
+    // One line of ASCII starts with a letter, digit or punctuation unless
+    // it is empty; the check stays in case that ever changes.
+    let start = fitted
         .find(|c: char| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
-        .unwrap_or(collapsed.len());
-    let subject = &collapsed[start..];
+        .unwrap_or(fitted.len());
+    let subject = &fitted[start..];
     if subject.is_empty() {
-        return "Watchkeeper notification".to_owned();
+        return FALLBACK_SUBJECT.to_owned();
     }
-    cut_chars_with_ellipsis(subject, MAX_SUBJECT_CHARS)
+    subject.to_owned()
 }
 
-/// One SMS part: `SEVERITY: text`, ASCII, one line, at most 140 bytes.
-pub fn sms_line(severity: Severity, text: &str) -> String {
-    let line = format!("{}: {}", severity.label(), ascii_line(text));
-    cut_chars_with_ellipsis(&line, MAX_SMS_BYTES)
-}
-
-/// One line of ASCII, transliterated (`Zoë` becomes `Zoe`). Line breaks
-/// become spaces before transliteration, which would drop them.
-fn ascii_line(text: &str) -> String {
-    single_line(&deunicode::deunicode(&single_line(text)))
+/// One SMS part: `SEVERITY: text`, ASCII, one line, at most 140 bytes,
+/// with the text's variable parts shortened first.
+pub fn sms_line(severity: Severity, text: &Headline) -> String {
+    let prefix = format!("{}: ", severity.label());
+    let line = text.fit_ascii(MAX_SMS_BYTES - prefix.len());
+    format!("{prefix}{line}")
 }
 
 /// Text that cannot break out of its line: control characters, line breaks
-/// and invisible formatting characters become spaces, runs of spaces one.
+/// and hidden formatting characters ([`text::clean_hidden`]) become spaces,
+/// runs of spaces one. Joiners inside emoji sequences are kept.
 pub fn single_line(text: &str) -> String {
-    let mut line = String::with_capacity(text.len());
-    for c in text.chars() {
-        let c = if c.is_control() || is_invisible_format(c) {
-            ' '
-        } else {
-            c
-        };
+    let cleaned = text::clean_hidden(text, char::is_control, |out, _| out.push(' '));
+    let mut line = String::with_capacity(cleaned.len());
+    for c in cleaned.chars() {
         if c.is_whitespace() {
             if !line.is_empty() && !line.ends_with(' ') {
                 line.push(' ');
@@ -260,67 +261,43 @@ pub fn single_line(text: &str) -> String {
 }
 
 /// Free text that keeps its line breaks but loses other control and
-/// invisible formatting characters.
+/// hidden formatting characters ([`text::clean_hidden`]), each a space.
 pub fn multi_line(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .chars()
-        .map(|c| {
-            if c != '\n' && (c.is_control() || is_invisible_format(c)) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    text::clean_hidden(
+        &text.replace("\r\n", "\n"),
+        |c| c != '\n' && c.is_control(),
+        |out, _| out.push(' '),
+    )
 }
 
 /// JSON with every control character but the line breaks between its
-/// lines, and every invisible formatting character, written as a `\uXXXX`
-/// escape. serde_json escapes only U+0000 to U+001F, so an event's strings
-/// could carry DEL, C1 controls (U+0085 breaks lines in some mail readers)
-/// or bidirectional overrides into the email. Outside its strings, pretty
-/// JSON holds no such character, so the result is the same JSON.
+/// lines, and every hidden formatting character ([`text::clean_hidden`]),
+/// written as a `\uXXXX` escape. serde_json escapes only U+0000 to U+001F,
+/// so an event's strings could carry DEL, C1 controls (U+0085 breaks lines
+/// in some mail readers) or bidirectional overrides into the email. Outside
+/// its strings, pretty JSON holds no such character, so the result is the
+/// same JSON.
 fn escape_hidden_characters(json: &str) -> String {
-    let mut escaped = String::with_capacity(json.len());
-    for c in json.chars() {
-        if (c.is_control() && c != '\n') || is_invisible_format(c) {
+    text::clean_hidden(
+        json,
+        |c| c.is_control() && c != '\n',
+        |escaped, c| {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 escaped.push_str(&format!("\\u{unit:04x}"));
             }
-        } else {
-            escaped.push(c);
-        }
-    }
-    escaped
+        },
+    )
 }
 
-/// Bidirectional overrides and zero-width characters can make text display
-/// differently from what it is.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
-/// ASCII text cut to `max` characters, ending in `...` when cut.
-fn cut_chars_with_ellipsis(ascii: &str, max: usize) -> String {
-    if ascii.len() <= max {
-        return ascii.to_owned();
-    }
-    let mut cut = ascii[..max - 3].trim_end().to_owned();
-    cut.push_str("...");
-    cut
-}
-
+/// `text` cut to at most `max` bytes between grapheme clusters, with a marker.
 fn cut_to_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
     let marker = format!("\n{TRUNCATION_MARKER}\n");
-    let mut end = max - marker.len();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{marker}", &text[..end])
+    let kept = text::truncate_graphemes(text, max.saturating_sub(marker.len()));
+    format!("{kept}{marker}")
 }
 
 /// The bytes `text` takes inside a JSON string literal.
@@ -347,15 +324,17 @@ fn cut_to_json_budget(text: &str, budget: usize) -> String {
     let marker_reserve = json_escaped_len(&format!(
         "\n\n{TRUNCATION_MARKER} 0000000 of 0000000 bytes shown\n"
     ));
+    let room = budget.saturating_sub(marker_reserve);
     let mut used = 0;
     let mut end = 0;
-    for (index, c) in text.char_indices() {
-        let size = json_escaped_char_len(c);
-        if used + size > budget - marker_reserve {
+    // Whole grapheme clusters only: an emoji sequence is never split.
+    for (index, cluster) in text.grapheme_indices(true) {
+        let size = json_escaped_len(cluster);
+        if used + size > room {
             break;
         }
         used += size;
-        end = index + c.len_utf8();
+        end = index + cluster.len();
     }
     format!(
         "{}\n\n{TRUNCATION_MARKER} {end} of {total} bytes shown\n",
@@ -366,6 +345,7 @@ fn cut_to_json_budget(text: &str, budget: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::headline::Shorten;
     use serde_json::json;
 
     fn sample() -> Notification {
@@ -406,26 +386,75 @@ mod tests {
         assert_eq!(message["default"], rendered.default.as_str());
     }
 
+    fn subject(title: &str) -> String {
+        subject_line(&Headline::from(title))
+    }
+
     #[test]
     fn subjects_are_valid_for_sns() {
         assert_eq!(
-            subject_line("  \n\t Jürgen's AMI\r\nmade   public  "),
+            subject("  \n\t Jürgen's AMI\r\nmade   public  "),
             "Jurgen's AMI made public"
         );
-        assert_eq!(subject_line("\u{202E}evil\u{200B}name"), "evil name");
-        assert_eq!(subject_line(""), "Watchkeeper notification");
-        assert_eq!(subject_line("\u{2603}\u{2603}"), "snowman snowman");
-        let long = subject_line(&"x".repeat(300));
+        assert_eq!(subject("\u{202E}evil\u{200B}name"), "evil name");
+        assert_eq!(subject(""), "Watchkeeper notification");
+        assert_eq!(
+            subject("\u{200D}\u{FEFF} \u{7}"),
+            "Watchkeeper notification"
+        );
+        assert_eq!(subject("\u{2603}\u{2603}"), "snowman snowman");
+        let long = subject(&"x".repeat(300));
         assert_eq!(long.len(), MAX_SUBJECT_CHARS);
         assert!(long.ends_with("..."));
-        assert_eq!(subject_line(&"y".repeat(100)), "y".repeat(100));
+        assert_eq!(subject(&"y".repeat(100)), "y".repeat(100));
+    }
+
+    /// Issue 13: a long name cut the end of the subject and the SMS away,
+    /// and with it what happened.
+    #[test]
+    fn subjects_and_sms_shorten_names_and_keep_what_happened() {
+        let repository = "r".repeat(100);
+        let title = Headline::new()
+            .fixed("[")
+            .var(&repository)
+            .fixed("] Force push to ")
+            .var("feature/a-rather-long-branch-name-for-a-ticket")
+            .fixed(" by ")
+            .var("Alice")
+            .fixed(": 3 new commits");
+        let notification = Notification::new("s", Severity::Warning, title.clone()).with_sms_text(
+            title
+                .clone()
+                .fixed(": 3d8f3a4 ")
+                .var_shortened("Fix the login ".repeat(20), Shorten::End),
+        );
+        let rendered = notification.render();
+        assert!(rendered.subject.len() <= MAX_SUBJECT_CHARS);
+        assert!(rendered.sms.len() <= MAX_SMS_BYTES);
+        for text in [&rendered.subject, &rendered.sms] {
+            for words in [
+                "] Force push to feature/",
+                " by Alice: 3 new commits",
+                "[rrr",
+            ] {
+                assert!(text.contains(words), "{words:?} missing from {text}");
+            }
+        }
+        assert!(rendered.sms.starts_with("WARNING: [rrr"));
+        assert!(
+            rendered.sms.contains(": 3d8f3a4 Fix the login"),
+            "{}",
+            rendered.sms
+        );
+        // The bodies keep the whole headline.
+        assert!(rendered.default.starts_with(&format!("[{repository}] Force push to feature/a-rather-long-branch-name-for-a-ticket by Alice: 3 new commits\n")));
     }
 
     #[test]
     fn sms_is_one_ascii_line_of_at_most_140_bytes() {
         let sms = sms_line(
             Severity::Warning,
-            &format!("Zoë's line\nsecond {}", "z".repeat(300)),
+            &format!("Zoë's line\nsecond {}", "z".repeat(300)).into(),
         );
         assert!(sms.len() <= MAX_SMS_BYTES);
         assert!(sms.starts_with("WARNING: Zoe's line second zzz"));
@@ -485,5 +514,124 @@ mod tests {
     #[test]
     fn multi_line_keeps_breaks_and_drops_controls() {
         assert_eq!(multi_line("a\r\nb\u{7}c\td"), "a\nb c d");
+    }
+
+    const TECHNOLOGIST: &str = "\u{1F469}\u{200D}\u{1F4BB}";
+    const EMOJI: [&str; 6] = [
+        TECHNOLOGIST,
+        "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}",
+        "\u{1F1F8}\u{1F1EA}",
+        "\u{1F44D}\u{1F3FD}",
+        "1\u{FE0F}\u{20E3}",
+        "\u{1F3F3}\u{FE0F}\u{200D}\u{1F308}",
+    ];
+
+    /// Issue 13: the joiner inside `👩‍💻` became a space, so a branch showed
+    /// as one that does not exist and commit messages changed.
+    #[test]
+    fn emoji_sequences_survive_in_every_body() {
+        for emoji in EMOJI {
+            let branch = format!("feature/{emoji}-login");
+            let message = format!("Add {emoji}\nfor the {emoji} team");
+            let rendered = Notification::new("s", Severity::Info, format!("Push to {branch}"))
+                .with_fact("Branch", &branch)
+                .with_section("Commit", &message)
+                .with_full_event(serde_json::json!({ "referenceName": branch }))
+                .render();
+            assert_eq!(single_line(&branch), branch);
+            assert_eq!(multi_line(&message), message);
+            for body in [&rendered.default, &rendered.email] {
+                assert!(body.starts_with(&format!("Push to {branch}\n")), "{body}");
+                assert!(body.contains(&format!("Branch: {branch}\n")), "{body}");
+                assert!(body.contains(&format!("{message}\n")), "{body}");
+            }
+            assert!(
+                rendered
+                    .email
+                    .contains(&format!("\"referenceName\": \"{branch}\""))
+            );
+            assert!(rendered.subject.is_ascii() && rendered.sms.is_ascii());
+        }
+    }
+
+    #[test]
+    fn hidden_characters_outside_emoji_are_still_removed_or_escaped() {
+        for (text, line) in [
+            ("pay\u{200D}pal", "pay pal"),
+            ("pay\u{200C}pal", "pay pal"),
+            ("\u{FEFF}main", "main"),
+            ("main\u{202E}txt.exe", "main txt.exe"),
+            ("a\u{2066}b\u{2069}c", "a b c"),
+            ("x\u{061C}y\u{200F}z", "x y z"),
+        ] {
+            assert_eq!(single_line(text), line, "{text:?}");
+            assert_eq!(
+                multi_line(text),
+                text.chars()
+                    .map(|c| if c.is_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        ' '
+                    })
+                    .collect::<String>()
+            );
+        }
+        let event =
+            serde_json::json!({"a": "pay\u{200D}pal", "b": "\u{FEFF}x\u{202E}", "c": TECHNOLOGIST});
+        let email = Notification::new("s", Severity::Info, "t")
+            .with_full_event(event.clone())
+            .render()
+            .email;
+        for escape in ["pay\\u200dpal", "\\ufeffx\\u202e"] {
+            assert!(email.contains(escape), "{escape} missing from {email}");
+        }
+        assert!(email.contains(&format!("\"c\": \"{TECHNOLOGIST}\"")));
+        let json = email
+            .split_once("Full event\n----------\n")
+            .and_then(|(_, rest)| rest.split_once("\n\n--\n"))
+            .map(|(json, _)| json)
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(json).unwrap(),
+            event
+        );
+    }
+
+    #[test]
+    fn cut_bodies_never_split_an_emoji_sequence() {
+        let many = TECHNOLOGIST.repeat(10_000);
+        let rendered = Notification::new("s", Severity::Info, "t")
+            .with_section("Many", &many)
+            .with_full_event(serde_json::json!({ "many": many.repeat(10) }))
+            .render();
+        assert!(rendered.default.len() <= MAX_DEFAULT_BYTES);
+        for (body, marker) in [
+            (&rendered.default, "\n[truncated]\n"),
+            (&rendered.email, "\n\n[truncated] "),
+        ] {
+            let cut = &body[..body.find(marker).expect("the body was cut")];
+            let last_line = cut.rsplit('\n').next().unwrap();
+            let emoji = last_line.trim_start_matches(|c: char| c.is_ascii());
+            let emoji = emoji.trim_end_matches('"');
+            assert!(!emoji.is_empty());
+            assert_eq!(
+                emoji.len() % TECHNOLOGIST.len(),
+                0,
+                "{:?}",
+                &emoji[emoji.len() - 20..]
+            );
+            assert!(emoji.ends_with(TECHNOLOGIST));
+        }
+        assert_eq!(
+            cut_to_bytes(&many, 100),
+            format!("{}\n[truncated]\n", TECHNOLOGIST.repeat(7))
+        );
+        assert_eq!(
+            cut_to_json_budget(&many, 200),
+            format!(
+                "{}\n\n[truncated] 143 of 110000 bytes shown\n",
+                TECHNOLOGIST.repeat(13)
+            )
+        );
     }
 }

@@ -2,8 +2,9 @@
 //! notification operators read, in their inbox and on their phone.
 
 use serde_json::Value;
+use watchkeeper_shared::headline::Shorten;
 use watchkeeper_shared::notification::MAX_SUBJECT_CHARS;
-use watchkeeper_shared::{Notification, Severity};
+use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::decide::{Alert, AssessedChange, Outcome, Trust};
 use crate::input::{
@@ -62,46 +63,63 @@ pub fn notification(
     // service's own name; the email still gives the full identity.
     let (by, short_by) = match &event.origin {
         Origin::AwsService(service) => (
-            format!("via AWS service {service}"),
-            format!(
-                "via AWS service {}",
-                service.trim_end_matches(".amazonaws.com")
-            ),
+            Headline::new().fixed("via AWS service ").var(service),
+            Headline::new()
+                .fixed("via AWS service ")
+                .var(service.trim_end_matches(".amazonaws.com")),
         ),
         _ => {
-            let by = format!("by {}", who_short(&event.caller));
+            let by = Headline::new()
+                .fixed("by ")
+                .then(who_headline(&event.caller));
             (by.clone(), by)
         }
     };
     let phrases = phrases(&event.request, &alert.changes, tense);
-    let headline = |what: &str, by: &str| match (denied, target(&event.request)) {
-        (false, Some(target)) => format!("{target} {what} {by}"),
-        (false, None) => format!("{what} {by}"),
-        (true, Some(target)) => format!("DENIED attempt on {target} {by}: {what}"),
-        (true, None) => format!("DENIED attempt {by}: {what}"),
+    let headline = |what: Headline, by: &Headline| match (denied, target(&event.request)) {
+        (false, Some(target)) => target.fixed(" ").then(what).fixed(" ").then(by.clone()),
+        (false, None) => what.fixed(" ").then(by.clone()),
+        (true, Some(target)) => Headline::new()
+            .fixed("DENIED attempt on ")
+            .then(target)
+            .fixed(" ")
+            .then(by.clone())
+            .fixed(": ")
+            .then(what),
+        (true, None) => Headline::new()
+            .fixed("DENIED attempt ")
+            .then(by.clone())
+            .fixed(": ")
+            .then(what),
     };
-    let prefix = format!("[{}] ", account.short());
-    let all_changes = phrases.join("; ");
+    let prefix = Headline::new().fixed("[").var(account.short()).fixed("] ");
+    let all_changes = Headline::join(phrases.iter().cloned(), "; ");
     let first_change = match phrases.len() {
         0 | 1 => all_changes.clone(),
-        n => format!("{} (+{} more)", phrases[0], n - 1),
+        n => phrases[0].clone().fixed(format!(" (+{} more)", n - 1)),
     };
-    // The longest headline that fits the subject; the renderer cuts the last.
+    // The longest headline that fits the subject whole; else the shortest,
+    // whose names and ids the renderer shortens to fit.
     let candidates = [
-        headline(&all_changes, &by),
-        headline(&all_changes, &short_by),
-        headline(&first_change, &short_by),
+        headline(all_changes.clone(), &by),
+        headline(all_changes, &short_by),
+        headline(first_change, &short_by),
     ];
-    let fits = |body: &&String| prefix.len() + body.len() <= MAX_SUBJECT_CHARS;
+    let fits = |body: &&Headline| prefix.clone().then((*body).clone()).fits(MAX_SUBJECT_CHARS);
     let body = candidates
         .iter()
         .find(fits)
         .unwrap_or(&candidates[2])
         .clone();
-    let title = format!("{prefix}{body}");
+    let title = prefix.then(body.clone());
     let sms = match &event.region {
-        Some(region) => format!("{} {region}: {body}", account.short()),
-        None => format!("{}: {body}", account.short()),
+        Some(region) => Headline::new()
+            .var(account.short())
+            .fixed(" ")
+            .var(region)
+            .fixed(": ")
+            .then(body),
+        None => Headline::new().var(account.short()).fixed(": ").then(body),
     };
 
     let mut notification = Notification::new(SOURCE_NAME, alert.severity, title)
@@ -122,7 +140,7 @@ pub fn notification(
         }
     }
     let what_key = if denied { "Attempted" } else { "What changed" };
-    notification = notification.with_fact(what_key, phrases.join("; "));
+    notification = notification.with_fact(what_key, Headline::join(phrases, "; ").text());
     if let Outcome::Denied {
         error_code,
         error_message,
@@ -208,32 +226,36 @@ fn resource(request: &Request) -> Option<&Resource> {
 }
 
 /// `AMI ami-0abc`, or nothing for an account-wide setting.
-fn target(request: &Request) -> Option<String> {
-    resource(request).map(|resource| format!("{} {}", resource.kind.label(), resource.id))
+fn target(request: &Request) -> Option<Headline> {
+    resource(request).map(|resource| {
+        Headline::new()
+            .fixed(format!("{} ", resource.kind.label()))
+            .var(&resource.id)
+    })
 }
 
 /// The changes in a fixed order (public first, then shares, then the same
 /// for removals), with grantees of one direction listed together.
-fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<String> {
+fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<Headline> {
     let done = tense == Tense::Done;
     match request {
-        Request::DisableBlockPublicAccess { kind, .. } => vec![if done {
+        Request::DisableBlockPublicAccess { kind, .. } => vec![Headline::new().fixed(if done {
             format!("Block public access for {} DISABLED", kind.plural())
         } else {
             format!("disable block public access for {}", kind.plural())
-        }],
+        })],
         Request::OtherAttribute { attribute, .. } => vec![if done {
-            format!("{attribute} changed")
+            Headline::new().var(attribute).fixed(" changed")
         } else {
-            format!("change {attribute}")
+            Headline::new().fixed("change ").var(attribute)
         }],
         Request::Permissions { resource, .. } if changes.is_empty() => {
             let attribute = permission_attribute(resource.kind);
-            vec![if done {
+            vec![Headline::new().fixed(if done {
                 format!("{attribute} changed (grantees not readable)")
             } else {
                 format!("change {attribute}")
-            }]
+            })]
         }
         Request::Permissions { .. } => {
             let mut phrases = Vec::new();
@@ -244,15 +266,12 @@ fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<S
                         .filter(move |assessed| assessed.change.direction == direction)
                 };
                 if of_direction().any(|assessed| assessed.change.grantee == Grantee::Public) {
-                    phrases.push(
-                        match (direction, done) {
-                            (Direction::Add, true) => "made PUBLIC",
-                            (Direction::Add, false) => "make PUBLIC",
-                            (Direction::Remove, true) => "made private",
-                            (Direction::Remove, false) => "make private",
-                        }
-                        .to_owned(),
-                    );
+                    phrases.push(Headline::new().fixed(match (direction, done) {
+                        (Direction::Add, true) => "made PUBLIC",
+                        (Direction::Add, false) => "make PUBLIC",
+                        (Direction::Remove, true) => "made private",
+                        (Direction::Remove, false) => "make private",
+                    }));
                 }
                 let others: Vec<String> = of_direction()
                     .filter(|assessed| assessed.change.grantee != Grantee::Public)
@@ -265,7 +284,12 @@ fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<S
                         (Direction::Remove, true) => "unshared from",
                         (Direction::Remove, false) => "unshare from",
                     };
-                    phrases.push(format!("{verb} {}", others.join(", ")));
+                    // One list, shortened at its end: the first grantees whole.
+                    phrases.push(
+                        Headline::new()
+                            .fixed(format!("{verb} "))
+                            .var_shortened(others.join(", "), Shorten::End),
+                    );
                 }
             }
             phrases
@@ -430,6 +454,21 @@ pub fn who_short(caller: &Caller) -> String {
         .or_else(|| caller.principal_id.clone())
         .or_else(|| caller.invoked_by.clone())
         .unwrap_or_else(|| "unknown caller".to_owned())
+}
+
+/// [`who_short`] for a headline: a role and its session are shortened
+/// each on its own, the longer first, so that both stay recognisable.
+fn who_headline(caller: &Caller) -> Headline {
+    match (
+        caller.identity_type.as_deref(),
+        &caller.role_name,
+        &caller.session_name,
+    ) {
+        (Some("AssumedRole"), Some(role), Some(session)) => {
+            Headline::new().var(role).fixed("/").var(session)
+        }
+        _ => Headline::new().var(who_short(caller)),
+    }
 }
 
 /// The full identity: the role ARN and session for an assumed role, else the ARN.
@@ -624,7 +663,7 @@ mod tests {
         let rendered = notification(&event, &alert, &alias(), json!({})).render();
         assert_eq!(
             rendered.subject,
-            "[prod-acct] AMI ami-0abc shared with 444455550000, 444455550001, 444455550002, 444455550003, 4444..."
+            "[prod-acct] AMI ami-0abc shared with 444455550000, 444455550001, 4444555... (+1 more) by Admin/alice"
         );
         let mut short_alias = alias();
         short_alias.alias = None;
@@ -646,8 +685,107 @@ mod tests {
         let rendered = notification(&event, &alert, &short_alias, json!({})).render();
         assert_eq!(
             rendered.subject,
-            "[111122223333] AMI ami-0abc shared with 444455556666 (+2 more) by Admin/a-very-long-session-name-..."
+            "[111122223333] AMI ami-0abc shared with 444455556666 (+2 more) by Admin/a-very-long-s...ngle-sign-on"
         );
+    }
+
+    /// Issue 13: long ids, aliases and user names are shortened; what
+    /// happened (made PUBLIC, DENIED) and who did it stay in the subject
+    /// and the SMS.
+    #[test]
+    fn long_names_are_shortened_and_what_happened_is_kept() {
+        let long_alias = AccountLabel {
+            alias: Some(format!("production-{}-eu", "a".repeat(50))),
+            id: Some("111122223333".into()),
+        };
+        let long_user = Caller {
+            identity_type: Some("IAMUser".into()),
+            arn: Some(format!(
+                "arn:aws:iam::111122223333:user/ops/{}-bob",
+                "deployment-automation".repeat(5)
+            )),
+            ..Caller::default()
+        };
+        let long_image = Resource {
+            kind: ResourceKind::Image,
+            id: format!("ami-{}", "0123456789abcdef".repeat(5)),
+        };
+        let public = vec![assessed(Direction::Add, Grantee::Public, Trust::Public)];
+        for denied in [false, true] {
+            let mut event = event(Request::Permissions {
+                resource: long_image.clone(),
+                changes: public.iter().map(|c| c.change.clone()).collect(),
+            });
+            event.caller = long_user.clone();
+            event.region = Some("ap-southeast-4".into());
+            let alert = Alert {
+                severity: Severity::Critical,
+                outcome: if denied {
+                    Outcome::Denied {
+                        error_code: "Client.UnauthorizedOperation".into(),
+                        error_message: None,
+                    }
+                } else {
+                    Outcome::Changed
+                },
+                changes: public.clone(),
+                reason: String::new(),
+            };
+            let rendered = notification(&event, &alert, &long_alias, json!({})).render();
+            let words = if denied {
+                vec![
+                    "DENIED attempt on AMI ami-0123",
+                    " by deploym",
+                    "-bob: make PUBLIC",
+                ]
+            } else {
+                vec!["AMI ami-0123", "cdef made PUBLIC by deployment-", "-bob"]
+            };
+            for text in [&rendered.subject, &rendered.sms] {
+                for word in &words {
+                    assert!(text.contains(word), "{word:?} missing from {text}");
+                }
+                assert!(text.contains("produc"), "{text}");
+                assert!(text.contains("-eu"), "{text}");
+            }
+            assert!(
+                rendered.sms.contains(" ap-southeast-4: "),
+                "{}",
+                rendered.sms
+            );
+            assert!(rendered.subject.len() <= 100, "{}", rendered.subject);
+            assert!(rendered.sms.len() <= 140, "{}", rendered.sms);
+            assert!(
+                rendered
+                    .default
+                    .contains(&format!("AMI: {}\n", long_image.id))
+            );
+        }
+
+        // An AWS service with a long name, and a snapshot account setting.
+        let mut event = event(Request::DisableBlockPublicAccess {
+            kind: ResourceKind::Snapshot,
+            new_state: None,
+        });
+        event.origin = Origin::AwsService(format!("{}.amazonaws.com", "s".repeat(120)));
+        let alert = Alert {
+            severity: Severity::Critical,
+            outcome: Outcome::Changed,
+            changes: vec![],
+            reason: String::new(),
+        };
+        let rendered = notification(&event, &alert, &long_alias, json!({})).render();
+        for text in [&rendered.subject, &rendered.sms] {
+            assert!(
+                text.contains(
+                    "] Block public access for EBS snapshots DISABLED via AWS service sss"
+                ) || text.contains(
+                    ": Block public access for EBS snapshots DISABLED via AWS service sss"
+                ),
+                "{text}"
+            );
+        }
+        assert!(rendered.subject.len() <= 100 && rendered.sms.len() <= 140);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The pure last step: what reviewers read about a change.
 
 use watchkeeper_shared::events::codecommit::{ReferenceType, RepositoryStateChange};
-use watchkeeper_shared::{Notification, Severity};
+use watchkeeper_shared::headline::Shorten;
+use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::changes::{self, FileChange, plural};
 use crate::decide::{HeadChange, caller_name};
@@ -47,8 +48,9 @@ fn commits_phrase(count: &str, one: bool) -> String {
     format!("{count} {}", if one { "commit" } else { "commits" })
 }
 
-/// `Alice`, `Alice and Bob`, `Alice and 2 others`, from the listed commits.
-fn authors_phrase(commits: &[CommitReport]) -> Option<String> {
+/// `Alice`, `Alice and Bob`, `Alice and 2 others`, from the listed commits;
+/// the names are the parts a headline may shorten.
+fn authors_phrase(commits: &[CommitReport]) -> Option<Headline> {
     let mut names: Vec<&str> = Vec::new();
     for commit in commits {
         let name = commit.info.author.name.trim();
@@ -58,9 +60,13 @@ fn authors_phrase(commits: &[CommitReport]) -> Option<String> {
     }
     match names.as_slice() {
         [] => None,
-        [one] => Some((*one).to_owned()),
-        [first, second] => Some(format!("{first} and {second}")),
-        [first, rest @ ..] => Some(format!("{first} and {} others", rest.len())),
+        [one] => Some(Headline::new().var(*one)),
+        [first, second] => Some(Headline::new().var(*first).fixed(" and ").var(*second)),
+        [first, rest @ ..] => Some(
+            Headline::new()
+                .var(*first)
+                .fixed(format!(" and {} others", rest.len())),
+        ),
     }
 }
 
@@ -71,13 +77,32 @@ fn reference_label(kind: &ReferenceType) -> &'static str {
     }
 }
 
-fn by(who: Option<&str>) -> String {
-    who.map(|who| format!(" by {who}")).unwrap_or_default()
+/// ` by <who>`, or nothing when nobody is named.
+fn by(headline: Headline, who: Option<Headline>) -> Headline {
+    match who {
+        Some(who) => headline.fixed(" by ").then(who),
+        None => headline,
+    }
+}
+
+/// `[<repository>] `, the start of every headline.
+fn in_repository(change: &RepositoryStateChange) -> Headline {
+    Headline::new()
+        .fixed("[")
+        .var(&change.repository_name)
+        .fixed("] ")
+}
+
+/// The first line of a commit message, shortened at its end when needed.
+fn commit_subject(headline: Headline, commit: &CommitReport) -> Headline {
+    headline
+        .fixed(format!(": {} ", short_id(&commit.info.id)))
+        .var_shortened(subject_of(&commit.info.message), Shorten::End)
 }
 
 fn base_notification(
     severity: Severity,
-    title: String,
+    title: Headline,
     change: &RepositoryStateChange,
 ) -> Notification {
     Notification::new(SOURCE, severity, title)
@@ -112,38 +137,31 @@ pub fn push_notification(
     };
     let one = outcome.total() == 1 && !outcome.earlier_is_lower_bound;
     let caller = change.caller_user_arn.as_deref().and_then(caller_name);
-    let authors = authors_phrase(commits);
-    let who = authors.as_deref().or(caller);
+    let who = authors_phrase(commits).or_else(|| caller.map(|name| Headline::new().var(name)));
     let rewritten = matches!(outcome.history, History::Rewritten { .. });
-    let title = if rewritten && outcome.total() == 0 {
-        format!(
-            "[{}] Force push to {branch}{}: reset to {}",
-            change.repository_name,
-            by(who),
-            short_id(new_head)
-        )
-    } else if rewritten {
-        format!(
-            "[{}] Force push to {branch}{}: {} new {}",
-            change.repository_name,
-            by(who),
-            count,
-            if one { "commit" } else { "commits" }
-        )
+    let title = if rewritten {
+        let title = by(
+            in_repository(change).fixed("Force push to ").var(branch),
+            who,
+        );
+        if outcome.total() == 0 {
+            title.fixed(format!(": reset to {}", short_id(new_head)))
+        } else {
+            title.fixed(format!(
+                ": {count} new {}",
+                if one { "commit" } else { "commits" }
+            ))
+        }
     } else {
-        format!(
-            "[{}] {} pushed to {branch}{}",
-            change.repository_name,
-            commits_phrase(&count, one),
-            by(who)
+        by(
+            in_repository(change)
+                .fixed(format!("{} pushed to ", commits_phrase(&count, one)))
+                .var(branch),
+            who,
         )
     };
     let sms = match commits.first() {
-        Some(head) => format!(
-            "{title}: {} {}",
-            short_id(&head.info.id),
-            subject_of(&head.info.message)
-        ),
+        Some(head) => commit_subject(title.clone(), head),
         None => title.clone(),
     };
     let severity = if rewritten {
@@ -239,24 +257,27 @@ pub fn new_head_notification(
     head: &CommitReport,
 ) -> Notification {
     let kind = reference_label(&change.reference_type);
-    let caller = change.caller_user_arn.as_deref().and_then(caller_name);
+    let caller = change
+        .caller_user_arn
+        .as_deref()
+        .and_then(caller_name)
+        .map(|name| Headline::new().var(name));
     let head_id = short_id(&head.info.id);
     let title = match head_change {
-        HeadChange::Created => format!(
-            "[{}] New {} {} at {head_id}{}",
-            change.repository_name,
-            kind.to_lowercase(),
-            change.reference_name,
-            by(caller)
-        ),
-        HeadChange::Moved => format!(
-            "[{}] {kind} {} moved to {head_id}{}",
-            change.repository_name,
-            change.reference_name,
-            by(caller)
-        ),
+        HeadChange::Created => in_repository(change)
+            .fixed(format!("New {} ", kind.to_lowercase()))
+            .var(&change.reference_name)
+            .fixed(format!(" at {head_id}")),
+        HeadChange::Moved => in_repository(change)
+            .fixed(format!("{kind} "))
+            .var(&change.reference_name)
+            .fixed(format!(" moved to {head_id}")),
     };
-    let sms = format!("{title}: {}", subject_of(&head.info.message));
+    let title = by(title, caller);
+    let sms = title
+        .clone()
+        .fixed(": ")
+        .var_shortened(subject_of(&head.info.message), Shorten::End);
     let mut notification = base_notification(Severity::Info, title, change)
         .with_sms_text(sms)
         .with_fact("Head commit", &head.info.id);
@@ -270,14 +291,21 @@ pub fn new_head_notification(
 /// A deleted branch or tag, from the event alone.
 pub fn deleted_notification(change: &RepositoryStateChange, last_commit: &str) -> Notification {
     let kind = reference_label(&change.reference_type);
-    let caller = change.caller_user_arn.as_deref().and_then(caller_name);
-    let title = format!(
-        "[{}] {kind} {} deleted{}",
-        change.repository_name,
-        change.reference_name,
-        by(caller)
+    let caller = change
+        .caller_user_arn
+        .as_deref()
+        .and_then(caller_name)
+        .map(|name| Headline::new().var(name));
+    let title = by(
+        in_repository(change)
+            .fixed(format!("{kind} "))
+            .var(&change.reference_name)
+            .fixed(" deleted"),
+        caller,
     );
-    let sms = format!("{title} (last commit {})", short_id(last_commit));
+    let sms = title
+        .clone()
+        .fixed(format!(" (last commit {})", short_id(last_commit)));
     let notification = base_notification(Severity::Info, title, change)
         .with_sms_text(sms)
         .with_fact("Last commit", last_commit);
@@ -544,6 +572,180 @@ mod tests {
             assert_eq!(rendered.subject, subject);
             assert_eq!(rendered.sms, sms);
         }
+    }
+
+    /// Issue 13: with a 100-character repository name the subject was
+    /// `[<97 characters of the name>...`, losing what happened.
+    #[test]
+    fn long_names_are_shortened_and_what_happened_is_kept() {
+        let mut long = change(ReferenceType::Branch);
+        long.repository_name = format!("payments-{}-prod", "x".repeat(86));
+        assert_eq!(long.repository_name.len(), 100);
+        long.reference_name =
+            "feature/JIRA-1234-make-the-login-page-load-faster-on-slow-networks".into();
+        let three = [
+            commit(
+                NEW,
+                &[MID],
+                "Alice Example",
+                &format!("Fix login {}", "and more ".repeat(30)),
+            ),
+            commit(MID, &[OLD], "Alice Example", "Second"),
+            commit(OLD, &[], "Alice Example", "First"),
+        ];
+        let pushed = push_notification(
+            &long,
+            10,
+            NEW,
+            OLD,
+            &outcome(&[NEW, MID, OLD], 0, History::FastForward),
+            &three,
+        )
+        .render();
+        let forced = push_notification(
+            &long,
+            10,
+            NEW,
+            OLD,
+            &outcome(
+                &[NEW, MID, OLD],
+                0,
+                History::Rewritten {
+                    shared: Some(MID.into()),
+                    replaced: Some(2),
+                },
+            ),
+            &three,
+        )
+        .render();
+        for (rendered, words) in [
+            (&pushed, "3 commits pushed to feature/"),
+            (&forced, "Force push to feature/"),
+        ] {
+            for text in [&rendered.subject, &rendered.sms] {
+                assert!(
+                    text.starts_with("[payments-") || text.contains(": [payments-"),
+                    "{text}"
+                );
+                assert!(text.contains("-prod] "), "{text}");
+                assert!(text.contains(words), "{text}");
+                assert!(text.contains("-networks by Alice Example"), "{text}");
+                assert!(text.contains("..."), "{text}");
+            }
+            assert!(rendered.subject.len() <= 100, "{}", rendered.subject);
+            assert!(rendered.sms.len() <= 140, "{}", rendered.sms);
+            assert!(
+                rendered.sms.contains(": 3d8f3a4 Fix login"),
+                "{}",
+                rendered.sms
+            );
+            assert!(
+                rendered
+                    .default
+                    .starts_with(&format!("[{}] ", long.repository_name))
+            );
+        }
+        assert!(
+            forced.subject.ends_with("by Alice Example: 3 new commits"),
+            "{}",
+            forced.subject
+        );
+        assert!(
+            pushed.subject.ends_with("by Alice Example"),
+            "{}",
+            pushed.subject
+        );
+
+        // A very long author name is shortened too, never the words.
+        let mut named = three.clone();
+        named[0].info.author.name = format!("Alice {} Example", "Van Der".repeat(30));
+        let rendered = push_notification(
+            &long,
+            10,
+            NEW,
+            OLD,
+            &outcome(&[NEW], 0, History::FastForward),
+            &named[..1],
+        )
+        .render();
+        assert!(
+            rendered.subject.contains(" 1 commit pushed to feature/"),
+            "{}",
+            rendered.subject
+        );
+        assert!(
+            rendered.subject.contains(" by Alice Van"),
+            "{}",
+            rendered.subject
+        );
+        assert!(
+            rendered.subject.ends_with(" Example"),
+            "{}",
+            rendered.subject
+        );
+        assert!(rendered.subject.len() <= 100);
+
+        let head = &three[0];
+        let created = new_head_notification(&long, 10, HeadChange::Created, None, head).render();
+        let moved = new_head_notification(&long, 10, HeadChange::Moved, Some(OLD), head).render();
+        let deleted = deleted_notification(&long, OLD).render();
+        for (rendered, start, end) in [
+            (&created, "New branch feature/", " at 3d8f3a4 by alice"),
+            (&moved, "Branch feature/", " moved to 3d8f3a4 by alice"),
+            (&deleted, "Branch feature/", " deleted by alice"),
+        ] {
+            for text in [&rendered.subject, &rendered.sms] {
+                assert!(text.contains(start) && text.contains(end), "{text}");
+            }
+            assert!(rendered.subject.len() <= 100, "{}", rendered.subject);
+            assert!(rendered.sms.len() <= 140, "{}", rendered.sms);
+        }
+        assert!(
+            deleted
+                .sms
+                .ends_with(" deleted by alice (last commit 1a2b3c4)"),
+            "{}",
+            deleted.sms
+        );
+        assert!(
+            created.sms.contains(" by alice: Fix login"),
+            "{}",
+            created.sms
+        );
+    }
+
+    /// Issue 13: a zero-width joiner inside an emoji became a space, so the
+    /// email named a branch that does not exist.
+    #[test]
+    fn emoji_in_branches_and_messages_reach_the_email_unchanged() {
+        let mut emoji = change(ReferenceType::Branch);
+        emoji.reference_name = "feature/\u{1F469}\u{200D}\u{1F4BB}-tools".into();
+        let head = commit(
+            NEW,
+            &[OLD],
+            "Alice",
+            "Add \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} support\n\nFor \u{1F44D}\u{1F3FD} 1\u{FE0F}\u{20E3}",
+        );
+        let rendered = push_notification(
+            &emoji,
+            10,
+            NEW,
+            OLD,
+            &outcome(&[NEW], 0, History::FastForward),
+            &[head],
+        )
+        .render();
+        for body in [&rendered.email, &rendered.default] {
+            assert!(body.starts_with(
+                "[app] 1 commit pushed to feature/\u{1F469}\u{200D}\u{1F4BB}-tools by Alice\n"
+            ));
+            assert!(body.contains("Branch: feature/\u{1F469}\u{200D}\u{1F4BB}-tools\n"));
+            assert!(
+                body.contains("3d8f3a4 Add \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} support\n")
+            );
+            assert!(body.contains("    For \u{1F44D}\u{1F3FD} 1\u{FE0F}\u{20E3}\n"));
+        }
+        assert!(rendered.subject.is_ascii());
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use serde_json::Value;
 
-use watchkeeper_shared::Severity;
 use watchkeeper_shared::events::health::{
     AffectedEntity, EventCategory, EventStatus, HealthEvent, HealthTime,
 };
 use watchkeeper_shared::notification::Notification;
+use watchkeeper_shared::text::truncate_graphemes_to_chars;
+use watchkeeper_shared::{Headline, Severity};
 
 /// The `source` message attribute and the email footer.
 pub const SOURCE: &str = "health-event-forwarder";
@@ -25,9 +26,10 @@ const DASHBOARD_URL: &str = "https://health.aws.amazon.com/health/home#/account/
 
 pub fn notification(event: &HealthEvent, raw_event: &Value, severity: Severity) -> Notification {
     let detail = &event.detail;
-    let title = format!("[AWS Health] {}", headline(event));
+    let title = Headline::new().fixed("[AWS Health] ").then(headline(event));
+    let sms = Headline::new().fixed("AWS Health: ").then(headline(event));
     let mut notification = Notification::new(SOURCE, severity, title)
-        .with_sms_text(format!("AWS Health: {}", headline(event)))
+        .with_sms_text(sms)
         .with_fact("Status", status_text(detail.status_code.as_ref()))
         .with_fact("Service", &detail.service)
         .with_fact("Category", detail.event_type_category.as_str())
@@ -71,35 +73,36 @@ pub fn notification(event: &HealthEvent, raw_event: &Value, severity: Severity) 
     }
 }
 
-/// `Resolved: EC2 issue in us-east-1 for account 444455556666, part 1 of 3: AWS_EC2_OPERATIONAL_ISSUE`
-pub fn headline(event: &HealthEvent) -> String {
+/// `Resolved: EC2 issue in us-east-1 for account 444455556666, part 1 of 3: AWS_EC2_OPERATIONAL_ISSUE`;
+/// the service, region, account and event type code are the parts a
+/// subject may shorten.
+pub fn headline(event: &HealthEvent) -> Headline {
     let detail = &event.detail;
-    let mut text = String::new();
+    let mut text = Headline::new();
     if detail.status_code == Some(EventStatus::Closed) {
-        text.push_str("Resolved: ");
+        text = text.fixed("Resolved: ");
     }
     if event.is_abuse() {
-        text.push_str("Abuse report");
+        text = text.fixed("Abuse report");
     } else {
-        text.push_str(&format!(
-            "{} {}",
-            detail.service,
-            detail.event_type_category.phrase()
-        ));
+        text = text.var(&detail.service).fixed(" ");
+        text = match &detail.event_type_category {
+            EventCategory::Other(category) => text.var(category),
+            category => text.fixed(category.phrase()),
+        };
     }
     match event.impacted_region() {
-        Some(region) if region.eq_ignore_ascii_case("global") => text.push_str(" (global)"),
-        Some(region) => text.push_str(&format!(" in {region}")),
+        Some(region) if region.eq_ignore_ascii_case("global") => text = text.fixed(" (global)"),
+        Some(region) => text = text.fixed(" in ").var(region),
         None => {}
     }
     if event.is_organisational_view() {
-        text.push_str(&format!(" for account {}", event.affected_account()));
+        text = text.fixed(" for account ").var(event.affected_account());
     }
     if let Some((page, total)) = part(event) {
-        text.push_str(&format!(", part {page} of {total}"));
+        text = text.fixed(format!(", part {page} of {total}"));
     }
-    text.push_str(&format!(": {}", detail.event_type_code));
-    text
+    text.fixed(": ").var(&detail.event_type_code)
 }
 
 /// `(page, total)` for an event split over several pages.
@@ -239,7 +242,8 @@ fn entity_line(entity: &AffectedEntity) -> String {
         line.push_str(&format!(", tags: {}", tags.join(", ")));
     }
     if line.chars().count() > MAX_ENTITY_LINE_CHARS {
-        let mut cut: String = line.chars().take(MAX_ENTITY_LINE_CHARS - 3).collect();
+        // Whole grapheme clusters: an emoji in a tag is never split.
+        let mut cut = truncate_graphemes_to_chars(&line, MAX_ENTITY_LINE_CHARS - 3).to_owned();
         cut.push_str("...");
         return cut;
     }
@@ -346,7 +350,7 @@ mod tests {
         ];
         for (detail_type, detail, expected) in cases {
             assert_eq!(
-                headline(&parsed(&raw(detail_type, detail.clone()))),
+                headline(&parsed(&raw(detail_type, detail.clone()))).text(),
                 expected,
                 "{detail}"
             );
@@ -491,6 +495,84 @@ mod tests {
                 .contains("Full event\n----------\nNot attached: at ")
         );
         assert!(rendered.email.contains("more entities (2,000 in total)"));
+    }
+
+    /// Issue 13: a long event type code, service or account must not push
+    /// what happened (Resolved, the category, the part) out of the subject.
+    #[test]
+    fn long_codes_and_services_are_shortened_and_the_words_kept() {
+        let code = format!(
+            "AWS_{}_OPERATIONAL_ISSUE",
+            "VERY_LONG_SERVICE_NAME_".repeat(6)
+        );
+        let service = format!("ELASTIC{}", "LOADBALANCING".repeat(8));
+        let raw = raw(
+            "AWS Health Event",
+            json!({
+                "service": service, "eventTypeCode": code, "statusCode": "closed",
+                "eventTypeCategory": "scheduledChange", "eventRegion": "ap-southeast-4",
+                "affectedAccount": "444455556666", "page": "2", "totalPages": "3"
+            }),
+        );
+        let rendered = notification(&parsed(&raw), &raw, Severity::Warning).render();
+        // Everything at once: every name is shortened, every word kept.
+        for (text, start) in [
+            (&rendered.subject, "[AWS Health] Resolved: EL"),
+            (&rendered.sms, "WARNING: AWS Health: Resolved: EL"),
+        ] {
+            assert!(text.starts_with(start), "{text}");
+            for words in [
+                " scheduled change in ap",
+                " for account 44",
+                ", part 2 of 3: AW",
+                "...",
+            ] {
+                assert!(text.contains(words), "{words:?} missing from {text}");
+            }
+        }
+        assert!(rendered.subject.len() <= MAX_SUBJECT_CHARS);
+        assert!(rendered.sms.len() <= 140);
+        assert!(rendered.default.starts_with(&format!(
+            "[AWS Health] Resolved: {service} scheduled change"
+        )));
+        assert!(rendered.default.contains(&format!("Event type: {code}\n")));
+
+        // Only the code is long: it alone is shortened, in the middle.
+        let raw = raw_with(json!({"eventTypeCode": code, "affectedAccount": "444455556666"}));
+        let rendered = notification(&parsed(&raw), &raw, Severity::Warning).render();
+        for (text, max) in [(&rendered.subject, MAX_SUBJECT_CHARS), (&rendered.sms, 140)] {
+            assert!(
+                text.contains("EC2 issue in us-east-1 for account 444455556666: AWS_VERY_LONG_"),
+                "{text}"
+            );
+            assert!(text.ends_with("OPERATIONAL_ISSUE"), "{text}");
+            assert!(text.contains("..."), "{text}");
+            assert!(text.len() <= max);
+        }
+    }
+
+    fn raw_with(detail: Value) -> Value {
+        raw("AWS Health Event", detail)
+    }
+
+    #[test]
+    fn entity_lines_are_cut_between_grapheme_clusters() {
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        let raw = raw(
+            "AWS Health Event",
+            json!({"affectedEntities": [{"entityValue": "i-1", "tags": {"Team": family.repeat(200)}}]}),
+        );
+        let (_, body) = resources_section(&parsed(&raw));
+        let line = body.lines().next().unwrap();
+        let cut = line.strip_suffix("...").expect("the line was cut");
+        assert!(cut.ends_with(family), "{cut}");
+        assert!(cut.chars().count() <= MAX_ENTITY_LINE_CHARS - 3);
+        let rendered = notification(&parsed(&raw), &raw, Severity::Info).render();
+        assert!(
+            rendered
+                .email
+                .contains(&format!("Team={}", family.repeat(5)))
+        );
     }
 
     #[test]

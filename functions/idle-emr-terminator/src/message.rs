@@ -1,7 +1,7 @@
 //! What operators are told about each cluster the function acted on (or,
 //! in dry run or under termination protection, would have).
 
-use watchkeeper_shared::{Notification, Severity};
+use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::config::Config;
 use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan, QueuedSteps};
@@ -37,38 +37,65 @@ pub fn outcome_name(plan: &Plan) -> &'static str {
 pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
     let cluster = facts.cluster;
     let label = format!("{} ({})", cluster.name, cluster.id);
+    // `name (j-ID)` in a headline: the name and the id shortened each on
+    // its own, the name first (ids are at most 256 characters, names too).
+    let cluster_label = |headline: Headline| {
+        headline
+            .var(&cluster.name)
+            .fixed(" (")
+            .var(&cluster.id)
+            .fixed(")")
+    };
+    let of_stack = |headline: Headline, stack_name: &str| {
+        cluster_label(headline.var(stack_name).fixed(" of idle EMR cluster "))
+    };
     let duration = facts.evidence.idle_duration();
     let (severity, title, sms, action) = match (&facts.plan.action, facts.plan.dry_run) {
         (Action::ReportProtected, _) => (
             Severity::Info,
-            format!("Idle but protected: EMR cluster {label}"),
-            format!("Idle EMR cluster {label} is termination-protected; left running"),
+            cluster_label(Headline::new().fixed("Idle but protected: EMR cluster ")),
+            cluster_label(Headline::new().fixed("Idle EMR cluster "))
+                .fixed(" is termination-protected; left running"),
             "none: termination protection is on".to_owned(),
         ),
-        (Action::TerminateCluster, true) => (
-            Severity::Info,
-            format!("Dry run: would terminate idle EMR cluster {label}"),
-            format!("Dry run: would terminate idle EMR cluster {label}"),
-            "none (dry run); would terminate the cluster".to_owned(),
-        ),
-        (Action::DeleteStack { stack_name, .. }, true) => (
-            Severity::Info,
-            format!("Dry run: would delete stack {stack_name} of idle EMR cluster {label}"),
-            format!("Dry run: would delete stack {stack_name} of idle EMR cluster {label}"),
-            format!("none (dry run); would delete CloudFormation stack {stack_name}"),
-        ),
+        (Action::TerminateCluster, true) => {
+            let title =
+                cluster_label(Headline::new().fixed("Dry run: would terminate idle EMR cluster "));
+            (
+                Severity::Info,
+                title.clone(),
+                title,
+                "none (dry run); would terminate the cluster".to_owned(),
+            )
+        }
+        (Action::DeleteStack { stack_name, .. }, true) => {
+            let title = of_stack(
+                Headline::new().fixed("Dry run: would delete stack "),
+                stack_name,
+            );
+            (
+                Severity::Info,
+                title.clone(),
+                title,
+                format!("none (dry run); would delete CloudFormation stack {stack_name}"),
+            )
+        }
         (Action::TerminateCluster, false) => (
             Severity::Warning,
-            format!("Terminated idle EMR cluster {label}"),
-            format!("Terminated idle EMR cluster {label}, idle {duration}"),
+            cluster_label(Headline::new().fixed("Terminated idle EMR cluster ")),
+            cluster_label(Headline::new().fixed("Terminated idle EMR cluster "))
+                .fixed(format!(", idle {duration}")),
             "terminated the cluster (TerminateJobFlows)".to_owned(),
         ),
-        (Action::DeleteStack { stack_name, .. }, false) => (
-            Severity::Warning,
-            format!("Deleted stack {stack_name} of idle EMR cluster {label}"),
-            format!("Deleted stack {stack_name} of idle EMR cluster {label}"),
-            format!("deleted CloudFormation stack {stack_name} (DeleteStack)"),
-        ),
+        (Action::DeleteStack { stack_name, .. }, false) => {
+            let title = of_stack(Headline::new().fixed("Deleted stack "), stack_name);
+            (
+                Severity::Warning,
+                title.clone(),
+                title,
+                format!("deleted CloudFormation stack {stack_name} (DeleteStack)"),
+            )
+        }
     };
     let stack = facts.stack.map_or_else(
         || "none".to_owned(),
@@ -150,12 +177,22 @@ pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notificat
         "Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it {}.",
         config.opt_out_tag_key
     );
+    let cluster_label = |headline: Headline| {
+        headline
+            .var(&cluster.name)
+            .fixed(" (")
+            .var(&cluster.id)
+            .fixed(")")
+    };
     Notification::new(
         SOURCE,
         Severity::Info,
-        format!("Not terminated: EMR cluster {label} has steps queued"),
+        cluster_label(Headline::new().fixed("Not terminated: EMR cluster ")).fixed(" has steps queued"),
     )
-    .with_sms_text(format!("Not terminated: EMR cluster {label} has {summary}"))
+    .with_sms_text(
+        cluster_label(Headline::new().fixed("Not terminated: EMR cluster "))
+            .fixed(format!(" has {summary}")),
+    )
     .with_fact("Cluster", label)
     .with_fact("Action", "none: steps are pending or running")
     .with_fact("Steps", facts.queued.named())
@@ -412,6 +449,106 @@ Sent by Watchkeeper (idle-emr-terminator)
             assert!(
                 email.contains(&format!("Guards checked just now: the cluster is WAITING, {text}, has no watchkeeper:keep tag and no step pending or running.\n")),
                 "{email}"
+            );
+        }
+    }
+
+    /// Issue 13: a long cluster or stack name pushed the id, and in the
+    /// SMS the idle time, out of the subject.
+    #[test]
+    fn long_names_are_shortened_and_what_happened_is_kept() {
+        let mut long = cluster();
+        long.name = format!(
+            "analytics-adhoc-{}-notebook",
+            "team-data-science-".repeat(14)
+        );
+        let stack_name = format!("emr-{}-stack", "s".repeat(120));
+        let delete = Action::DeleteStack {
+            stack_id: "id".into(),
+            stack_name: stack_name.clone(),
+        };
+        let cases: [(Action, bool, &str, &str); 5] = [
+            (
+                Action::TerminateCluster,
+                false,
+                "Terminated idle EMR cluster analytics-",
+                "-notebook (j-2AB)",
+            ),
+            (
+                Action::TerminateCluster,
+                true,
+                "Dry run: would terminate idle EMR cluster analytics-",
+                "-notebook (j-2AB)",
+            ),
+            (
+                delete.clone(),
+                false,
+                "Deleted stack emr-s",
+                "-stack of idle EMR cluster analytics",
+            ),
+            (
+                delete,
+                true,
+                "Dry run: would delete stack emr-s",
+                "-stack of idle EMR cluster analytics",
+            ),
+            (
+                Action::ReportProtected,
+                false,
+                "EMR cluster analytics-",
+                "-notebook (j-2AB)",
+            ),
+        ];
+        for (action, dry_run, start, end) in cases {
+            let plan = Plan {
+                action,
+                dry_run,
+                note: None,
+            };
+            let rendered = notification(
+                &config(),
+                Facts {
+                    cluster: &long,
+                    evidence: &evidence(),
+                    stack: None,
+                    plan: &plan,
+                    region: "eu-west-1",
+                },
+            )
+            .render();
+            for text in [&rendered.subject, &rendered.sms] {
+                assert!(text.contains(start) && text.contains(end), "{text}");
+                assert!(text.contains("..."), "{text}");
+            }
+            if matches!(plan.action, Action::TerminateCluster) && !dry_run {
+                assert!(
+                    rendered
+                        .sms
+                        .ends_with("-notebook (j-2AB), idle at least 60 minutes"),
+                    "{}",
+                    rendered.sms
+                );
+            }
+            if matches!(plan.action, Action::ReportProtected) {
+                assert!(
+                    rendered
+                        .sms
+                        .ends_with(" is termination-protected; left running")
+                );
+            }
+            if matches!(plan.action, Action::DeleteStack { .. }) {
+                assert!(
+                    rendered.subject.ends_with("-notebook (j-2AB)"),
+                    "{}",
+                    rendered.subject
+                );
+            }
+            assert!(rendered.subject.len() <= 100, "{}", rendered.subject);
+            assert!(rendered.sms.len() <= 140, "{}", rendered.sms);
+            assert!(
+                rendered
+                    .default
+                    .contains(&format!("Cluster: {} (j-2AB)\n", long.name))
             );
         }
     }
