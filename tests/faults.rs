@@ -498,6 +498,40 @@ mod ec2 {
         assert_eq!(bed.moto.count_calls("ec2", "DescribeInstances").await, 3);
     }
 
+    /// CloudWatch speaks Smithy RPC v2 CBOR: the test bed reads the action
+    /// from the request path and answers throttling as CloudWatch does under
+    /// CBOR (HTTP 400, code `Throttling`). The SDK retries a 400 only when it
+    /// reads a throttling code, so the extra calls prove the error's shape.
+    #[tokio::test]
+    async fn throttled_alarm_puts_over_cbor_are_retried_into_the_same_alarms() {
+        let (bed, app, event) = start().await;
+        inject(
+            &bed.moto,
+            "monitoring",
+            "PutMetricAlarm",
+            FaultKind::Throttling,
+            2,
+        )
+        .await;
+
+        let report = handle(&app, &event)
+            .await
+            .expect("retries absorb the throttling");
+
+        let mut put = alarms_put(&report);
+        put.sort();
+        assert_eq!(put.len(), 2);
+        assert_eq!(
+            testbed::ec2::alarm_names(&bed.sdk, "watchkeeper-").await,
+            put
+        );
+        // Two alarms put once each, plus the two throttled attempts.
+        assert_eq!(
+            bed.moto.count_calls("monitoring", "PutMetricAlarm").await,
+            4
+        );
+    }
+
     #[tokio::test]
     async fn a_persistent_put_fault_fails_naming_the_alarm_and_a_retry_completes() {
         let (bed, app, event) = start().await;

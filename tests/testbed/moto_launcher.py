@@ -56,11 +56,20 @@ Faulted calls are still recorded in /_testbed/calls: they reached the server.
                                never finishes a step). moto then answers
                                DescribeCluster and ListSteps from that state.
 
+CloudWatch: aws-sdk-cloudwatch (1.100 and later) speaks the Smithy RPC v2
+CBOR protocol, which moto serves itself from 5.2.6. The launcher only reads
+the action of such a request from its path (/service/<Service>/operation/<Op>)
+for /_testbed/calls and /_testbed/faults, and answers injected faults in that
+protocol: a CBOR map with `__type` and `message`, plus the awsQueryCompatible
+header `x-amzn-query-error: <Code>;<Sender|Receiver>` that CloudWatch sends
+and the SDK reads the error code from (see the "Smithy RPC v2 CBOR" block).
+
 With --ssl-cert and --ssl-key it serves HTTPS only (`make bench`, so that TLS
 costs what it does against AWS); without them, plain HTTP.
 """
 
 import json
+import re
 import socket
 import struct
 import sys
@@ -86,6 +95,9 @@ def service_and_action(environ, body):
             service = scope[3]
     if target:
         return service, target.rsplit(".", 1)[-1]
+    operation = rpc_v2_cbor_operation(environ)
+    if operation:
+        return service, operation
     if body:
         action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
         if action:
@@ -153,6 +165,47 @@ def take_fault(service, action):
     return None
 
 
+# --- Smithy RPC v2 CBOR (CloudWatch) ----------------------------------------
+# https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2-cbor.html
+# moto (5.2.6 and later) serves the protocol itself; this block only lets the
+# test bed's own layer name the action and shape injected errors like AWS.
+
+RPC_V2_CBOR_PATH = re.compile(r"/service/(?P<service>[^/]+)/operation/(?P<operation>[^/]+)$")
+
+
+def is_rpc_v2_cbor(environ):
+    return environ.get("HTTP_SMITHY_PROTOCOL", "") == "rpc-v2-cbor"
+
+
+def rpc_v2_cbor_operation(environ):
+    """The operation a Smithy RPC v2 CBOR request names in its path, or None."""
+    if not is_rpc_v2_cbor(environ):
+        return None
+    match = RPC_V2_CBOR_PATH.search(environ.get("PATH_INFO", ""))
+    return match["operation"] if match else None
+
+
+def rpc_v2_cbor_error(status, code, fault_type, message, request_id):
+    """An error as an awsQueryCompatible RPC v2 CBOR service (CloudWatch)
+    sends it: a CBOR map with `__type` and `message`, and the Query code and
+    fault in `x-amzn-query-error`, from which the SDK takes the error code.
+    Encoded with moto's own CBOR encoder, the one its answers use."""
+    from moto.core import cbor
+
+    body = cbor.dumps({"__type": code, "message": message})
+    headers = [
+        ("Content-Type", "application/cbor"),
+        ("smithy-protocol", "rpc-v2-cbor"),
+        ("x-amzn-query-error", f"{code};{fault_type}"),
+        ("x-amzn-RequestId", request_id),
+        ("Content-Length", str(len(body))),
+    ]
+    return status, headers, body
+
+
+# --- end of Smithy RPC v2 CBOR -----------------------------------------------
+
+
 def is_json_protocol(environ):
     content_type = environ.get("CONTENT_TYPE", "")
     return bool(environ.get("HTTP_X_AMZ_TARGET")) or "json" in content_type
@@ -162,6 +215,8 @@ def error_response(environ, service, status, code, fault_type, message):
     """An error in the shape the called protocol uses, so the SDK parses
     and classifies it as it would AWS's own."""
     request_id = str(uuid.uuid4())
+    if is_rpc_v2_cbor(environ):
+        return rpc_v2_cbor_error(status, code, fault_type, message, request_id)
     if is_json_protocol(environ):
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [
@@ -186,6 +241,10 @@ def error_response(environ, service, status, code, fault_type, message):
 
 
 def throttling_code(environ, service):
+    if is_rpc_v2_cbor(environ):
+        # CloudWatch's Query-protocol code, which it keeps under CBOR
+        # (awsQueryCompatible).
+        return "Throttling"
     if is_json_protocol(environ):
         return "ThrottlingException"
     if service == "ec2":

@@ -34,18 +34,20 @@ pub fn outcome_name(plan: &Plan) -> &'static str {
     }
 }
 
+/// `headline` followed by `name (j-ID)`: the name and the id shortened each
+/// on its own, the name first (ids are at most 256 characters, names too).
+fn with_cluster(headline: Headline, cluster: &ClusterFacts) -> Headline {
+    headline
+        .var(&cluster.name)
+        .fixed(" (")
+        .var(&cluster.id)
+        .fixed(")")
+}
+
 pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
     let cluster = facts.cluster;
     let label = format!("{} ({})", cluster.name, cluster.id);
-    // `name (j-ID)` in a headline: the name and the id shortened each on
-    // its own, the name first (ids are at most 256 characters, names too).
-    let cluster_label = |headline: Headline| {
-        headline
-            .var(&cluster.name)
-            .fixed(" (")
-            .var(&cluster.id)
-            .fixed(")")
-    };
+    let cluster_label = |headline: Headline| with_cluster(headline, cluster);
     let of_stack = |headline: Headline, stack_name: &str| {
         cluster_label(headline.var(stack_name).fixed(" of idle EMR cluster "))
     };
@@ -177,22 +179,13 @@ pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notificat
         "Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it {}.",
         config.opt_out_tag_key
     );
-    let cluster_label = |headline: Headline| {
-        headline
-            .var(&cluster.name)
-            .fixed(" (")
-            .var(&cluster.id)
-            .fixed(")")
-    };
+    let headline = with_cluster(Headline::new().fixed("Not terminated: EMR cluster "), cluster);
     Notification::new(
         SOURCE,
         Severity::Info,
-        cluster_label(Headline::new().fixed("Not terminated: EMR cluster ")).fixed(" has steps queued"),
+        headline.clone().fixed(" has steps queued"),
     )
-    .with_sms_text(
-        cluster_label(Headline::new().fixed("Not terminated: EMR cluster "))
-            .fixed(format!(" has {summary}")),
-    )
+    .with_sms_text(headline.fixed(format!(" has {summary}")))
     .with_fact("Cluster", label)
     .with_fact("Action", "none: steps are pending or running")
     .with_fact("Steps", facts.queued.named())

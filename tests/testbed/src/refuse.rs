@@ -10,7 +10,9 @@ use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 
 /// An SDK interceptor refusing every call of one action: JSON-protocol
-/// services name it in `X-Amz-Target`, query-protocol ones in the body.
+/// services name it in `X-Amz-Target`, query-protocol ones in the body,
+/// Smithy RPC v2 CBOR ones (CloudWatch) in the path
+/// (`/service/<Service>/operation/<Action>`).
 #[derive(Debug, Clone)]
 pub struct Refuse {
     action: &'static str,
@@ -52,7 +54,13 @@ impl Intercept for Refuse {
                 .split('&')
                 .any(|pair| pair == format!("Action={}", self.action))
         });
-        if by_target || by_body {
+        let by_path = request
+            .uri()
+            .split('?')
+            .next()
+            .and_then(|path| path.rsplit_once("/operation/"))
+            .is_some_and(|(_, operation)| operation == self.action);
+        if by_target || by_body || by_path {
             self.refused.fetch_add(1, Ordering::SeqCst);
             return Err(format!("test bed refused {}", self.action).into());
         }
