@@ -214,7 +214,11 @@ pub fn capped(text: &str) -> String {
 fn capped_to(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         None => text.to_owned(),
-        Some((end, _)) => format!("{}... ({} bytes in all)", &text[..end], text.len()),
+        Some(_) => format!(
+            "{}... ({} bytes in all)",
+            crate::text::truncate_graphemes_to_chars(text, max_chars),
+            text.len()
+        ),
     }
 }
 

@@ -10,7 +10,10 @@ use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::cloudwatch_alarm::{
     self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
 };
-use watchkeeper_shared::events::{EventError, EventRouting, deserialize_value, parse_event};
+use watchkeeper_shared::events::{
+    EventError, EventRouting, describe_payload, deserialize_value, parse_event,
+};
+use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Begin, GuardError};
 use watchkeeper_shared::notification::RenderedMessage;
 use watchkeeper_shared::publisher::Publisher;
@@ -31,6 +34,8 @@ pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
+    /// The account and region this function runs in.
+    pub home: Home,
     pub region: String,
     pub emr: aws_sdk_emr::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
@@ -49,8 +54,10 @@ impl App {
         mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
         let guard = idempotency::Guard::from_env(&mut env, sdk, NAME);
+        let home = Home::from_env(&mut env);
         let config = Config::from_env(env)?;
         Ok(Self {
+            home,
             region: sdk
                 .region()
                 .map(|region| region.as_ref().to_owned())
@@ -116,10 +123,20 @@ pub struct ClusterResult {
 /// What triggered the invocation.
 #[derive(Debug, Clone, PartialEq)]
 enum Trigger {
-    /// Each alarm with the idempotency key of its delivery.
-    Alarms(Vec<(String, AlarmStateChange)>),
-    Sweep,
+    Alarms(Vec<Alarm>),
+    /// The schedule's event, from the account and region in its envelope.
+    Sweep(EventRouting),
     Irrelevant(String),
+}
+
+/// One alarm delivery: its idempotency key, the change, and the account and
+/// region the alarm belongs to.
+#[derive(Debug, Clone, PartialEq)]
+struct Alarm {
+    delivery: String,
+    change: AlarmStateChange,
+    account: String,
+    region: String,
 }
 
 /// The parts of Lambda's SNS event this function reads.
@@ -139,14 +156,35 @@ struct SnsRecord {
 struct SnsBody {
     #[serde(rename = "MessageId", default)]
     message_id: String,
+    #[serde(rename = "TopicArn", default)]
+    topic_arn: String,
     #[serde(rename = "Message")]
     message: String,
 }
 
+/// The region in an ARN (`arn:<partition>:<service>:<region>:...`).
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|region| !region.is_empty())
+}
+
+/// Whether Lambda's `Records` wrapper carries SNS notifications: this
+/// function's SNS subscription. Other services' records are refused.
+fn is_sns_records(event: &Value) -> bool {
+    event["Records"]
+        .as_array()
+        .and_then(|records| records.first())
+        .is_some_and(|record| record.get("Sns").is_some())
+}
+
 fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
     if event.get("Records").is_some() {
+        if !is_sns_records(event) {
+            return Err(EventError::NotAnEvent {
+                received: describe_payload(event),
+            });
+        }
         let sns: SnsEvent = deserialize_value(event)?;
-        let mut changes = Vec::new();
+        let mut alarms = Vec::new();
         for (index, record) in sns.records.iter().enumerate() {
             let field = |problem: String| EventError::Field {
                 path: format!("Records[{index}].Sns.Message"),
@@ -166,12 +204,34 @@ fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
                     problem: "missing or empty".to_owned(),
                 });
             }
-            changes.push((
-                format!("sns:{}", record.sns.message_id.trim()),
-                AlarmStateChange::from(alarm),
-            ));
+            // The alarm's account is in the message; its region in its ARN,
+            // or else in the topic's: CloudWatch notifies only topics of the
+            // alarm's own region.
+            let account = alarm.aws_account_id.clone().ok_or_else(|| {
+                field(
+                    "`AWSAccountId` is missing: cannot tell which account the alarm is in"
+                        .to_owned(),
+                )
+            })?;
+            let region = alarm
+                .alarm_arn
+                .as_deref()
+                .and_then(arn_region)
+                .or_else(|| arn_region(&record.sns.topic_arn))
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    field(
+                        "neither `AlarmArn` nor the record's `TopicArn` names a region".to_owned(),
+                    )
+                })?;
+            alarms.push(Alarm {
+                delivery: format!("sns:{}", record.sns.message_id.trim()),
+                change: AlarmStateChange::from(alarm),
+                account,
+                region,
+            });
         }
-        return Ok(Trigger::Alarms(changes));
+        return Ok(Trigger::Alarms(alarms));
     }
     let routing = EventRouting::read(event)?;
     if routing.matches(
@@ -179,18 +239,19 @@ fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
         cloudwatch_alarm::STATE_CHANGE_DETAIL_TYPE,
     ) {
         let event = parse_event::<AlarmStateChangeDetail>(event)?;
-        return Ok(Trigger::Alarms(vec![(
-            format!("event:{}", event.id),
-            event.detail.into(),
-        )]));
+        return Ok(Trigger::Alarms(vec![Alarm {
+            delivery: format!("event:{}", event.id),
+            change: event.detail.into(),
+            account: routing.account,
+            region: routing.region,
+        }]));
     }
     if routing.matches(SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) {
-        return Ok(Trigger::Sweep);
+        return Ok(Trigger::Sweep(routing));
     }
-    Ok(Trigger::Irrelevant(format!(
-        "not an idle alarm or a scheduled sweep (source {:?}, detail-type {:?})",
-        routing.source, routing.detail_type
-    )))
+    Ok(Trigger::Irrelevant(
+        routing.not_handled("an idle alarm or a scheduled sweep"),
+    ))
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -210,20 +271,42 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<Report, Han
             Ok(Report::Skipped { reason })
         }
         // Boxed: the SDK futures nest deeper than rustc's default layout limit.
-        Trigger::Alarms(changes) => Box::pin(handle_alarms(app, &changes, now)).await,
-        Trigger::Sweep => Box::pin(sweep(app, &event_id, now)).await,
+        Trigger::Alarms(alarms) => Box::pin(handle_alarms(app, &alarms, now)).await,
+        Trigger::Sweep(routing) => {
+            // The sweep lists and terminates clusters of the function's
+            // own account and region; a schedule of another is not its own.
+            if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+                return Ok(Report::Skipped {
+                    reason: elsewhere.to_string(),
+                });
+            }
+            Box::pin(sweep(app, &event_id, now)).await
+        }
     }
 }
 
-async fn handle_alarms(
-    app: &App,
-    changes: &[(String, AlarmStateChange)],
-    now: i64,
-) -> Result<Report, HandlerError> {
+async fn handle_alarms(app: &App, alarms: &[Alarm], now: i64) -> Result<Report, HandlerError> {
     // Every alarm is read before any cluster is touched.
     let mut candidates = Vec::new();
     let mut skipped = Vec::new();
-    for (delivery, change) in changes {
+    for Alarm {
+        delivery,
+        change,
+        account,
+        region,
+    } in alarms
+    {
+        // A cluster is looked up and terminated in the function's own
+        // account and region only.
+        if let Some(elsewhere) = app
+            .home
+            .check_origin(account, region, Scope::AccountAndRegion)?
+        {
+            let reason = elsewhere.to_string();
+            info!(alarm_name = %change.alarm_name, %account, %region, %reason, "skipped");
+            skipped.push(reason);
+            continue;
+        }
         match decide::alarm_step(change)? {
             AlarmStep::Skip { reason } => {
                 info!(alarm_name = %change.alarm_name, state = %change.new_state, %reason, "skipped");
@@ -573,8 +656,14 @@ mod tests {
 
     #[test]
     fn triggers_are_recognised() {
-        let scheduled = json!({"id": "1", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
-        assert_eq!(read_trigger(&scheduled).unwrap(), Trigger::Sweep);
+        let scheduled = json!({"id": "1", "source": "aws.events", "detail-type": "Scheduled Event", "account": "123456789012", "region": "eu-west-1", "detail": {}});
+        let Trigger::Sweep(routing) = read_trigger(&scheduled).unwrap() else {
+            panic!("a sweep");
+        };
+        assert_eq!(
+            (routing.account.as_str(), routing.region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
         let other = json!({"id": "1", "source": "aws.ec2", "detail-type": "X", "detail": {}});
         assert_eq!(
             read_trigger(&other).unwrap(),
@@ -583,12 +672,43 @@ mod tests {
                     .into()
             )
         );
-        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\"}"}}]});
-        let Trigger::Alarms(changes) = read_trigger(&sns).unwrap() else {
+        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\",\"AWSAccountId\":\"123456789012\"}"}}]});
+        let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {
             panic!("an alarm");
         };
-        assert_eq!(changes[0].0, "sns:m-1");
-        assert_eq!(changes[0].1.new_state, AlarmState::Ok);
+        assert_eq!(alarms[0].delivery, "sns:m-1");
+        assert_eq!(alarms[0].change.new_state, AlarmState::Ok);
+        // Without an AlarmArn, the region is the topic's.
+        assert_eq!(
+            (alarms[0].account.as_str(), alarms[0].region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
+    }
+
+    #[test]
+    fn an_alarm_is_placed_by_its_own_arn_and_account() {
+        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\",\"AWSAccountId\":\"111122223333\",\"AlarmArn\":\"arn:aws:cloudwatch:us-east-1:111122223333:alarm:a\"}"}}]});
+        let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {
+            panic!("an alarm");
+        };
+        assert_eq!(
+            (alarms[0].account.as_str(), alarms[0].region.as_str()),
+            ("111122223333", "us-east-1")
+        );
+        let unplaced = json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\"}"}}]});
+        assert_eq!(
+            read_trigger(&unplaced).unwrap_err().to_string(),
+            "event field `Records[0].Sns.Message` is malformed: `AWSAccountId` is missing: cannot tell which account the alarm is in"
+        );
+    }
+
+    #[test]
+    fn records_of_another_service_are_refused_naming_them() {
+        let codecommit = json!({"Records": [{"eventSource": "aws:codecommit", "eventName": "ReferenceChanges"}]});
+        assert_eq!(
+            read_trigger(&codecommit).unwrap_err().to_string(),
+            "not an EventBridge event: received 1 CodeCommit trigger record"
+        );
     }
 
     #[test]

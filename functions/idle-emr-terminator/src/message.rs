@@ -179,7 +179,10 @@ pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notificat
         "Nothing. Watchkeeper checks the cluster again on its next idle alarm or sweep, once its steps have finished. To keep a cluster from Watchkeeper, tag it {}.",
         config.opt_out_tag_key
     );
-    let headline = with_cluster(Headline::new().fixed("Not terminated: EMR cluster "), cluster);
+    let headline = with_cluster(
+        Headline::new().fixed("Not terminated: EMR cluster "),
+        cluster,
+    );
     Notification::new(
         SOURCE,
         Severity::Info,

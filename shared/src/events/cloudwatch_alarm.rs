@@ -91,6 +91,17 @@ impl AlarmStateChange {
 pub struct SnsAlarmMessage {
     #[serde(deserialize_with = "lenient::trimmed_string")]
     pub alarm_name: String,
+    /// The account the alarm belongs to (`AWSAccountId`).
+    #[serde(
+        default,
+        rename = "AWSAccountId",
+        deserialize_with = "lenient::optional_trimmed_string"
+    )]
+    pub aws_account_id: Option<String>,
+    /// `arn:aws:cloudwatch:<region>:<account>:alarm:<name>`; absent from
+    /// older messages.
+    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
+    pub alarm_arn: Option<String>,
     #[serde(deserialize_with = "alarm_state")]
     pub new_state_value: AlarmState,
     #[serde(default, deserialize_with = "optional_alarm_state")]
