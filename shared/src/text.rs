@@ -10,6 +10,14 @@ use unicode_segmentation::UnicodeSegmentation;
 /// elsewhere is an invisible character.
 const ZWJ: char = '\u{200D}';
 
+/// `1 minute`, `2 minutes`, `0 clusters`: the number, then `one` when it
+/// is exactly 1 and `many` otherwise.
+pub fn count(number: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let number = number.to_string();
+    let noun = if number == "1" { one } else { many };
+    format!("{number} {noun}")
+}
+
 /// The longest start of `text` made of whole grapheme clusters that takes
 /// at most `max_bytes` bytes. A cluster that does not fit whole is left out.
 pub fn truncate_graphemes(text: &str, max_bytes: usize) -> &str {

@@ -242,7 +242,12 @@ fn history_section(
         History::NotReached { checked } => Some((
             "Previous head not reached",
             format!(
-                "The previous head {previous} was not found in the {checked} most recent commits on {branch}; older commits were not examined."
+                "The previous head {previous} was not found in the {} on {branch}; older commits were not examined.",
+                if *checked == 1 {
+                    "most recent commit".to_owned()
+                } else {
+                    format!("{checked} most recent commits")
+                }
             ),
         )),
     }

@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use watchkeeper_shared::events::ec2::{InstanceState, InstanceStateChange};
+use watchkeeper_shared::text::count;
 
 use crate::config::{Config, InstanceFilter};
 use crate::definitions::AlarmDefinition;
@@ -196,11 +197,6 @@ fn describe_event_age(age: Option<Duration>) -> String {
     }
 }
 
-/// `count` and the noun in the right number: "1 minute", "2 minutes".
-pub fn count_of(count: u64, singular: &str, plural: &str) -> String {
-    format!("{count} {}", if count == 1 { singular } else { plural })
-}
-
 /// A duration in whole units, as people say it: "45 seconds", "1 minute",
 /// "3 hours", "13 days" (rounded down to the largest unit that fits).
 pub fn describe_duration(duration: Duration) -> String {
@@ -209,13 +205,13 @@ pub fn describe_duration(duration: Duration) -> String {
     const DAY: u64 = 24 * HOUR;
     let seconds = duration.as_secs();
     if seconds < MINUTE {
-        count_of(seconds, "second", "seconds")
+        count(seconds, "second", "seconds")
     } else if seconds < HOUR {
-        count_of(seconds / MINUTE, "minute", "minutes")
+        count(seconds / MINUTE, "minute", "minutes")
     } else if seconds < DAY {
-        count_of(seconds / HOUR, "hour", "hours")
+        count(seconds / HOUR, "hour", "hours")
     } else {
-        count_of(seconds / DAY, "day", "days")
+        count(seconds / DAY, "day", "days")
     }
 }
 
@@ -1003,8 +999,8 @@ mod tests {
                 "{seconds}"
             );
         }
-        assert_eq!(count_of(1, "alarm", "alarms"), "1 alarm");
-        assert_eq!(count_of(0, "alarm", "alarms"), "0 alarms");
+        assert_eq!(count(1, "alarm", "alarms"), "1 alarm");
+        assert_eq!(count(0, "alarm", "alarms"), "0 alarms");
     }
 
     #[test]

@@ -314,6 +314,12 @@ async fn handle_alarms(app: &App, alarms: &[Alarm], now: i64) -> Result<Report, 
             }
             AlarmStep::CheckCluster { cluster_id } => {
                 info!(alarm_name = %change.alarm_name, %cluster_id, "alarm says idle");
+                // Idempotency key: the delivery (SNS MessageId, or the
+                // EventBridge event id) and the cluster. SNS and EventBridge
+                // keep the id on every retry and give each alarm state
+                // change its own, so two deliveries with the same key are
+                // the same alarm firing for the same cluster: one action and
+                // one notice. The next firing, or another cluster, differs.
                 candidates.push(Candidate {
                     key: format!("{delivery}|{cluster_id}"),
                     cluster_id,
@@ -348,6 +354,11 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
         match idleness {
             Idleness::Idle { datapoints } => {
                 info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, %reason, "idle candidate");
+                // Idempotency key: the sweep window and the cluster. Two
+                // sweeps with the same window (a retried or repeated
+                // schedule) read the same datapoints and decide the same
+                // for this cluster: one action and one notice. The next
+                // window is a new judgement on new data.
                 candidates.push(Candidate {
                     key: format!("sweep:{}-{}|{}", window.start, window.end, cluster.id),
                     cluster_id: cluster.id.clone(),

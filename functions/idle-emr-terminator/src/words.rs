@@ -1,14 +1,6 @@
 //! Counts and durations in words, with the right plural.
 
-use std::fmt::Display;
-
-/// `1 minute`, `2 minutes`, `0 clusters`: the number, then `one` when it
-/// is exactly 1 and `many` otherwise.
-pub fn count(number: impl Display, one: &str, many: &str) -> String {
-    let number = number.to_string();
-    let noun = if number == "1" { one } else { many };
-    format!("{number} {noun}")
-}
+pub use watchkeeper_shared::text::count;
 
 /// `1 minute`, `90 minutes`, or `30 seconds` when not a whole number of
 /// minutes.

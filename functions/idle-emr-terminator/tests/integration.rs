@@ -1,7 +1,6 @@
 //! The idle EMR terminator end to end against moto: alarms and sweeps in,
 //! clusters terminated, stacks deleted and notifications out.
 
-use std::collections::HashMap;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
@@ -12,7 +11,6 @@ use testbed::emr::{
 };
 use testbed::events::load;
 use testbed::{Fault, FaultKind};
-use watchkeeper_shared::config::EnvReader;
 
 /// The cluster id in the sample events; tests swap in a real one.
 const SAMPLE_CLUSTER_ID: &str = "j-2AXXXXXXGAPLF";
@@ -730,22 +728,7 @@ async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named()
     // Nothing listens on this port, so every EMR call fails.
     let dead = testbed::sdk_config_for("http://127.0.0.1:9").await;
     let bed = Bed::start().await;
-    let mut vars = HashMap::from([
-        (
-            "WARNING_TOPIC_ARN".to_owned(),
-            bed.topics.topics.warning_topic_arn.clone(),
-        ),
-        (
-            "CRITICAL_TOPIC_ARN".to_owned(),
-            bed.topics.topics.critical_topic_arn.clone(),
-        ),
-    ]);
-    vars.insert("DRY_RUN".into(), "false".into());
-    vars.insert(
-        watchkeeper_shared::idempotency::TABLE_VAR.into(),
-        bed.idempotency_table.clone(),
-    );
-    let mut app = App::from_env(&dead, EnvReader::from_map(vars)).unwrap();
+    let mut app = App::from_env(&dead, bed.env(&[("DRY_RUN", "false")])).unwrap();
     // Only EMR is dead: the idempotency table stays reachable.
     app.guard = bed.guard(idle_emr_terminator::handler::NAME);
     let mut alarms = event("emr-idle-alarm-sns.json", "j-1FIRST");
