@@ -108,6 +108,17 @@ fn without(event: &Value, key: &str) -> Value {
     event
 }
 
+/// `sample` from another region of this account, with an id of its own so
+/// that it is not a duplicate of the sample.
+fn another_region(sample: &Value, expect: Expect) -> (String, Value, Expect) {
+    let moved = replaced(sample, "/region", json!("ap-southeast-2"));
+    (
+        "another region".into(),
+        replaced(&moved, "/id", json!("another-region-0000")),
+        expect,
+    )
+}
+
 /// The cases every function shares, built from one of its valid events.
 fn common_corpus(sample: &Value) -> Vec<(String, Value, Expect)> {
     vec![
@@ -307,13 +318,8 @@ async fn ec2_alarm_creator_rejects_or_skips_every_malformed_event() {
             Expect::Error(&["instance-id"]),
         ),
     ]);
-    // Another region of this account: this function reads or changes
-    // regional resources with its own clients, so it skips.
-    corpus.push((
-        "another region".into(),
-        replaced(&sample, "/region", json!("ap-southeast-2")),
-        Expect::Skip,
-    ));
+    // Reads or changes regional resources with its own clients: skips.
+    corpus.push(another_region(&sample, Expect::Skip));
     check(&Function::Ec2(Box::new(app)), &bed, corpus).await;
 }
 
@@ -356,17 +362,8 @@ async fn ami_permission_notifier_rejects_or_skips_every_malformed_event() {
             Expect::Notified,
         ),
     ]);
-    // Another region of this account: this function only reports, so it
-    // still notifies, naming the event's region.
-    corpus.push((
-        "another region".into(),
-        replaced(
-            &replaced(&sample, "/region", json!("ap-southeast-2")),
-            "/id",
-            json!("another-region-0000"),
-        ),
-        Expect::Notified,
-    ));
+    // Only reports: still notifies, naming the event's region.
+    corpus.push(another_region(&sample, Expect::Notified));
     check(&Function::Ami(Box::new(app)), &bed, corpus).await;
 }
 
@@ -404,13 +401,8 @@ async fn codecommit_change_publisher_rejects_or_skips_every_malformed_event() {
             Expect::Error(&["commitId"]),
         ),
     ]);
-    // Another region of this account: this function reads or changes
-    // regional resources with its own clients, so it skips.
-    corpus.push((
-        "another region".into(),
-        replaced(&sample, "/region", json!("ap-southeast-2")),
-        Expect::Skip,
-    ));
+    // Reads or changes regional resources with its own clients: skips.
+    corpus.push(another_region(&sample, Expect::Skip));
     check(&Function::CodeCommit(Box::new(app)), &bed, corpus).await;
 }
 
@@ -450,17 +442,8 @@ async fn health_event_forwarder_rejects_or_skips_every_malformed_event() {
             Expect::Notified,
         ),
     ]);
-    // Another region of this account: this function only reports, so it
-    // still notifies, naming the event's region.
-    corpus.push((
-        "another region".into(),
-        replaced(
-            &replaced(&sample, "/region", json!("ap-southeast-2")),
-            "/id",
-            json!("another-region-0000"),
-        ),
-        Expect::Notified,
-    ));
+    // Only reports: still notifies, naming the event's region.
+    corpus.push(another_region(&sample, Expect::Notified));
     check(&Function::Health(Box::new(app)), &bed, corpus).await;
 }
 
@@ -533,6 +516,8 @@ async fn idle_emr_terminator_rejects_or_skips_every_malformed_event() {
             Expect::Error(&["Records[0].Sns.Message", "recursion limit"]),
         ),
     ]);
+    // Terminates clusters in its own region only: skips.
+    corpus.push(another_region(&sample, Expect::Skip));
     check(&Function::Emr(Box::new(app)), &bed, corpus).await;
 }
 
