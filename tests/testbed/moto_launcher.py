@@ -406,6 +406,15 @@ def install_stale_reads():
     InstanceResponse.describe_instances = describe_instances
 
 
+# The test bed's POST endpoints: each reads a JSON body and answers what
+# its setter returns, or 400 naming what was wrong.
+SETTERS = {
+    "/_testbed/faults": (add_fault, "fault"),
+    "/_testbed/emr/steps": (set_emr_steps, "EMR steps"),
+    "/_testbed/ec2/stale-reads": (add_stale_read, "stale read"),
+}
+
+
 class Testbed:
     def __init__(self, app):
         self.app = app
@@ -418,20 +427,13 @@ class Testbed:
                     payload = list(calls)
             elif path == "/_testbed/sns/published":
                 payload = published_messages()
-            elif path == "/_testbed/faults" and environ.get("REQUEST_METHOD") == "POST":
+            elif path in SETTERS and environ.get("REQUEST_METHOD") == "POST":
+                setter, what = SETTERS[path]
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 try:
-                    payload = add_fault(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                    payload = setter(json.loads(environ["wsgi.input"].read(length) or b"{}"))
                 except (KeyError, TypeError, ValueError) as error:
-                    message = f"bad fault: {error!r}".encode()
-                    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
-                    return [message]
-            elif path == "/_testbed/emr/steps" and environ.get("REQUEST_METHOD") == "POST":
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-                try:
-                    payload = set_emr_steps(json.loads(environ["wsgi.input"].read(length) or b"{}"))
-                except (KeyError, TypeError, ValueError) as error:
-                    message = f"bad EMR steps: {error!r}".encode()
+                    message = f"bad {what}: {error!r}".encode()
                     start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
                     return [message]
             elif path == "/_testbed/faults" and environ.get("REQUEST_METHOD") == "DELETE":
@@ -441,14 +443,6 @@ class Testbed:
             elif path == "/_testbed/faults":
                 with faults_lock:
                     payload = [dict(fault) for fault in faults]
-            elif path == "/_testbed/ec2/stale-reads" and environ.get("REQUEST_METHOD") == "POST":
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-                try:
-                    payload = add_stale_read(json.loads(environ["wsgi.input"].read(length) or b"{}"))
-                except (KeyError, TypeError, ValueError) as error:
-                    message = f"bad stale read: {error!r}".encode()
-                    start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))])
-                    return [message]
             elif path == "/_testbed/ec2/stale-reads" and environ.get("REQUEST_METHOD") == "DELETE":
                 with stale_reads_lock:
                     stale_reads.clear()
