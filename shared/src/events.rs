@@ -105,8 +105,9 @@ impl EventRouting {
     /// and detail-type, quoted.
     pub fn not_handled(&self, handled: &str) -> String {
         format!(
-            "not {handled} (source {:?}, detail-type {:?})",
-            self.source, self.detail_type
+            "not {handled} (source {}, detail-type {})",
+            quoted(&self.source),
+            quoted(&self.detail_type)
         )
     }
 }
@@ -121,7 +122,9 @@ pub fn describe_payload(payload: &Value) -> String {
     let Value::Object(object) = payload else {
         return json_kind(payload).to_owned();
     };
-    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(capped);
+    fn text(value: Option<&Value>) -> Option<&str> {
+        value.and_then(Value::as_str)
+    }
     if let Some(records) = object.get("Records") {
         let Some(first) = records.as_array().and_then(|records| records.first()) else {
             return "an object with an empty or malformed `Records` list".to_owned();
@@ -133,7 +136,7 @@ pub fn describe_payload(payload: &Value) -> String {
                 .get("EventSource")
                 .or_else(|| first.get("eventSource")),
         ) {
-            Some(source) => match source.as_str() {
+            Some(source) => match source {
                 "aws:sns" => format!("{count} SNS {noun} (an SNS subscription)"),
                 "aws:sqs" => format!("{count} SQS {noun} (an SQS event source mapping)"),
                 "aws:codecommit" => format!("{count} CodeCommit trigger {noun}"),
@@ -141,24 +144,27 @@ pub fn describe_payload(payload: &Value) -> String {
                 "aws:dynamodb" => format!("{count} DynamoDB stream {noun}"),
                 "aws:kinesis" => format!("{count} Kinesis {noun}"),
                 host if first.get("eventVersion").is_some() && first.get("eventName").is_some() => {
-                    format!("{count} CloudTrail log {noun} (eventSource {host:?})")
+                    format!(
+                        "{count} CloudTrail log {noun} (eventSource {})",
+                        quoted(host)
+                    )
                 }
-                other => format!("{count} {noun} with eventSource {other:?}"),
+                other => format!("{count} {noun} with eventSource {}", quoted(other)),
             },
             None => format!("{count} {noun} without an eventSource"),
         };
     }
     if object.contains_key("eventVersion") && object.contains_key("eventName") {
         return format!(
-            "a raw CloudTrail record without its EventBridge envelope (eventSource {:?}, eventName {:?})",
-            text(object.get("eventSource")).unwrap_or_default(),
-            text(object.get("eventName")).unwrap_or_default()
+            "a raw CloudTrail record without its EventBridge envelope (eventSource {}, eventName {})",
+            quoted(text(object.get("eventSource")).unwrap_or_default()),
+            quoted(text(object.get("eventName")).unwrap_or_default())
         );
     }
     if object.contains_key("AlarmName") && object.contains_key("NewStateValue") {
         return format!(
-            "a CloudWatch alarm message outside SNS (AlarmName {:?})",
-            text(object.get("AlarmName")).unwrap_or_default()
+            "a CloudWatch alarm message outside SNS (AlarmName {})",
+            quoted(text(object.get("AlarmName")).unwrap_or_default())
         );
     }
     if object.is_empty() {
@@ -168,7 +174,7 @@ pub fn describe_payload(payload: &Value) -> String {
     let mut keys: Vec<String> = object
         .keys()
         .take(SHOWN_KEYS)
-        .map(|key| format!("{:?}", capped_to(key, 64)))
+        .map(|key| quoted_to(key, 64))
         .collect();
     if object.len() > SHOWN_KEYS {
         keys.push(format!("and {} more", object.len() - SHOWN_KEYS));
@@ -209,6 +215,32 @@ pub const MAX_QUOTED_CHARS: usize = 256;
 /// `text` cut to [`MAX_QUOTED_CHARS`] characters, saying how long it was.
 pub fn capped(text: &str) -> String {
     capped_to(text, MAX_QUOTED_CHARS)
+}
+
+/// `text` as a quoted string literal, as `{:?}` writes it (control and
+/// other invisible characters escaped), holding at most
+/// [`MAX_QUOTED_CHARS`] characters between the quotes and cut between
+/// grapheme clusters, saying how long the text was when cut. Every error and
+/// skip reason that quotes event text uses this, so escapes (six characters
+/// for one `\u{7f}`) cannot make a message longer than the cap allows.
+pub fn quoted(text: &str) -> String {
+    quoted_to(text, MAX_QUOTED_CHARS)
+}
+
+fn quoted_to(text: &str, max_chars: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut literal = String::from('"');
+    let mut used = 0;
+    for cluster in text.graphemes(true) {
+        let escaped = cluster.escape_debug().to_string();
+        used += escaped.chars().count();
+        if used > max_chars {
+            return format!("{literal}\"... ({} bytes in all)", text.len());
+        }
+        literal.push_str(&escaped);
+    }
+    literal.push('"');
+    literal
 }
 
 fn capped_to(text: &str, max_chars: usize) -> String {
@@ -308,6 +340,26 @@ mod tests {
             format!("{}... (1000000 bytes in all)", "x".repeat(MAX_QUOTED_CHARS))
         );
         assert_eq!(capped("short"), "short");
+    }
+
+    #[test]
+    fn escapes_cannot_make_a_quote_longer_than_the_cap() {
+        assert_eq!(quoted("a\"b\n"), r#""a\"b\n""#);
+        // One DEL is written as six characters, `\u{7f}`.
+        let deletes = "\u{7f}".repeat(MAX_QUOTED_CHARS);
+        let quote = quoted(&deletes);
+        assert!(quote.chars().count() <= MAX_QUOTED_CHARS + 30, "{quote}");
+        assert!(quote.ends_with(&format!("... ({MAX_QUOTED_CHARS} bytes in all)")));
+        // Keys full of escapes, as the fuzzer once sent.
+        let mut object = serde_json::Map::new();
+        for index in 0..10 {
+            object.insert(format!("{index}{}", "\u{7f}".repeat(64)), json!(1));
+        }
+        let described = describe_payload(&Value::Object(object));
+        assert!(described.chars().count() < 600, "{described}");
+        let routing =
+            EventRouting::read(&json!({"source": deletes, "detail-type": deletes})).unwrap();
+        assert!(routing.not_handled("x").chars().count() < 2 * MAX_QUOTED_CHARS + 100);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use watchkeeper_shared::events::cloudtrail::{
     PermissionChanges, PermissionItem,
 };
 use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
-use watchkeeper_shared::events::{EventBridgeEvent, EventError};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, quoted};
 
 use crate::config::OrganizationIds;
 
@@ -160,7 +160,9 @@ pub enum Input {
 pub fn routing_skip_reason(source: &str, detail_type: &str) -> Option<String> {
     (source != EC2_SOURCE || detail_type != API_CALL_DETAIL_TYPE).then(|| {
         format!(
-            "not an EC2 CloudTrail API call event (source {source:?}, detail-type {detail_type:?})"
+            "not an EC2 CloudTrail API call event (source {}, detail-type {})",
+            quoted(source),
+            quoted(detail_type)
         )
     })
 }
@@ -171,8 +173,8 @@ pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
     if !call.event_source.is_empty() && call.event_source != EC2_EVENT_SOURCE {
         return Ok(Input::NotWatched {
             reason: format!(
-                "event source {:?} is not {EC2_EVENT_SOURCE}",
-                call.event_source
+                "event source {} is not {EC2_EVENT_SOURCE}",
+                quoted(&call.event_source)
             ),
         });
     }
@@ -200,7 +202,10 @@ pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
         }
         other => {
             return Ok(Input::NotWatched {
-                reason: format!("API call {other:?} does not change AMI or snapshot permissions"),
+                reason: format!(
+                    "API call {} does not change AMI or snapshot permissions",
+                    quoted(other)
+                ),
             });
         }
     };

@@ -9,7 +9,7 @@ use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE, StateChangeKind,
 };
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event, quoted};
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
@@ -142,8 +142,9 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     let routing = EventRouting::read(event)?;
     if !routing.matches(SOURCE, STATE_CHANGE_DETAIL_TYPE) {
         let reason = format!(
-            "not a CodeCommit repository state-change event (source {:?}, detail-type {:?})",
-            routing.source, routing.detail_type
+            "not a CodeCommit repository state-change event (source {}, detail-type {})",
+            quoted(&routing.source),
+            quoted(&routing.detail_type)
         );
         info!(event_id = %routing.id, %reason, "skipped");
         return Ok(Report::Skipped { reason });

@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use watchkeeper_shared::events::ec2::{InstanceState, InstanceStateChange};
+use watchkeeper_shared::events::quoted;
 use watchkeeper_shared::text::count;
 
 use crate::config::{Config, InstanceFilter};
@@ -373,8 +374,10 @@ fn alarm_spec(
             Ok(value) if value.is_finite() => value,
             _ => {
                 warnings.push(format!(
-                    "tag {override_tag}={text:?} on {} is not a number; using the default threshold {}",
-                    instance.instance_id, definition.threshold
+                    "tag {override_tag}={} on {} is not a number; using the default threshold {}",
+                    quoted(text),
+                    instance.instance_id,
+                    definition.threshold
                 ));
                 definition.threshold
             }

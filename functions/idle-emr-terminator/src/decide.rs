@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use watchkeeper_shared::events::cloudwatch_alarm::{AlarmState, AlarmStateChange};
+use watchkeeper_shared::events::quoted;
 
 use crate::config::{CLUSTER_DIMENSION, Config, MetricMode};
 use crate::words::{count, duration};
@@ -52,7 +53,9 @@ pub enum AlarmStep {
 /// Why an alarm names no usable cluster id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "alarm {alarm_name}: dimension `{CLUSTER_DIMENSION}` value {value:?} is not an EMR cluster id (j-...)"
+    "alarm {}: dimension `{CLUSTER_DIMENSION}` value {} is not an EMR cluster id (j-...)",
+    quoted(.alarm_name),
+    quoted(.value)
 )]
 pub struct MalformedClusterId {
     pub alarm_name: String,
@@ -425,7 +428,14 @@ fn steps_named(steps: &[StepInfo]) -> String {
     let named: Vec<String> = steps
         .iter()
         .take(MAX_STEPS_NAMED)
-        .map(|step| format!("{} {:?} ({})", step.id, step.name, step.state.as_str()))
+        .map(|step| {
+            format!(
+                "{} {} ({})",
+                step.id,
+                quoted(&step.name),
+                step.state.as_str()
+            )
+        })
         .collect();
     let mut text = named.join(", ");
     let more = steps.len().saturating_sub(MAX_STEPS_NAMED);

@@ -170,7 +170,8 @@ fn optional_commit_id<'de, D: Deserializer<'de>>(
         Ok(Some(id))
     } else {
         Err(serde::de::Error::custom(format!(
-            "{id:?} is not a commit id (expected 40 hex digits)"
+            "{} is not a commit id (expected 40 hex digits)",
+            super::quoted(&id)
         )))
     }
 }

@@ -83,7 +83,8 @@ fn instance_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::
         Ok(id)
     } else {
         Err(serde::de::Error::custom(format!(
-            "{id:?} is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)"
+            "{} is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
+            super::quoted(&id)
         )))
     }
 }

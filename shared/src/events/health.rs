@@ -310,7 +310,10 @@ impl<'de> Deserialize<'de> for HealthTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Self::parse(&text).ok_or_else(|| {
-            de::Error::custom(format!("{text:?} is not an ISO 8601 or RFC 2822 time"))
+            de::Error::custom(format!(
+                "{} is not an ISO 8601 or RFC 2822 time",
+                super::quoted(&text)
+            ))
         })
     }
 }
@@ -322,7 +325,10 @@ fn optional_time<'de, D: Deserializer<'de>>(
         None => Ok(None),
         Some(text) if text.trim().is_empty() => Ok(None),
         Some(text) => HealthTime::parse(&text).map(Some).ok_or_else(|| {
-            de::Error::custom(format!("{text:?} is not an ISO 8601 or RFC 2822 time"))
+            de::Error::custom(format!(
+                "{} is not an ISO 8601 or RFC 2822 time",
+                super::quoted(&text)
+            ))
         }),
     }
 }

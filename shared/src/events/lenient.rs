@@ -44,10 +44,9 @@ where
 {
     match NumberOrString::<T>::deserialize(deserializer)? {
         NumberOrString::Number(number) => Ok(number),
-        NumberOrString::Text(text) => text
-            .trim()
-            .parse()
-            .map_err(|error| de::Error::custom(format!("{text:?} is not a number: {error}"))),
+        NumberOrString::Text(text) => text.trim().parse().map_err(|error| {
+            de::Error::custom(format!("{} is not a number: {error}", super::quoted(&text)))
+        }),
     }
 }
 
@@ -62,11 +61,9 @@ where
         None => Ok(None),
         Some(NumberOrString::Number(number)) => Ok(Some(number)),
         Some(NumberOrString::Text(text)) if text.trim().is_empty() => Ok(None),
-        Some(NumberOrString::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|error| de::Error::custom(format!("{text:?} is not a number: {error}"))),
+        Some(NumberOrString::Text(text)) => text.trim().parse().map(Some).map_err(|error| {
+            de::Error::custom(format!("{} is not a number: {error}", super::quoted(&text)))
+        }),
     }
 }
 
