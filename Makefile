@@ -40,13 +40,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt requirements-checkov.lock
 build: setup ## Build every function with sam build (x86_64 here; users deploy arm64)
 	sam build --config-env x86_64
 
-lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ serverless rules), checkov, IAM against AWS's catalogue (parliament)
+lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ serverless rules), checkov, IAM against AWS's catalogue (parliament), documentation links
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	sam validate --lint
 	cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(PYTHON) tests/template/lint_iam.py
+	$(PYTHON) tests/template/check_docs.py
 
 test-rust: setup ## Unit and integration tests (moto per test)
 	@mkdir -p $(CARGO_TARGET_DIR)
