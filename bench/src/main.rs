@@ -514,7 +514,7 @@ async fn run(settings: &Settings, certificates: &tls::Certificates) -> Result<()
     std::fs::write(&markdown, markdown_tables(&results))
         .map_err(|error| format!("writing {}: {error}", markdown.display()))?;
     println!(
-        "\nResults: {} (tables for the README: {})",
+        "\nResults: {} (tables for docs/performance.md: {})",
         settings.results.display(),
         markdown.display()
     );
@@ -1273,7 +1273,7 @@ fn targets(
     targets
 }
 
-/// The README's Performance tables, from these results.
+/// The tables of docs/performance.md, from these results.
 fn markdown_tables(results: &Results) -> String {
     let mut out = String::new();
     let mut line = |text: String| {

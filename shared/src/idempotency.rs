@@ -35,7 +35,7 @@
 //! it. A key built from the event's content must include everything that
 //! makes two events different alerts: a Health event's ARN is shared by
 //! every account an update affects, so its key adds the affected account.
-//! Each function's key is listed in the README's "Exactly once".
+//! Each function's key is listed in docs/reliability.md, "Exactly once".
 //!
 //! Keys longer than DynamoDB allows (only a hostile or broken event makes
 //! one) are stored as their SHA-256 digest, so such an event is still

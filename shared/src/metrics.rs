@@ -50,8 +50,9 @@ pub const NAMESPACE: &str = "Watchkeeper";
 /// `ec2-alarm-creator`.
 pub const FUNCTION_DIMENSION: &str = "Function";
 
-/// The business metrics, all counts. A closed set, so the dashboard and the
-/// README can list them and the number of custom metrics stays bounded.
+/// The business metrics, all counts. A closed set, so the dashboard and
+/// docs/reliability.md can list them and the number of custom metrics stays
+/// bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
     AlarmsCreated,

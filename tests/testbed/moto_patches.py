@@ -1,5 +1,6 @@
 """Patches applied to moto when the test bed starts, each making moto behave
-as AWS documents where moto 5.2.5 does not. Each is listed in the README.
+as AWS documents where moto 5.2.5 does not. Each is listed in
+docs/development.md.
 
 1. CloudFormation DescribeStackResources by PhysicalResourceId.
    AWS: "PhysicalResourceId: the name or unique identifier that corresponds
