@@ -196,8 +196,29 @@ pub enum GuardError {
 pub enum Run<T> {
     /// The work ran and its completion is recorded.
     Ran(T),
-    /// The event was handled already, at `completed_at`; nothing ran.
-    Duplicate { completed_at: i64 },
+    /// The event was handled already; nothing ran.
+    Duplicate(Handled),
+}
+
+/// An event found handled already, as every function's report says it
+/// (`#[serde(flatten)]`): `{"idempotency_key": "health-event-forwarder#...",
+/// "handled_at": "2026-11-22T10:00:00Z"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Handled {
+    /// The key as stored in the table ([`Guard::stored_key`]).
+    pub idempotency_key: String,
+    /// When the earlier attempt finished, RFC 3339 in UTC to the second.
+    pub handled_at: String,
+}
+
+impl Handled {
+    /// The record of `stored_key`, completed at `completed_at` (epoch seconds).
+    pub fn new(stored_key: String, completed_at: i64) -> Self {
+        Self {
+            idempotency_key: stored_key,
+            handled_at: format_epoch(completed_at),
+        }
+    }
 }
 
 /// Leases on idempotency keys for one function.
@@ -282,7 +303,13 @@ impl Guard {
         match self.begin(key).await? {
             Begin::Proceed => {}
             Begin::AlreadyDone { completed_at, .. } => {
-                return Ok(Run::Duplicate { completed_at });
+                let handled = Handled::new(self.stored_key(key), completed_at);
+                tracing::info!(
+                    idempotency_key = %handled.idempotency_key,
+                    handled_at = %handled.handled_at,
+                    "duplicate suppressed"
+                );
+                return Ok(Run::Duplicate(handled));
             }
             Begin::InProgressElsewhere { until } => {
                 return Err(self.in_progress_error(key, until).into());

@@ -18,6 +18,7 @@ pub mod notification;
 pub mod publisher;
 #[cfg(feature = "aws")]
 pub mod runtime;
+pub mod skip;
 pub mod text;
 
 pub use headline::Headline;

@@ -9,10 +9,91 @@ use serde_json::Value;
 
 use crate::metrics::{ReportMetrics, emf_lines};
 
+/// What kind of failure ended an invocation: Lambda's `errorType`, the
+/// same words in every function. A closed set, so alarms and runbooks can
+/// match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The event is malformed, or is not an event this function can ever
+    /// receive; the message names the field or what arrived. Retrying does
+    /// not help: the event goes to the dead-letter queue for a person.
+    BadEvent,
+    /// SNS failed or refused a publish; Lambda retries, nothing was sent.
+    PublishError,
+    /// Another AWS call failed (EC2, CloudWatch, EMR, CloudFormation,
+    /// CodeCommit, DynamoDB, IAM); the message names the call and resource.
+    AwsError,
+    /// Another attempt holds this event's idempotency lease; the retry
+    /// finds it done or takes the lease when it expires.
+    InProgressElsewhere,
+    /// EC2's eventually consistent read has not caught up with the event.
+    InstanceNotSettled,
+    /// EC2 reports an instance state it does not document.
+    UnknownInstanceState,
+}
+
+impl ErrorKind {
+    pub const ALL: [Self; 6] = [
+        Self::BadEvent,
+        Self::PublishError,
+        Self::AwsError,
+        Self::InProgressElsewhere,
+        Self::InstanceNotSettled,
+        Self::UnknownInstanceState,
+    ];
+
+    /// The `errorType` Lambda reports, e.g. `PublishError`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadEvent => "BadEvent",
+            Self::PublishError => "PublishError",
+            Self::AwsError => "AwsError",
+            Self::InProgressElsewhere => "InProgressElsewhere",
+            Self::InstanceNotSettled => "InstanceNotSettled",
+            Self::UnknownInstanceState => "UnknownInstanceState",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A handler's failure, as Lambda reports it: `errorType` is the kind,
 /// `errorMessage` the display text, which names what failed.
 pub trait InvocationError: std::fmt::Display {
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> ErrorKind;
+}
+
+impl InvocationError for crate::events::EventError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::BadEvent
+    }
+}
+
+impl InvocationError for crate::publisher::PublishError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::PublishError
+    }
+}
+
+impl InvocationError for crate::idempotency::GuardError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InProgressElsewhere { .. } => ErrorKind::InProgressElsewhere,
+            _ => ErrorKind::AwsError,
+        }
+    }
+}
+
+/// The Lambda error response for `error`.
+pub fn diagnostic(error: &impl InvocationError) -> Diagnostic {
+    Diagnostic {
+        error_type: error.kind().as_str().to_owned(),
+        error_message: error.to_string(),
+    }
 }
 
 /// Runs `handle` on every event until the runtime shuts the process down.
@@ -63,10 +144,7 @@ where
 {
     let report = crate::idempotency::within_deadline(deadline, handle(app, event))
         .await
-        .map_err(|error| Diagnostic {
-            error_type: error.kind().to_owned(),
-            error_message: error.to_string(),
-        })?;
+        .map_err(|error| diagnostic(&error))?;
     write_metrics(&report, epoch_millis(SystemTime::now()), metrics_sink);
     Ok(report)
 }
@@ -129,8 +207,8 @@ mod tests {
     }
 
     impl InvocationError for Refused {
-        fn kind(&self) -> &'static str {
-            "PublishError"
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::PublishError
         }
     }
 

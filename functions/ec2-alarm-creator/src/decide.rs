@@ -29,10 +29,12 @@
 //! running.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use watchkeeper_shared::events::ec2::{InstanceState, InstanceStateChange};
 use watchkeeper_shared::events::quoted;
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 use watchkeeper_shared::text::count;
 
 use crate::config::{Config, InstanceFilter};
@@ -100,9 +102,39 @@ pub enum FirstStep {
     },
     Skip {
         instance_id: String,
-        reason: String,
+        reason: SkipReason,
     },
 }
+
+/// Why the function leaves an event alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not an EC2 instance state-change event, or one of another account
+    /// or region.
+    Routing(Routing),
+    /// A state such as `pending` that changes no alarm.
+    StateNeedsNoChange { state: InstanceState },
+}
+
+impl ReasonCode for SkipReason {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Routing(routing) => routing.code(),
+            Self::StateNeedsNoChange { .. } => "state_needs_no_change",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Routing(routing) => routing.fmt(f),
+            Self::StateNeedsNoChange { state } => write!(f, "state {state} needs no alarm change"),
+        }
+    }
+}
+
+watchkeeper_shared::serialize_reason!(SkipReason);
 
 pub fn first_step(change: &InstanceStateChange) -> FirstStep {
     let instance_id = change.instance_id.clone();
@@ -117,7 +149,9 @@ pub fn first_step(change: &InstanceStateChange) -> FirstStep {
         },
         InstanceState::Pending | InstanceState::Other(_) => FirstStep::Skip {
             instance_id,
-            reason: format!("state {} needs no alarm change", change.state),
+            reason: SkipReason::StateNeedsNoChange {
+                state: change.state.clone(),
+            },
         },
     }
 }

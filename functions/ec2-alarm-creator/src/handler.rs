@@ -8,14 +8,15 @@ use tracing::{info, warn};
 
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+use watchkeeper_shared::skip::{self, Admission, ReasonCode};
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
-use crate::decide::{self, FirstStep, Undecided};
+use crate::decide::{self, FirstStep, SkipReason, Undecided};
 use crate::definitions::{AlarmSet, DefinitionError};
 
 /// Clients and configuration, built once per cold start.
@@ -107,13 +108,13 @@ pub enum HandlerError {
 }
 
 impl InvocationError for HandlerError {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(_) => "BadEvent",
-            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
-            Self::Undecided(Undecided::UnknownState { .. }) => "UnknownInstanceState",
-            Self::Undecided(_) => "InstanceNotSettled",
-            Self::Aws(_) | Self::Idempotency(_) => "AwsError",
+            Self::BadEvent(error) => error.kind(),
+            Self::Idempotency(error) => error.kind(),
+            Self::Undecided(Undecided::UnknownState { .. }) => ErrorKind::UnknownInstanceState,
+            Self::Undecided(_) => ErrorKind::InstanceNotSettled,
+            Self::Aws(_) => ErrorKind::AwsError,
         }
     }
 }
@@ -123,7 +124,8 @@ impl InvocationError for HandlerError {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Report {
     Skipped {
-        reason: String,
+        #[serde(flatten)]
+        reason: SkipReason,
     },
     Reconciled {
         instance_id: String,
@@ -133,26 +135,23 @@ pub enum Report {
     },
     /// This event was handled already; nothing was done again.
     Duplicate {
-        idempotency_key: String,
-        handled_at: String,
+        #[serde(flatten)]
+        handled: Handled,
     },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    let routing = EventRouting::read(event)?;
-    if !routing.matches(SOURCE, STATE_CHANGE_DETAIL_TYPE) {
-        let reason = format!(
-            "not an EC2 instance state-change event (source {:?}, detail-type {:?})",
-            routing.source, routing.detail_type
-        );
-        info!(event_id = %routing.id, %reason, "skipped");
-        return Ok(Report::Skipped { reason });
-    }
     // The instance is read, and its alarms changed, in the function's own
     // account and region only.
-    if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+    if let Admission::Skipped(routing) = skip::admit(
+        event,
+        &app.home,
+        &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+        "an EC2 instance state-change event",
+        Scope::AccountAndRegion,
+    )? {
         return Ok(Report::Skipped {
-            reason: elsewhere.to_string(),
+            reason: SkipReason::Routing(routing),
         });
     }
     let event = parse_event::<InstanceStateChange>(event)?;
@@ -163,7 +162,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             instance_id,
             reason,
         } => {
-            info!(event_id = %event.id, %instance_id, state = %change.state, %reason, "skipped");
+            info!(event_id = %event.id, %instance_id, state = %change.state, code = reason.code(), %reason, "skipped");
             return Ok(Report::Skipped { reason });
         }
         step => step,
@@ -180,19 +179,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .await?
     {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate { completed_at } => {
-            let handled_at = idempotency::format_epoch(completed_at);
-            info!(
-                event_id = %event.id,
-                instance_id = %event.detail.instance_id,
-                %handled_at,
-                "duplicate suppressed"
-            );
-            Ok(Report::Duplicate {
-                idempotency_key: app.guard.stored_key(&event.id),
-                handled_at,
-            })
-        }
+        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
     }
 }
 

@@ -1,44 +1,9 @@
 //! The function's business metrics, derived from its report (pure).
 
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
+use watchkeeper_shared::skip::ReasonCode;
 
 use crate::handler::{NAME, Report};
-
-/// Why an event was skipped: the `Reason` dimension of `EventsSkipped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Not an EC2 instance state-change event.
-    IrrelevantEvent,
-    /// A state such as `pending` that changes no alarm.
-    StateNeedsNoChange,
-    /// A reason this classification does not know (a new one in the code).
-    Other,
-}
-
-impl SkipReason {
-    pub const ALL: [Self; 3] = [Self::IrrelevantEvent, Self::StateNeedsNoChange, Self::Other];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IrrelevantEvent => "irrelevant_event",
-            Self::StateNeedsNoChange => "state_needs_no_change",
-            Self::Other => "other",
-        }
-    }
-
-    /// Classifies the reason text the handler reported. Each reason starts
-    /// with fixed text, before any value taken from the event, so its start
-    /// decides and event text cannot choose the code.
-    pub fn of(reason: &str) -> Self {
-        if reason.starts_with("not an EC2 instance state-change event") {
-            Self::IrrelevantEvent
-        } else if reason.starts_with("state ") && reason.ends_with(" needs no alarm change") {
-            Self::StateNeedsNoChange
-        } else {
-            Self::Other
-        }
-    }
-}
 
 impl ReportMetrics for Report {
     const FUNCTION: &'static str = NAME;
@@ -47,9 +12,7 @@ impl ReportMetrics for Report {
     /// overwrites), `AlarmsDeleted` every alarm deleted.
     fn metrics(&self) -> Vec<Count> {
         match self {
-            Report::Skipped { reason } => {
-                vec![Count::event_skipped(SkipReason::of(reason).code())]
-            }
+            Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
             Report::Reconciled { outcome, .. } => [
                 Count::alarms_created(outcome.alarms_put.len()),
                 Count::alarms_deleted(outcome.alarms_deleted.len()),
@@ -66,8 +29,13 @@ impl ReportMetrics for Report {
 mod tests {
     use super::*;
     use crate::act::Outcome;
-    use crate::decide::{self, FirstStep};
+    use crate::decide::{self, FirstStep, SkipReason};
+    use serde_json::json;
+    use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::ec2::{InstanceState, InstanceStateChange};
+    use watchkeeper_shared::home::Elsewhere;
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::Routing;
 
     fn names(prefix: &str, count: usize) -> Vec<String> {
         (0..count)
@@ -87,7 +55,7 @@ mod tests {
     }
 
     /// The reason `first_step` gives for a state that needs no change.
-    fn state_skip_reason(state: InstanceState) -> String {
+    fn state_skip_reason(state: InstanceState) -> SkipReason {
         let change = InstanceStateChange {
             instance_id: "i-0abc".into(),
             state,
@@ -111,16 +79,31 @@ mod tests {
             (reconciled(0, 0), vec![]),
             (
                 Report::Duplicate {
-                    idempotency_key: "ec2-alarm-creator#e-1".into(),
-                    handled_at: "2026-11-22T10:00:00Z".into(),
+                    handled: Handled {
+                        idempotency_key: "ec2-alarm-creator#e-1".into(),
+                        handled_at: "2026-11-22T10:00:00Z".into(),
+                    },
                 },
                 vec![Count::duplicate_suppressed()],
             ),
             (
                 Report::Skipped {
-                    reason: "not an EC2 instance state-change event (source \"aws.s3\", detail-type \"X\")".into(),
+                    reason: SkipReason::Routing(Routing::not_handled(
+                        "an EC2 instance state-change event",
+                        &EventRouting::read(&json!({"source": "aws.s3", "detail-type": "X"}))
+                            .unwrap(),
+                    )),
                 },
                 vec![Count::event_skipped("irrelevant_event")],
+            ),
+            (
+                Report::Skipped {
+                    reason: SkipReason::Routing(Routing::Elsewhere(Elsewhere::Region {
+                        event: "eu-west-1".into(),
+                        home: "us-east-1".into(),
+                    })),
+                },
+                vec![Count::event_skipped("other_region")],
             ),
             (
                 Report::Skipped {
@@ -133,12 +116,6 @@ mod tests {
                     reason: state_skip_reason(InstanceState::Other("rebooting".into())),
                 },
                 vec![Count::event_skipped("state_needs_no_change")],
-            ),
-            (
-                Report::Skipped {
-                    reason: "something new".into(),
-                },
-                vec![Count::event_skipped("other")],
             ),
         ];
         for (report, expected) in cases {
@@ -153,10 +130,10 @@ mod tests {
         let forged = state_skip_reason(InstanceState::Other(
             "x needs no alarm change; not an EC2 instance state-change event".into(),
         ));
-        assert_eq!(SkipReason::of(&forged), SkipReason::StateNeedsNoChange);
-        assert_eq!(
-            SkipReason::ALL.map(SkipReason::code),
-            ["irrelevant_event", "state_needs_no_change", "other"]
-        );
+        assert_eq!(forged.code(), "state_needs_no_change");
+        let report = serde_json::to_value(Report::Skipped { reason: forged }).unwrap();
+        assert_eq!(report["result"], "skipped");
+        assert_eq!(report["code"], "state_needs_no_change");
+        assert!(report["reason"].as_str().unwrap().starts_with("state x needs"));
     }
 }

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::idempotency::Handled;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use ec2_alarm_creator::decide::Undecided;
 use ec2_alarm_creator::{App, HandlerError, Report, handle};
@@ -540,16 +541,20 @@ async fn irrelevant_events_are_skipped_without_touching_aws() {
     let other = handle(&app, &other_source).await.unwrap();
 
     assert_eq!(
-        pending,
-        Report::Skipped {
-            reason: "state pending needs no alarm change".into()
-        }
+        serde_json::to_value(&pending).unwrap(),
+        json!({
+            "result": "skipped",
+            "code": "state_needs_no_change",
+            "reason": "state pending needs no alarm change"
+        })
     );
     assert_eq!(
-        other,
-        Report::Skipped {
-            reason: "not an EC2 instance state-change event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")".into()
-        }
+        serde_json::to_value(&other).unwrap(),
+        json!({
+            "result": "skipped",
+            "code": "irrelevant_event",
+            "reason": "not an EC2 instance state-change event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")"
+        })
     );
     assert_eq!(bed.moto.calls().await.len(), calls_before);
 }
@@ -600,7 +605,7 @@ async fn an_unreachable_cloudwatch_fails_the_invocation() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.kind(), "AwsError");
+    assert_eq!(error.kind(), ErrorKind::AwsError);
     assert!(
         error.to_string().starts_with(&format!(
             "CloudWatch PutMetricAlarm for alarm watchkeeper-{id}-disk-space-warning failed: "
@@ -620,7 +625,9 @@ async fn the_same_event_delivered_twice_is_acted_on_once() {
     assert!(matches!(first, Report::Reconciled { .. }), "{first:?}");
     let again = handle(&app, &running).await.unwrap();
     let Report::Duplicate {
-        idempotency_key, ..
+        handled: Handled {
+            idempotency_key, ..
+        },
     } = &again
     else {
         panic!("expected a duplicate, got {again:?}");
@@ -651,7 +658,7 @@ async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() 
             .build(),
     );
     let error = handle(&failing, &running).await.unwrap_err();
-    assert_eq!((refuse.refused(), error.kind()), (1, "AwsError"), "{error}");
+    assert_eq!((refuse.refused(), error.kind()), (1, ErrorKind::AwsError), "{error}");
     assert!(
         error
             .to_string()
@@ -732,7 +739,7 @@ async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_t
 
         let error = handle(&app, &running).await.unwrap_err();
 
-        assert_eq!(error.kind(), "InstanceNotSettled", "{name}: {error}");
+        assert_eq!(error.kind(), ErrorKind::InstanceNotSettled, "{name}: {error}");
         let message = error.to_string();
         assert!(
             message.starts_with(&format!("EC2 does not list instance {id} yet, ")),
@@ -792,7 +799,7 @@ async fn a_running_event_for_an_instance_never_listed_fails_while_recent() {
 
     let error = handle(&app, &running).await.unwrap_err();
 
-    assert_eq!(error.kind(), "InstanceNotSettled", "{error}");
+    assert_eq!(error.kind(), ErrorKind::InstanceNotSettled, "{error}");
     assert!(
         error
             .to_string()
@@ -820,7 +827,7 @@ async fn an_answer_without_a_state_fails_and_the_retry_creates_the_alarms() {
 
     let error = handle(&app, &running).await.unwrap_err();
 
-    assert_eq!(error.kind(), "InstanceNotSettled");
+    assert_eq!(error.kind(), ErrorKind::InstanceNotSettled);
     assert_eq!(
         error.to_string(),
         format!(

@@ -50,11 +50,31 @@ impl fmt::Display for Pattern {
     }
 }
 
+/// The property of an event an include/exclude list filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Property {
+    Category,
+    Service,
+    EventTypeCode,
+    Region,
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Category => "category",
+            Self::Service => "service",
+            Self::EventTypeCode => "event type code",
+            Self::Region => "region",
+        })
+    }
+}
+
 /// An include and an exclude list for one property of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListFilter {
-    /// What the lists are about, for the log: "category", "service".
-    pub property: &'static str,
+    /// What the lists are about.
+    pub property: Property,
     pub include_var: &'static str,
     pub exclude_var: &'static str,
     /// Empty: everything is included.
@@ -65,7 +85,7 @@ pub struct ListFilter {
 impl ListFilter {
     fn from_env(
         env: &mut EnvReader,
-        property: &'static str,
+        property: Property,
         include_var: &'static str,
         exclude_var: &'static str,
     ) -> Self {
@@ -135,25 +155,25 @@ impl Config {
         let filters = Filters {
             categories: ListFilter::from_env(
                 &mut env,
-                "category",
+                Property::Category,
                 INCLUDE_CATEGORIES_VAR,
                 EXCLUDE_CATEGORIES_VAR,
             ),
             services: ListFilter::from_env(
                 &mut env,
-                "service",
+                Property::Service,
                 INCLUDE_SERVICES_VAR,
                 EXCLUDE_SERVICES_VAR,
             ),
             event_type_codes: ListFilter::from_env(
                 &mut env,
-                "event type code",
+                Property::EventTypeCode,
                 INCLUDE_EVENT_TYPE_CODES_VAR,
                 EXCLUDE_EVENT_TYPE_CODES_VAR,
             ),
             regions: ListFilter::from_env(
                 &mut env,
-                "region",
+                Property::Region,
                 INCLUDE_REGIONS_VAR,
                 EXCLUDE_REGIONS_VAR,
             ),
@@ -285,7 +305,7 @@ mod tests {
     #[test]
     fn list_filters_name_the_rule_that_drops_a_value() {
         let filter = ListFilter {
-            property: "event type code",
+            property: Property::EventTypeCode,
             include_var: "INCLUDE_EVENT_TYPE_CODES",
             exclude_var: "EXCLUDE_EVENT_TYPE_CODES",
             include: vec![

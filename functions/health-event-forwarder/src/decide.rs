@@ -1,25 +1,74 @@
 //! The pure core: from a Health event and the configuration, decide how
 //! severe it is and whether operators hear about it.
 
+use std::fmt;
+
 use serde_json::Value;
 
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::events::health::{EventCategory, HealthEvent};
 use watchkeeper_shared::notification::Notification;
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 
-use crate::config::Config;
+use crate::config::{Config, Property};
 use crate::message;
 
 /// What to do with one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// A filter setting drops it; `rule` says which.
-    Drop { severity: Severity, rule: String },
+    Drop {
+        severity: Severity,
+        rule: SkipReason,
+    },
     Notify {
         severity: Severity,
         notification: Box<Notification>,
     },
 }
+
+/// Why the function leaves an event alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not an AWS Health event, or one of another account.
+    Routing(Routing),
+    /// An include or exclude list drops it; `rule` names the list and value.
+    Filtered { property: Property, rule: String },
+    /// Below `MINIMUM_SEVERITY`.
+    BelowMinimumSeverity {
+        severity: Severity,
+        minimum: Severity,
+    },
+}
+
+impl ReasonCode for SkipReason {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Routing(routing) => routing.code(),
+            Self::Filtered { property, .. } => match property {
+                Property::Category => "category_filtered",
+                Property::Service => "service_filtered",
+                Property::EventTypeCode => "event_type_code_filtered",
+                Property::Region => "region_filtered",
+            },
+            Self::BelowMinimumSeverity { .. } => "below_minimum_severity",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Routing(routing) => routing.fmt(f),
+            Self::Filtered { rule, .. } => f.write_str(rule),
+            Self::BelowMinimumSeverity { severity, minimum } => {
+                write!(f, "severity {severity} is below MINIMUM_SEVERITY {minimum}")
+            }
+        }
+    }
+}
+
+watchkeeper_shared::serialize_reason!(SkipReason);
 
 /// The event's severity and why: an override for its event type code, else
 /// abuse reports and issues are critical, scheduled changes and
@@ -47,26 +96,37 @@ pub fn severity(event: &HealthEvent, config: &Config) -> (Severity, String) {
 }
 
 /// The first filter rule that drops the event, if any.
-pub fn dropping_rule(event: &HealthEvent, severity: Severity, config: &Config) -> Option<String> {
+pub fn dropping_rule(
+    event: &HealthEvent,
+    severity: Severity,
+    config: &Config,
+) -> Option<SkipReason> {
     let filters = &config.filters;
     let detail = &event.detail;
-    filters
-        .categories
-        .check(Some(detail.event_type_category.as_str()))
-        .and_then(|()| filters.services.check(Some(&detail.service)))
-        .and_then(|()| {
-            filters
-                .event_type_codes
-                .check(Some(&detail.event_type_code))
+    let checks = [
+        (
+            &filters.categories,
+            Some(detail.event_type_category.as_str()),
+        ),
+        (&filters.services, Some(detail.service.as_str())),
+        (
+            &filters.event_type_codes,
+            Some(detail.event_type_code.as_str()),
+        ),
+        (&filters.regions, event.impacted_region()),
+    ];
+    checks
+        .into_iter()
+        .find_map(|(filter, value)| {
+            filter.check(value).err().map(|rule| SkipReason::Filtered {
+                property: filter.property,
+                rule,
+            })
         })
-        .and_then(|()| filters.regions.check(event.impacted_region()))
-        .err()
         .or_else(|| {
-            (severity < config.minimum_severity).then(|| {
-                format!(
-                    "severity {severity} is below MINIMUM_SEVERITY {}",
-                    config.minimum_severity
-                )
+            (severity < config.minimum_severity).then_some(SkipReason::BelowMinimumSeverity {
+                severity,
+                minimum: config.minimum_severity,
             })
         })
 }
@@ -350,7 +410,7 @@ mod tests {
             match (expected, decision) {
                 (None, Decision::Notify { .. }) => {}
                 (Some(rule), Decision::Drop { rule: actual, .. }) => {
-                    assert_eq!(actual, rule, "{settings:?} {detail}")
+                    assert_eq!(actual.to_string(), rule, "{settings:?} {detail}")
                 }
                 (expected, decision) => {
                     panic!("{settings:?} {detail}: expected {expected:?}, got {decision:?}")

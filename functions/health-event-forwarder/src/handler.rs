@@ -9,14 +9,15 @@ use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::health::{
     ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEvent, HealthEventDetail, SOURCE,
 };
-use watchkeeper_shared::events::{EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::{EventError, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
+use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+use watchkeeper_shared::skip::{self, Admission, ReasonCode};
 
 use crate::config::Config;
-use crate::decide::{self, Decision};
+use crate::decide::{self, Decision, SkipReason};
 
 /// Clients and configuration, built once per cold start.
 #[derive(Debug, Clone)]
@@ -58,12 +59,11 @@ pub enum HandlerError {
 }
 
 impl InvocationError for HandlerError {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(_) => "BadEvent",
-            Self::Publish(_) => "PublishError",
-            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
-            Self::Idempotency(_) => "AwsError",
+            Self::BadEvent(error) => error.kind(),
+            Self::Publish(error) => error.kind(),
+            Self::Idempotency(error) => error.kind(),
         }
     }
 }
@@ -72,13 +72,17 @@ impl InvocationError for HandlerError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Report {
-    /// Not a Health event at all.
-    Skipped { reason: String },
+    /// Not a Health event, or one of another account.
+    Skipped {
+        #[serde(flatten)]
+        reason: SkipReason,
+    },
     /// A Health event a filter setting drops.
     Filtered {
         event_arn: String,
         severity: Severity,
-        rule: String,
+        #[serde(flatten)]
+        rule: SkipReason,
     },
     Notified {
         event_arn: String,
@@ -90,30 +94,25 @@ pub enum Report {
     /// This update was notified already; nothing was sent again.
     Duplicate {
         event_arn: String,
-        idempotency_key: String,
-        handled_at: String,
+        #[serde(flatten)]
+        handled: Handled,
     },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    let routing = EventRouting::read(event)?;
-    if !(routing.matches(SOURCE, EVENT_DETAIL_TYPE)
-        || routing.matches(SOURCE, ABUSE_EVENT_DETAIL_TYPE))
-    {
-        let reason = format!(
-            "not an AWS Health event (source {:?}, detail-type {:?})",
-            routing.source, routing.detail_type
-        );
-        info!(event_id = %routing.id, %reason, "skipped");
-        return Ok(Report::Skipped { reason });
-    }
     // Health delivers an account's events to that account's bus (in the
     // organizational view, the management or delegated administrator
     // account's, naming the member in `affectedAccount`); events of global
     // services arrive in us-east-1, so only the account must match.
-    if let Some(elsewhere) = app.home.admit(&routing, Scope::Account)? {
+    if let Admission::Skipped(routing) = skip::admit(
+        event,
+        &app.home,
+        &[(SOURCE, EVENT_DETAIL_TYPE), (SOURCE, ABUSE_EVENT_DETAIL_TYPE)],
+        "an AWS Health event",
+        Scope::Account,
+    )? {
         return Ok(Report::Skipped {
-            reason: elsewhere.to_string(),
+            reason: SkipReason::Routing(routing),
         });
     }
     let parsed = parse_event::<HealthEventDetail>(event)?;
@@ -124,21 +123,10 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .await?;
     match run {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate { completed_at } => {
-            let handled_at = idempotency::format_epoch(completed_at);
-            info!(
-                event_id = %parsed.id,
-                event_arn = %parsed.detail.event_arn,
-                idempotency_key = %key,
-                %handled_at,
-                "duplicate suppressed"
-            );
-            Ok(Report::Duplicate {
-                event_arn: parsed.detail.event_arn.clone(),
-                idempotency_key: app.guard.stored_key(&key),
-                handled_at,
-            })
-        }
+        Run::Duplicate(handled) => Ok(Report::Duplicate {
+            event_arn: parsed.detail.event_arn.clone(),
+            handled,
+        }),
     }
 }
 
@@ -152,6 +140,7 @@ async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report
                 event_arn = %detail.event_arn,
                 event_type_code = %detail.event_type_code,
                 %severity,
+                code = rule.code(),
                 %rule,
                 "filtered out"
             );

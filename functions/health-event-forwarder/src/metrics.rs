@@ -1,78 +1,17 @@
 //! The function's business metrics, derived from its report (pure).
 
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
+use watchkeeper_shared::skip::ReasonCode;
 
 use crate::handler::{NAME, Report};
-
-/// Why an event was skipped: the `Reason` dimension of `EventsSkipped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Not an AWS Health event.
-    IrrelevantEvent,
-    /// Dropped by `INCLUDE_CATEGORIES` or `EXCLUDE_CATEGORIES`.
-    CategoryFiltered,
-    /// Dropped by `INCLUDE_SERVICES` or `EXCLUDE_SERVICES`.
-    ServiceFiltered,
-    /// Dropped by `INCLUDE_EVENT_TYPE_CODES` or `EXCLUDE_EVENT_TYPE_CODES`.
-    EventTypeCodeFiltered,
-    /// Dropped by `INCLUDE_REGIONS` or `EXCLUDE_REGIONS`.
-    RegionFiltered,
-    /// Below `MINIMUM_SEVERITY`.
-    BelowMinimumSeverity,
-    /// A rule this classification does not know (a new one in the code).
-    Other,
-}
-
-impl SkipReason {
-    pub const ALL: [Self; 7] = [
-        Self::IrrelevantEvent,
-        Self::CategoryFiltered,
-        Self::ServiceFiltered,
-        Self::EventTypeCodeFiltered,
-        Self::RegionFiltered,
-        Self::BelowMinimumSeverity,
-        Self::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IrrelevantEvent => "irrelevant_event",
-            Self::CategoryFiltered => "category_filtered",
-            Self::ServiceFiltered => "service_filtered",
-            Self::EventTypeCodeFiltered => "event_type_code_filtered",
-            Self::RegionFiltered => "region_filtered",
-            Self::BelowMinimumSeverity => "below_minimum_severity",
-            Self::Other => "other",
-        }
-    }
-
-    /// Classifies the filter rule the function reported. Each rule starts
-    /// with the filtered property's fixed name, before any value taken from
-    /// the event, so its start decides and event text cannot choose the code.
-    pub fn of_rule(rule: &str) -> Self {
-        const PREFIXES: [(&str, SkipReason); 5] = [
-            ("category ", SkipReason::CategoryFiltered),
-            ("service ", SkipReason::ServiceFiltered),
-            ("event type code ", SkipReason::EventTypeCodeFiltered),
-            ("region ", SkipReason::RegionFiltered),
-            ("severity ", SkipReason::BelowMinimumSeverity),
-        ];
-        watchkeeper_shared::metrics::code_by_prefix(rule, &PREFIXES, Self::Other)
-    }
-}
 
 impl ReportMetrics for Report {
     const FUNCTION: &'static str = NAME;
 
     fn metrics(&self) -> Vec<Count> {
         match self {
-            // The handler skips only events that are not Health events.
-            Report::Skipped { .. } => {
-                vec![Count::event_skipped(SkipReason::IrrelevantEvent.code())]
-            }
-            Report::Filtered { rule, .. } => {
-                vec![Count::event_skipped(SkipReason::of_rule(rule).code())]
-            }
+            Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
+            Report::Filtered { rule, .. } => vec![Count::event_skipped(rule.code())],
             Report::Notified { severity, .. } => vec![Count::notification_sent(*severity)],
             Report::Duplicate { .. } => vec![Count::duplicate_suppressed()],
         }
@@ -83,7 +22,12 @@ impl ReportMetrics for Report {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::decide::{self, Decision};
+    use crate::decide::{self, Decision, SkipReason};
+    use serde_json::json;
+    use watchkeeper_shared::events::EventRouting;
+    use watchkeeper_shared::home::Elsewhere;
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::Routing;
     use serde_json::Value;
     use std::collections::HashMap;
     use testbed::events::load;
@@ -121,10 +65,22 @@ mod tests {
         let cases = [
             (
                 Report::Skipped {
-                    reason: "not an AWS Health event (source \"aws.ec2\", detail-type \"X\")"
-                        .into(),
+                    reason: SkipReason::Routing(Routing::not_handled(
+                        "an AWS Health event",
+                        &EventRouting::read(&json!({"source": "aws.ec2", "detail-type": "X"}))
+                            .unwrap(),
+                    )),
                 },
                 "irrelevant_event",
+            ),
+            (
+                Report::Skipped {
+                    reason: SkipReason::Routing(Routing::Elsewhere(Elsewhere::Account {
+                        event: "111111111111".into(),
+                        home: "222222222222".into(),
+                    })),
+                },
+                "other_account",
             ),
             (
                 filtered(&issue, &[("EXCLUDE_CATEGORIES", "issue")]),
@@ -153,14 +109,6 @@ mod tests {
                 ),
                 "below_minimum_severity",
             ),
-            (
-                Report::Filtered {
-                    event_arn: "arn:aws:health:x".into(),
-                    severity: Severity::Info,
-                    rule: "something new".into(),
-                },
-                "other",
-            ),
         ];
         for (report, code) in cases {
             assert_eq!(
@@ -181,8 +129,10 @@ mod tests {
         }
         let duplicate = Report::Duplicate {
             event_arn: "arn:aws:health:x".into(),
-            idempotency_key: "health-event-forwarder#health|x".into(),
-            handled_at: "2026-11-22T10:00:00Z".into(),
+            handled: Handled {
+                idempotency_key: "health-event-forwarder#health|x".into(),
+                handled_at: "2026-11-22T10:00:00Z".into(),
+            },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
         assert_eq!(Report::FUNCTION, "health-event-forwarder");
@@ -198,6 +148,5 @@ mod tests {
             report.metrics(),
             vec![Count::event_skipped("service_filtered")]
         );
-        assert_eq!(SkipReason::ALL.len(), 7);
     }
 }
