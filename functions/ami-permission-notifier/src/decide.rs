@@ -1,7 +1,12 @@
 //! The pure core: from a permission event and the settings, decide whether
 //! operators are told, and how urgently.
 
+use std::fmt;
+
 use watchkeeper_shared::Severity;
+use watchkeeper_shared::events::cloudtrail::EC2_EVENT_SOURCE;
+use watchkeeper_shared::events::quoted;
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 
 use crate::config::{Config, Trusted, TrustedEntry};
 use crate::input::{Direction, Grantee, Origin, PermissionChange, PermissionEvent, Request};
@@ -50,18 +55,83 @@ pub struct Alert {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Skip { reason: String },
+    Skip { reason: SkipReason },
     Notify(Alert),
 }
+
+/// Why the function leaves an event alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not an EC2 CloudTrail API call event, or one of another account.
+    Routing(Routing),
+    /// A CloudTrail record of another service than EC2.
+    OtherEventSource { event_source: String },
+    /// An EC2 API call that changes no AMI or snapshot permission.
+    ApiCallNotWatched { event_name: String },
+    /// Made by an AWS service, with `REPORT_AWS_SERVICE_CALLS=false`.
+    AwsServiceCall { service: String },
+    /// Another image attribute, with `REPORT_OTHER_ATTRIBUTES=false`.
+    OtherAttribute { attribute: String },
+    /// A denied or failed call, with `REPORT_DENIED_CALLS=false`.
+    DeniedCall { error_code: String },
+}
+
+impl ReasonCode for SkipReason {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Routing(routing) => routing.code(),
+            Self::OtherEventSource { .. } => "irrelevant_event",
+            Self::ApiCallNotWatched { .. } => "api_call_not_watched",
+            Self::AwsServiceCall { .. } => "aws_service_call",
+            Self::OtherAttribute { .. } => "other_attribute",
+            Self::DeniedCall { .. } => "denied_call",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::config::{
+            REPORT_AWS_SERVICE_CALLS_VAR, REPORT_DENIED_CALLS_VAR, REPORT_OTHER_ATTRIBUTES_VAR,
+        };
+        match self {
+            Self::Routing(routing) => routing.fmt(f),
+            Self::OtherEventSource { event_source } => write!(
+                f,
+                "event source {} is not {EC2_EVENT_SOURCE}",
+                quoted(event_source)
+            ),
+            Self::ApiCallNotWatched { event_name } => write!(
+                f,
+                "API call {} does not change AMI or snapshot permissions",
+                quoted(event_name)
+            ),
+            Self::AwsServiceCall { service } => write!(
+                f,
+                "call made via AWS service {service} and {REPORT_AWS_SERVICE_CALLS_VAR} is false"
+            ),
+            Self::OtherAttribute { attribute } => write!(
+                f,
+                "attribute {} is not a launch or create-volume permission and {REPORT_OTHER_ATTRIBUTES_VAR} is false",
+                quoted(attribute)
+            ),
+            Self::DeniedCall { error_code } => write!(
+                f,
+                "call failed with {error_code} and {REPORT_DENIED_CALLS_VAR} is false"
+            ),
+        }
+    }
+}
+
+watchkeeper_shared::serialize_reason!(SkipReason);
 
 pub fn decide(config: &Config, event: &PermissionEvent) -> Decision {
     match &event.origin {
         Origin::AwsService(service) if !config.report_aws_service_calls => {
             return Decision::Skip {
-                reason: format!(
-                    "call made via AWS service {service} and {} is false",
-                    crate::config::REPORT_AWS_SERVICE_CALLS_VAR
-                ),
+                reason: SkipReason::AwsServiceCall {
+                    service: service.to_string(),
+                },
             };
         }
         _ => {}
@@ -69,10 +139,9 @@ pub fn decide(config: &Config, event: &PermissionEvent) -> Decision {
     match &event.request {
         Request::OtherAttribute { attribute, .. } if !config.report_other_attributes => {
             return Decision::Skip {
-                reason: format!(
-                    "attribute {attribute:?} is not a launch or create-volume permission and {} is false",
-                    crate::config::REPORT_OTHER_ATTRIBUTES_VAR
-                ),
+                reason: SkipReason::OtherAttribute {
+                    attribute: attribute.clone(),
+                },
             };
         }
         _ => {}
@@ -94,10 +163,9 @@ pub fn decide(config: &Config, event: &PermissionEvent) -> Decision {
     if let Some(error_code) = &event.error_code {
         if !config.report_denied_calls {
             return Decision::Skip {
-                reason: format!(
-                    "call failed with {error_code} and {} is false",
-                    crate::config::REPORT_DENIED_CALLS_VAR
-                ),
+                reason: SkipReason::DeniedCall {
+                    error_code: error_code.clone(),
+                },
             };
         }
         return Decision::Notify(Alert {
@@ -283,6 +351,14 @@ mod tests {
             resource: image(),
             changes,
         })
+    }
+
+    /// The sentence of a skip, `None` for a notice.
+    fn skip_text(decision: Decision) -> Option<String> {
+        match decision {
+            Decision::Skip { reason } => Some(reason.to_string()),
+            Decision::Notify(_) => None,
+        }
     }
 
     fn severity(decision: &Decision) -> Option<Severity> {
@@ -477,10 +553,8 @@ mod tests {
                 ..config()
             };
             assert_eq!(
-                decide(&quiet, &denied),
-                Decision::Skip {
-                    reason: "call failed with Client.UnauthorizedOperation and REPORT_DENIED_CALLS is false".into()
-                }
+                skip_text(decide(&quiet, &denied)),
+                Some("call failed with Client.UnauthorizedOperation and REPORT_DENIED_CALLS is false".to_owned())
             );
         }
     }
@@ -493,10 +567,8 @@ mod tests {
             new_value: Some("golden".into()),
         });
         assert_eq!(
-            decide(&config(), &description),
-            Decision::Skip {
-                reason: "attribute \"description\" is not a launch or create-volume permission and REPORT_OTHER_ATTRIBUTES is false".into()
-            }
+            skip_text(decide(&config(), &description)),
+            Some("attribute \"description\" is not a launch or create-volume permission and REPORT_OTHER_ATTRIBUTES is false".to_owned())
         );
         let reporting = Config {
             report_other_attributes: true,
@@ -527,10 +599,8 @@ mod tests {
             ..config()
         };
         assert_eq!(
-            decide(&quiet, &via_service),
-            Decision::Skip {
-                reason: "call made via AWS service autoscaling.amazonaws.com and REPORT_AWS_SERVICE_CALLS is false".into()
-            }
+            skip_text(decide(&quiet, &via_service)),
+            Some("call made via AWS service autoscaling.amazonaws.com and REPORT_AWS_SERVICE_CALLS is false".to_owned())
         );
         let mut unknown_origin = via_service.clone();
         unknown_origin.origin = Origin::Unknown;

@@ -6,16 +6,18 @@ use tracing::info;
 
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
-use watchkeeper_shared::events::cloudtrail::ApiCall;
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
+use watchkeeper_shared::events::cloudtrail::{API_CALL_DETAIL_TYPE, ApiCall};
+use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
+use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+use watchkeeper_shared::skip::{self, Admission, ReasonCode};
 
 use crate::act::AccountAliases;
 use crate::config::Config;
-use crate::decide::{self, Decision};
+use crate::decide::{self, Decision, SkipReason};
 use crate::input::{self, Input, Request};
 use crate::message;
 
@@ -70,12 +72,11 @@ pub enum HandlerError {
 }
 
 impl InvocationError for HandlerError {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(_) => "BadEvent",
-            Self::Publish(_) => "PublishError",
-            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
-            Self::Idempotency(_) => "AwsError",
+            Self::BadEvent(error) => error.kind(),
+            Self::Publish(error) => error.kind(),
+            Self::Idempotency(error) => error.kind(),
         }
     }
 }
@@ -85,7 +86,8 @@ impl InvocationError for HandlerError {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Report {
     Skipped {
-        reason: String,
+        #[serde(flatten)]
+        reason: SkipReason,
     },
     Notified {
         severity: Severity,
@@ -95,30 +97,31 @@ pub enum Report {
     },
     /// This event was handled already; nothing was sent again.
     Duplicate {
-        idempotency_key: String,
-        handled_at: String,
+        #[serde(flatten)]
+        handled: Handled,
     },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    let routing = EventRouting::read(event)?;
-    if let Some(reason) = input::routing_skip_reason(&routing.source, &routing.detail_type) {
-        info!(event_id = %routing.id, %reason, "skipped");
-        return Ok(Report::Skipped { reason });
-    }
     // The alias is the function's own account's, and only it is looked up;
     // an event another account forwarded here is not labelled with it.
     // The region does not matter: the alert names the event's region.
-    if let Some(elsewhere) = app.home.admit(&routing, Scope::Account)? {
+    if let Admission::Skipped(routing) = skip::admit(
+        event,
+        &app.home,
+        &[(EC2_SOURCE, API_CALL_DETAIL_TYPE)],
+        "an EC2 CloudTrail API call event",
+        Scope::Account,
+    )? {
         return Ok(Report::Skipped {
-            reason: elsewhere.to_string(),
+            reason: SkipReason::Routing(routing),
         });
     }
     let call = parse_event::<ApiCall>(event)?;
     let permission_event = match input::read(&call)? {
         Input::Watched(permission_event) => permission_event,
         Input::NotWatched { reason } => {
-            info!(event_id = %call.id, event_name = %call.detail.event_name, %reason, "skipped");
+            info!(event_id = %call.id, event_name = %call.detail.event_name, code = reason.code(), %reason, "skipped");
             return Ok(Report::Skipped { reason });
         }
     };
@@ -136,14 +139,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .await?;
     match run {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate { completed_at } => {
-            let handled_at = idempotency::format_epoch(completed_at);
-            info!(event_id = %call.id, %handled_at, "duplicate suppressed");
-            Ok(Report::Duplicate {
-                idempotency_key: app.guard.stored_key(&call.id),
-                handled_at,
-            })
-        }
+        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
     }
 }
 
@@ -172,6 +168,7 @@ async fn notify(
                 %cloudtrail_event_id,
                 event_name = %permission_event.event_name,
                 %resource,
+                code = reason.code(),
                 %reason,
                 "skipped"
             );

@@ -4,15 +4,15 @@
 use std::net::IpAddr;
 
 use watchkeeper_shared::events::cloudtrail::{
-    API_CALL_DETAIL_TYPE, ApiCall, BlockPublicAccessResponse, DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS,
+    ApiCall, BlockPublicAccessResponse, DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS,
     DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS, EC2_EVENT_SOURCE, MODIFY_IMAGE_ATTRIBUTE,
     MODIFY_SNAPSHOT_ATTRIBUTE, ModifyImageAttributeRequest, ModifySnapshotAttributeRequest,
     PermissionChanges, PermissionItem,
 };
-use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, quoted};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError};
 
 use crate::config::OrganizationIds;
+use crate::decide::SkipReason;
 
 /// What the event is about: images or snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,18 +153,7 @@ pub struct PermissionEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Watched(Box<PermissionEvent>),
-    NotWatched { reason: String },
-}
-
-/// Whether the envelope is an EC2 CloudTrail API call at all.
-pub fn routing_skip_reason(source: &str, detail_type: &str) -> Option<String> {
-    (source != EC2_SOURCE || detail_type != API_CALL_DETAIL_TYPE).then(|| {
-        format!(
-            "not an EC2 CloudTrail API call event (source {}, detail-type {})",
-            quoted(source),
-            quoted(detail_type)
-        )
-    })
+    NotWatched { reason: SkipReason },
 }
 
 /// Reads the watched calls; malformed request parameters are errors naming the field.
@@ -172,10 +161,9 @@ pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
     let call = &event.detail;
     if !call.event_source.is_empty() && call.event_source != EC2_EVENT_SOURCE {
         return Ok(Input::NotWatched {
-            reason: format!(
-                "event source {} is not {EC2_EVENT_SOURCE}",
-                quoted(&call.event_source)
-            ),
+            reason: SkipReason::OtherEventSource {
+                event_source: call.event_source.clone(),
+            },
         });
     }
     let request = match call.event_name.as_str() {
@@ -202,10 +190,9 @@ pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
         }
         other => {
             return Ok(Input::NotWatched {
-                reason: format!(
-                    "API call {} does not change AMI or snapshot permissions",
-                    quoted(other)
-                ),
+                reason: SkipReason::ApiCallNotWatched {
+                    event_name: other.to_owned(),
+                },
             });
         }
     };
@@ -389,6 +376,7 @@ fn caller(call: &ApiCall) -> Caller {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    use watchkeeper_shared::events::cloudtrail::API_CALL_DETAIL_TYPE;
     use watchkeeper_shared::events::parse_event;
 
     fn read_detail(detail: Value) -> Result<Input, EventError> {
@@ -607,23 +595,11 @@ mod tests {
                 "event source \"s3.amazonaws.com\" is not ec2.amazonaws.com",
             ),
         ] {
-            assert_eq!(
-                read_detail(detail).unwrap(),
-                Input::NotWatched {
-                    reason: reason.into()
-                }
-            );
+            let Input::NotWatched { reason: actual } = read_detail(detail).unwrap() else {
+                panic!("expected {reason}");
+            };
+            assert_eq!(actual.to_string(), reason);
         }
-        assert_eq!(
-            routing_skip_reason("aws.s3", "AWS API Call via CloudTrail").as_deref(),
-            Some(
-                "not an EC2 CloudTrail API call event (source \"aws.s3\", detail-type \"AWS API Call via CloudTrail\")"
-            )
-        );
-        assert_eq!(
-            routing_skip_reason("aws.ec2", "AWS API Call via CloudTrail"),
-            None
-        );
     }
 
     #[test]

@@ -1,72 +1,16 @@
 //! The function's business metrics, derived from its report (pure).
 
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
+use watchkeeper_shared::skip::ReasonCode;
 
 use crate::handler::{NAME, Report};
-
-/// Why an event was skipped: the `Reason` dimension of `EventsSkipped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Not an EC2 CloudTrail API call, or not from `ec2.amazonaws.com`.
-    IrrelevantEvent,
-    /// An EC2 API call that changes no AMI or snapshot permission.
-    ApiCallNotWatched,
-    /// Made by an AWS service, with `REPORT_AWS_SERVICE_CALLS=false`.
-    AwsServiceCall,
-    /// Another attribute, with `REPORT_OTHER_ATTRIBUTES=false`.
-    OtherAttribute,
-    /// A denied or failed call, with `REPORT_DENIED_CALLS=false`.
-    DeniedCall,
-    /// A reason this classification does not know (a new one in the code).
-    Other,
-}
-
-impl SkipReason {
-    pub const ALL: [Self; 6] = [
-        Self::IrrelevantEvent,
-        Self::ApiCallNotWatched,
-        Self::AwsServiceCall,
-        Self::OtherAttribute,
-        Self::DeniedCall,
-        Self::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IrrelevantEvent => "irrelevant_event",
-            Self::ApiCallNotWatched => "api_call_not_watched",
-            Self::AwsServiceCall => "aws_service_call",
-            Self::OtherAttribute => "other_attribute",
-            Self::DeniedCall => "denied_call",
-            Self::Other => "other",
-        }
-    }
-
-    /// Classifies the reason text the function reported by its fixed start.
-    pub fn of(reason: &str) -> Self {
-        const PREFIXES: [(&str, SkipReason); 6] = [
-            (
-                "not an EC2 CloudTrail API call event",
-                SkipReason::IrrelevantEvent,
-            ),
-            ("event source ", SkipReason::IrrelevantEvent),
-            ("API call ", SkipReason::ApiCallNotWatched),
-            ("call made via AWS service ", SkipReason::AwsServiceCall),
-            ("attribute ", SkipReason::OtherAttribute),
-            ("call failed with ", SkipReason::DeniedCall),
-        ];
-        watchkeeper_shared::metrics::code_by_prefix(reason, &PREFIXES, Self::Other)
-    }
-}
 
 impl ReportMetrics for Report {
     const FUNCTION: &'static str = NAME;
 
     fn metrics(&self) -> Vec<Count> {
         match self {
-            Report::Skipped { reason } => {
-                vec![Count::event_skipped(SkipReason::of(reason).code())]
-            }
+            Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
             Report::Notified { severity, .. } => vec![Count::notification_sent(*severity)],
             Report::Duplicate { .. } => vec![Count::duplicate_suppressed()],
         }
@@ -77,19 +21,22 @@ impl ReportMetrics for Report {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::decide::{self, Decision};
+    use crate::decide::{self, Decision, SkipReason};
     use crate::input::{self, Input};
+    use watchkeeper_shared::home::{Home, Scope};
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::{self, Admission};
     use serde_json::{Value, json};
     use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::cloudtrail::ApiCall;
-    use watchkeeper_shared::events::{EventRouting, parse_event};
+    use watchkeeper_shared::events::parse_event;
 
     /// The skip reason the handler's steps give for `event`, before any AWS
     /// call: routing, reading the request, then deciding.
-    fn skip_reason(event: &Value, settings: &[(&str, &str)]) -> String {
+    fn skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
             ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
@@ -100,9 +47,20 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let config = Config::from_env(EnvReader::from_map(vars)).unwrap();
-        let routing = EventRouting::read(event).unwrap();
-        if let Some(reason) = input::routing_skip_reason(&routing.source, &routing.detail_type) {
-            return reason;
+        let home = Home {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        if let Admission::Skipped(routing) = skip::admit(
+            event,
+            &home,
+            &[("aws.ec2", "AWS API Call via CloudTrail")],
+            "an EC2 CloudTrail API call event",
+            Scope::Account,
+        )
+        .unwrap()
+        {
+            return SkipReason::Routing(routing);
         }
         let call = parse_event::<ApiCall>(event).unwrap();
         match input::read(&call).unwrap() {
@@ -114,7 +72,7 @@ mod tests {
         }
     }
 
-    fn skipped(reason: String) -> Report {
+    fn skipped(reason: SkipReason) -> Report {
         Report::Skipped { reason }
     }
 
@@ -154,7 +112,6 @@ mod tests {
                 )),
                 "denied_call",
             ),
-            (skipped("something new".into()), "other"),
         ];
         for (report, code) in cases {
             assert_eq!(
@@ -173,8 +130,10 @@ mod tests {
             assert_eq!(report.metrics(), vec![Count::notification_sent(severity)]);
         }
         let duplicate = Report::Duplicate {
-            idempotency_key: "ami-permission-notifier#e-1".into(),
-            handled_at: "2026-11-22T10:00:00Z".into(),
+            handled: Handled {
+                idempotency_key: "ami-permission-notifier#e-1".into(),
+                handled_at: "2026-11-22T10:00:00Z".into(),
+            },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
         assert_eq!(Report::FUNCTION, "ami-permission-notifier");
@@ -185,19 +144,8 @@ mod tests {
         let mut forged = load("ami-public.json");
         forged["detail"]["eventName"] = json!("call made via AWS service x");
         assert_eq!(
-            SkipReason::of(&skip_reason(&forged, &[])),
-            SkipReason::ApiCallNotWatched
-        );
-        assert_eq!(
-            SkipReason::ALL.map(SkipReason::code),
-            [
-                "irrelevant_event",
-                "api_call_not_watched",
-                "aws_service_call",
-                "other_attribute",
-                "denied_call",
-                "other"
-            ]
+            skip_reason(&forged, &[]).code(),
+            "api_call_not_watched"
         );
     }
 }
