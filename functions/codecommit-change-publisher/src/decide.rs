@@ -1,10 +1,14 @@
 //! The pure first step: from the event and the configuration, decide
 //! whether the change is reported and what must be looked up for it.
 
+use std::fmt;
+
 use watchkeeper_shared::events::EventError;
 use watchkeeper_shared::events::codecommit::{
     ReferenceEvent, ReferenceType, RepositoryStateChange,
 };
+
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 
 use crate::config::Config;
 
@@ -12,7 +16,7 @@ use crate::config::Config;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     Skip {
-        reason: String,
+        reason: SkipReason,
     },
     /// A branch moved: report every commit from the new head back to the
     /// previous one.
@@ -39,52 +43,112 @@ pub enum HeadChange {
     Moved,
 }
 
+/// Why the function leaves an event alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not a CodeCommit repository state-change event, or one of another
+    /// account or region.
+    Routing(Routing),
+    /// Not in `REPOSITORY_NAMES`.
+    RepositoryFiltered { repository: String },
+    /// Not matched by `BRANCH_FILTER`, described as configured.
+    BranchFiltered { branch: String, filter: String },
+    /// A tag, with `REPORT_TAGS=false`.
+    TagNotReported { tag: String },
+    /// A reference type other than branch and tag.
+    ReferenceTypeNotReported { reference_type: String },
+    /// An event kind other than reference created, updated or deleted.
+    ReferenceEventNotReported { event: ReferenceEvent },
+}
+
+impl ReasonCode for SkipReason {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Routing(routing) => routing.code(),
+            Self::RepositoryFiltered { .. } => "repository_filtered",
+            Self::BranchFiltered { .. } => "branch_filtered",
+            Self::TagNotReported { .. } => "tag_not_reported",
+            Self::ReferenceTypeNotReported { .. } => "reference_type_not_reported",
+            Self::ReferenceEventNotReported { .. } => "reference_event_not_reported",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::config::{REPORT_TAGS_VAR, REPOSITORY_NAMES_VAR};
+        match self {
+            Self::Routing(routing) => routing.fmt(f),
+            Self::RepositoryFiltered { repository } => {
+                write!(f, "repository {repository} is not in {REPOSITORY_NAMES_VAR}")
+            }
+            Self::BranchFiltered { branch, filter } => {
+                write!(f, "branch {branch} does not match the branch filter ({filter})")
+            }
+            Self::TagNotReported { tag } => write!(
+                f,
+                "tag {tag} changed and tags are not reported ({REPORT_TAGS_VAR}=false)"
+            ),
+            Self::ReferenceTypeNotReported { reference_type } => {
+                write!(f, "reference type {reference_type} is not reported")
+            }
+            Self::ReferenceEventNotReported {
+                event: event @ ReferenceEvent::UnreferencedMergeCommitCreated,
+            } => write!(
+                f,
+                "event {event} is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
+            ),
+            Self::ReferenceEventNotReported { event } => write!(f, "event {event} is not reported"),
+        }
+    }
+}
+
+watchkeeper_shared::serialize_reason!(SkipReason);
+
 /// Why an event of this kind is not reported, for kinds other than the
 /// reference events [`plan`] decides on. Read before the rest of the event,
 /// since such kinds lack the reference fields (`referenceType`,
 /// `referenceName`).
-pub fn kind_skip_reason(kind: &ReferenceEvent) -> Option<String> {
+pub fn kind_skip_reason(kind: &ReferenceEvent) -> Option<SkipReason> {
     match kind {
         ReferenceEvent::Created | ReferenceEvent::Updated | ReferenceEvent::Deleted => None,
-        ReferenceEvent::UnreferencedMergeCommitCreated => Some(format!(
-            "event {kind} is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
-        )),
-        ReferenceEvent::Other(name) => Some(format!("event {name} is not reported")),
+        ReferenceEvent::UnreferencedMergeCommitCreated | ReferenceEvent::Other(_) => {
+            Some(SkipReason::ReferenceEventNotReported {
+                event: kind.clone(),
+            })
+        }
     }
 }
 
 /// Decides from the event alone. An event missing the commit id its kind
 /// needs is malformed, and the error names the field.
 pub fn plan(config: &Config, change: &RepositoryStateChange) -> Result<Plan, EventError> {
-    let skip = |reason: String| Ok(Plan::Skip { reason });
+    let skip = |reason: SkipReason| Ok(Plan::Skip { reason });
     if !config.repositories.allows(&change.repository_name) {
-        return skip(format!(
-            "repository {} is not in {}",
-            change.repository_name,
-            crate::config::REPOSITORY_NAMES_VAR
-        ));
+        return skip(SkipReason::RepositoryFiltered {
+            repository: change.repository_name.clone(),
+        });
     }
     match &change.reference_type {
         ReferenceType::Branch => {
             if !config.branches.allows(&change.reference_name) {
-                return skip(format!(
-                    "branch {} does not match the branch filter ({})",
-                    change.reference_name,
-                    config.branches.describe()
-                ));
+                return skip(SkipReason::BranchFiltered {
+                    branch: change.reference_name.clone(),
+                    filter: config.branches.describe(),
+                });
             }
         }
         ReferenceType::Tag => {
             if !config.report_tags {
-                return skip(format!(
-                    "tag {} changed and tags are not reported ({}=false)",
-                    change.reference_name,
-                    crate::config::REPORT_TAGS_VAR
-                ));
+                return skip(SkipReason::TagNotReported {
+                    tag: change.reference_name.clone(),
+                });
             }
         }
         ReferenceType::Other(kind) => {
-            return skip(format!("reference type {kind} is not reported"));
+            return skip(SkipReason::ReferenceTypeNotReported {
+                reference_type: kind.clone(),
+            });
         }
     }
     let is_tag = change.reference_type == ReferenceType::Tag;
@@ -107,7 +171,9 @@ pub fn plan(config: &Config, change: &RepositoryStateChange) -> Result<Plan, Eve
             last_commit: required(&change.old_commit_id, "oldCommitId", &change.event)?,
         }),
         other @ (ReferenceEvent::UnreferencedMergeCommitCreated | ReferenceEvent::Other(_)) => {
-            skip(kind_skip_reason(other).unwrap_or_default())
+            skip(SkipReason::ReferenceEventNotReported {
+                event: other.clone(),
+            })
         }
     }
 }
@@ -280,12 +346,10 @@ mod tests {
             ),
         ];
         for (config, change, reason) in cases {
-            assert_eq!(
-                plan(&config, &change).unwrap(),
-                Plan::Skip {
-                    reason: reason.into()
-                }
-            );
+            let Plan::Skip { reason: actual } = plan(&config, &change).unwrap() else {
+                panic!("expected a skip: {reason}");
+            };
+            assert_eq!(actual.to_string(), reason);
         }
     }
 
@@ -296,13 +360,17 @@ mod tests {
             assert_eq!(kind_skip_reason(&kind), None, "{kind}");
         }
         assert_eq!(
-            kind_skip_reason(&UnreferencedMergeCommitCreated).as_deref(),
+            kind_skip_reason(&UnreferencedMergeCommitCreated)
+                .map(|reason| reason.to_string())
+                .as_deref(),
             Some(
                 "event unreferencedMergeCommitCreated is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
             )
         );
         assert_eq!(
-            kind_skip_reason(&Other("commentOnCommitCreated".into())).as_deref(),
+            kind_skip_reason(&Other("commentOnCommitCreated".into()))
+                .map(|reason| reason.to_string())
+                .as_deref(),
             Some("event commentOnCommitCreated is not reported")
         );
     }

@@ -9,15 +9,16 @@ use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE, StateChangeKind,
 };
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event, quoted};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{self, Guard, GuardError, Run};
+use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
 use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+use watchkeeper_shared::skip::{self, Admission, ReasonCode};
 
 use crate::act::{self, ActError};
 use crate::config::Config;
-use crate::decide::{self, Plan};
+use crate::decide::{self, Plan, SkipReason};
 use crate::message;
 use crate::walk::HistoryWalk;
 
@@ -105,11 +106,12 @@ pub enum HandlerError {
 }
 
 impl InvocationError for HandlerError {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(_) => "BadEvent",
-            Self::Idempotency(GuardError::InProgressElsewhere { .. }) => "InProgressElsewhere",
-            Self::CodeCommit(_) | Self::Publish(_) | Self::Idempotency(_) => "AwsError",
+            Self::BadEvent(error) => error.kind(),
+            Self::Idempotency(error) => error.kind(),
+            Self::Publish(error) => error.kind(),
+            Self::CodeCommit(_) => ErrorKind::AwsError,
         }
     }
 }
@@ -119,7 +121,8 @@ impl InvocationError for HandlerError {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Report {
     Skipped {
-        reason: String,
+        #[serde(flatten)]
+        reason: SkipReason,
     },
     Published {
         repository: String,
@@ -133,26 +136,22 @@ pub enum Report {
     },
     /// This event was handled already; nothing was sent again.
     Duplicate {
-        idempotency_key: String,
-        handled_at: String,
+        #[serde(flatten)]
+        handled: Handled,
     },
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    let routing = EventRouting::read(event)?;
-    if !routing.matches(SOURCE, STATE_CHANGE_DETAIL_TYPE) {
-        let reason = format!(
-            "not a CodeCommit repository state-change event (source {}, detail-type {})",
-            quoted(&routing.source),
-            quoted(&routing.detail_type)
-        );
-        info!(event_id = %routing.id, %reason, "skipped");
-        return Ok(Report::Skipped { reason });
-    }
     // The repository is read in the function's own account and region.
-    if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+    if let Admission::Skipped(routing) = skip::admit(
+        event,
+        &app.home,
+        &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+        "a CodeCommit repository state-change event",
+        Scope::AccountAndRegion,
+    )? {
         return Ok(Report::Skipped {
-            reason: elsewhere.to_string(),
+            reason: SkipReason::Routing(routing),
         });
     }
     // Kinds other than reference events lack the reference fields: they
@@ -163,6 +162,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             event_id = %kind.id,
             repository = kind.detail.repository_name.as_deref().unwrap_or_default(),
             event_kind = %kind.detail.event,
+            code = reason.code(),
             %reason,
             "skipped"
         );
@@ -180,19 +180,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .await?
     {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate { completed_at } => {
-            let handled_at = idempotency::format_epoch(completed_at);
-            info!(
-                event_id = %event.id,
-                repository = %event.detail.repository_name,
-                %handled_at,
-                "duplicate suppressed"
-            );
-            Ok(Report::Duplicate {
-                idempotency_key: app.guard.stored_key(&event.id),
-                handled_at,
-            })
-        }
+        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
     }
 }
 
@@ -217,7 +205,7 @@ async fn publish(
     let max_files = app.config.max_files_per_commit;
     let (notification, commits) = match plan {
         Plan::Skip { reason } => {
-            info!(event_id = %event.id, repository, reference = %change.reference_name, %reason, "skipped");
+            info!(event_id = %event.id, repository, reference = %change.reference_name, code = reason.code(), %reason, "skipped");
             return Ok(Report::Skipped { reason });
         }
         Plan::Push {

@@ -1,76 +1,16 @@
 //! The function's business metrics, derived from its report (pure).
 
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
+use watchkeeper_shared::skip::ReasonCode;
 
 use crate::handler::{NAME, Report};
-
-/// Why an event was skipped: the `Reason` dimension of `EventsSkipped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Not a CodeCommit repository state-change event.
-    IrrelevantEvent,
-    /// A repository not in `REPOSITORY_NAMES`.
-    RepositoryFiltered,
-    /// A branch the branch filter leaves out.
-    BranchFiltered,
-    /// A tag, with `REPORT_TAGS=false`.
-    TagNotReported,
-    /// A reference type other than branch or tag.
-    ReferenceTypeNotReported,
-    /// A reference event other than created, updated or deleted.
-    ReferenceEventNotReported,
-    /// A reason this classification does not know (a new one in the code).
-    Other,
-}
-
-impl SkipReason {
-    pub const ALL: [Self; 7] = [
-        Self::IrrelevantEvent,
-        Self::RepositoryFiltered,
-        Self::BranchFiltered,
-        Self::TagNotReported,
-        Self::ReferenceTypeNotReported,
-        Self::ReferenceEventNotReported,
-        Self::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IrrelevantEvent => "irrelevant_event",
-            Self::RepositoryFiltered => "repository_filtered",
-            Self::BranchFiltered => "branch_filtered",
-            Self::TagNotReported => "tag_not_reported",
-            Self::ReferenceTypeNotReported => "reference_type_not_reported",
-            Self::ReferenceEventNotReported => "reference_event_not_reported",
-            Self::Other => "other",
-        }
-    }
-
-    /// Classifies the reason text the function reported by its fixed start.
-    pub fn of(reason: &str) -> Self {
-        const PREFIXES: [(&str, SkipReason); 6] = [
-            (
-                "not a CodeCommit repository state-change event",
-                SkipReason::IrrelevantEvent,
-            ),
-            ("repository ", SkipReason::RepositoryFiltered),
-            ("branch ", SkipReason::BranchFiltered),
-            ("tag ", SkipReason::TagNotReported),
-            ("reference type ", SkipReason::ReferenceTypeNotReported),
-            ("event ", SkipReason::ReferenceEventNotReported),
-        ];
-        watchkeeper_shared::metrics::code_by_prefix(reason, &PREFIXES, Self::Other)
-    }
-}
 
 impl ReportMetrics for Report {
     const FUNCTION: &'static str = NAME;
 
     fn metrics(&self) -> Vec<Count> {
         match self {
-            Report::Skipped { reason } => {
-                vec![Count::event_skipped(SkipReason::of(reason).code())]
-            }
+            Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
             Report::Published { severity, .. } => vec![Count::notification_sent(*severity)],
             Report::Duplicate { .. } => vec![Count::duplicate_suppressed()],
         }
@@ -81,7 +21,11 @@ impl ReportMetrics for Report {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::decide::{self, Plan};
+    use crate::decide::{self, Plan, SkipReason};
+    use watchkeeper_shared::events::EventRouting;
+    use watchkeeper_shared::home::Elsewhere;
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::Routing;
     use serde_json::{Value, json};
     use std::collections::HashMap;
     use testbed::events::load;
@@ -91,7 +35,7 @@ mod tests {
     use watchkeeper_shared::events::parse_event;
 
     /// The reason `decide::plan` gives for `event` under `settings`.
-    fn plan_skip_reason(event: &Value, settings: &[(&str, &str)]) -> String {
+    fn plan_skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
             ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
@@ -119,8 +63,18 @@ mod tests {
         let updated = load("codecommit-branch-updated.json");
         let cases = [
             (
-                "not a CodeCommit repository state-change event (source \"aws.ec2\", detail-type \"X\")".to_owned(),
+                SkipReason::Routing(Routing::not_handled(
+                    "a CodeCommit repository state-change event",
+                    &EventRouting::read(&json!({"source": "aws.ec2", "detail-type": "X"})).unwrap(),
+                )),
                 "irrelevant_event",
+            ),
+            (
+                SkipReason::Routing(Routing::Elsewhere(Elsewhere::Region {
+                    event: "eu-west-1".into(),
+                    home: "us-east-1".into(),
+                })),
+                "other_region",
             ),
             (
                 plan_skip_reason(&updated, &[("REPOSITORY_NAMES", "other-repo")]),
@@ -145,7 +99,6 @@ mod tests {
                 plan_skip_reason(&with_detail(updated.clone(), "event", "referenceMoved"), &[]),
                 "reference_event_not_reported",
             ),
-            ("something new".to_owned(), "other"),
         ];
         for (reason, code) in cases {
             let report = Report::Skipped { reason };
@@ -167,8 +120,10 @@ mod tests {
             assert_eq!(report.metrics(), vec![Count::notification_sent(severity)]);
         }
         let duplicate = Report::Duplicate {
-            idempotency_key: "codecommit-change-publisher#e-1".into(),
-            handled_at: "2026-11-22T10:00:00Z".into(),
+            handled: Handled {
+                idempotency_key: "codecommit-change-publisher#e-1".into(),
+                handled_at: "2026-11-22T10:00:00Z".into(),
+            },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
         assert_eq!(Report::FUNCTION, "codecommit-change-publisher");
@@ -185,8 +140,6 @@ mod tests {
             ),
             &[("REPOSITORY_NAMES", "payments-service")],
         );
-        assert_eq!(SkipReason::of(&forged), SkipReason::RepositoryFiltered);
-        assert_eq!(SkipReason::ALL.len(), 7);
-        assert_eq!(SkipReason::ALL.last().map(|r| r.code()), Some("other"));
+        assert_eq!(forged.code(), "repository_filtered");
     }
 }
