@@ -8,6 +8,7 @@
 //! outlasts every attempt of one invocation; the test then clears it.
 
 use std::time::Duration;
+use watchkeeper_shared::runtime::ErrorKind;
 
 use serde_json::Value;
 use testbed::events::load;
@@ -100,7 +101,7 @@ mod health {
             .expect_err("the publish never succeeds");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "PublishError");
+        assert_eq!(error.kind(), ErrorKind::PublishError);
         assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
         assert!(message.contains("ServiceUnavailable"), "{message}");
         assert!(published_subjects(&bed.moto).await.is_empty());
@@ -179,7 +180,7 @@ mod health {
         let retry = handle(&app, &event)
             .await
             .expect_err("the lease is still held");
-        assert_eq!(retry.kind(), "InProgressElsewhere");
+        assert_eq!(retry.kind(), ErrorKind::InProgressElsewhere);
         assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 }
@@ -256,7 +257,7 @@ mod ami {
             .expect_err("the publish never succeeds");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "PublishError");
+        assert_eq!(error.kind(), ErrorKind::PublishError);
         assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
         assert!(message.contains("Throttling"), "{message}");
         assert!(published_subjects(&bed.moto).await.is_empty());
@@ -384,7 +385,7 @@ mod codecommit {
             .expect_err("the differences are never read");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "AwsError");
+        assert_eq!(error.kind(), ErrorKind::AwsError);
         assert!(
             message.contains("CodeCommit GetDifferences from ")
                 && message.contains("in repository payments-service failed"),
@@ -417,7 +418,7 @@ mod codecommit {
             .expect_err("the publish never succeeds");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "AwsError");
+        assert_eq!(error.kind(), ErrorKind::PublishError);
         assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
         assert!(published_subjects(&bed.moto).await.is_empty());
 
@@ -549,7 +550,7 @@ mod ec2 {
             .expect_err("the put never succeeds");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "AwsError");
+        assert_eq!(error.kind(), ErrorKind::AwsError);
         assert!(
             message.contains("CloudWatch PutMetricAlarm for alarm watchkeeper-"),
             "{message}"
@@ -607,7 +608,10 @@ mod emr {
 
     fn outcomes(report: &Report) -> Vec<String> {
         match report {
-            Report::Checked { clusters } => clusters.iter().map(|c| c.outcome.clone()).collect(),
+            Report::Checked { clusters } => clusters
+                .iter()
+                .map(|c| c.outcome.as_str().to_owned())
+                .collect(),
             other => panic!("expected clusters, got {other:?}"),
         }
     }
@@ -648,7 +652,7 @@ mod emr {
             .expect_err("termination never succeeds");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "AwsError");
+        assert_eq!(error.kind(), ErrorKind::AwsError);
         // The operation, the cluster and the service's code and message, once.
         assert_eq!(
             message,
@@ -700,7 +704,7 @@ mod emr {
         let retry = handle(&app, &event)
             .await
             .expect_err("the lease is still held");
-        assert_eq!(retry.kind(), "AwsError");
+        assert_eq!(retry.kind(), ErrorKind::AwsError);
         assert!(
             retry
                 .to_string()
@@ -730,7 +734,7 @@ mod emr {
             .expect_err("the notice never goes out");
 
         let message = error.to_string();
-        assert_eq!(error.kind(), "AwsError");
+        assert_eq!(error.kind(), ErrorKind::AwsError);
         assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
         assert_eq!(cluster_state(&bed.sdk, &cluster_id).await, "TERMINATED");
         assert!(published_subjects(&bed.moto).await.is_empty());

@@ -198,16 +198,6 @@ pub fn tally(counts: impl IntoIterator<Item = Count>) -> Vec<Count> {
     totals
 }
 
-/// The code of the first of `prefixes` that `reason` starts with, else
-/// `other`. A function's skip reasons start with fixed wording, before any
-/// value taken from the event, so event text cannot choose the code.
-pub fn code_by_prefix<Code: Copy>(reason: &str, prefixes: &[(&str, Code)], other: Code) -> Code {
-    prefixes
-        .iter()
-        .find(|(prefix, _)| reason.starts_with(prefix))
-        .map_or(other, |(_, code)| *code)
-}
-
 /// The EMF documents for `counts`, one JSON line each: one per dimension set,
 /// because an EMF document gives every metric it declares the same
 /// dimensions. `timestamp_ms` is milliseconds since the epoch.

@@ -163,12 +163,14 @@ mod tests {
 
     #[test]
     fn routing_reasons_have_one_code_each_and_quote_event_text() {
-        let routing = EventRouting::read(&json!({"source": "aws.s3", "detail-type": "Object Created\n"})).unwrap();
+        let routing =
+            EventRouting::read(&json!({"source": "aws.s3", "detail-type": "Object\tCreated"}))
+                .unwrap();
         let reason = Routing::not_handled("an EC2 instance state-change event", &routing);
         assert_eq!(reason.code(), "irrelevant_event");
         assert_eq!(
             reason.to_string(),
-            r#"not an EC2 instance state-change event (source "aws.s3", detail-type "Object Created\n")"#
+            r#"not an EC2 instance state-change event (source "aws.s3", detail-type "Object\tCreated")"#
         );
         let account = Routing::from(Elsewhere::Account {
             event: "111111111111".into(),
@@ -180,7 +182,11 @@ mod tests {
             home: "us-east-1".into(),
         });
         assert_eq!(region.code(), "other_region");
-        assert!(region.to_string().starts_with("event from region eu-west-1"));
+        assert!(
+            region
+                .to_string()
+                .starts_with("event from region eu-west-1")
+        );
     }
 
     #[test]

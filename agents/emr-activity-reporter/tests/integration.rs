@@ -322,7 +322,12 @@ async fn idle_reports_get_a_cluster_terminated_and_a_busy_one_kept() {
     };
     let mut outcomes: Vec<(String, String)> = clusters
         .iter()
-        .map(|result| (result.cluster_id.clone(), result.outcome.clone()))
+        .map(|result| {
+            (
+                result.cluster_id.clone(),
+                result.outcome.as_str().to_owned(),
+            )
+        })
         .collect();
     outcomes.sort();
     let mut expected = vec![

@@ -23,9 +23,6 @@ mod tests {
     use crate::config::Config;
     use crate::decide::{self, Decision, SkipReason};
     use crate::input::{self, Input};
-    use watchkeeper_shared::home::{Home, Scope};
-    use watchkeeper_shared::idempotency::Handled;
-    use watchkeeper_shared::skip::{self, Admission};
     use serde_json::{Value, json};
     use std::collections::HashMap;
     use testbed::events::load;
@@ -33,6 +30,9 @@ mod tests {
     use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::cloudtrail::ApiCall;
     use watchkeeper_shared::events::parse_event;
+    use watchkeeper_shared::home::{Home, Scope};
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::{self, Admission};
 
     /// The skip reason the handler's steps give for `event`, before any AWS
     /// call: routing, reading the request, then deciding.
@@ -143,9 +143,6 @@ mod tests {
     fn event_text_cannot_choose_the_reason_code() {
         let mut forged = load("ami-public.json");
         forged["detail"]["eventName"] = json!("call made via AWS service x");
-        assert_eq!(
-            skip_reason(&forged, &[]).code(),
-            "api_call_not_watched"
-        );
+        assert_eq!(skip_reason(&forged, &[]).code(), "api_call_not_watched");
     }
 }

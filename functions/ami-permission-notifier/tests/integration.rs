@@ -1,9 +1,9 @@
 //! The AMI permission notifier end to end against moto: each sample event
 //! in, and exactly what an SQS subscriber to each topic received out.
 
+use std::collections::BTreeMap;
 use watchkeeper_shared::idempotency::Handled;
 use watchkeeper_shared::runtime::ErrorKind;
-use std::collections::BTreeMap;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
@@ -949,7 +949,11 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
         .clone()
         .with_client(testbed::dynamodb::client_refusing(&bed.sdk, &refuse));
     let error = handle(&crashing, &event).await.unwrap_err();
-    assert_eq!((refuse.refused(), error.kind()), (1, ErrorKind::AwsError), "{error}");
+    assert_eq!(
+        (refuse.refused(), error.kind()),
+        (1, ErrorKind::AwsError),
+        "{error}"
+    );
 
     let error = handle(&bed.app(&[]), &event).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InProgressElsewhere, "{error}");

@@ -80,10 +80,16 @@ impl fmt::Display for SkipReason {
         match self {
             Self::Routing(routing) => routing.fmt(f),
             Self::RepositoryFiltered { repository } => {
-                write!(f, "repository {repository} is not in {REPOSITORY_NAMES_VAR}")
+                write!(
+                    f,
+                    "repository {repository} is not in {REPOSITORY_NAMES_VAR}"
+                )
             }
             Self::BranchFiltered { branch, filter } => {
-                write!(f, "branch {branch} does not match the branch filter ({filter})")
+                write!(
+                    f,
+                    "branch {branch} does not match the branch filter ({filter})"
+                )
             }
             Self::TagNotReported { tag } => write!(
                 f,

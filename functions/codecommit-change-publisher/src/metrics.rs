@@ -22,17 +22,17 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::decide::{self, Plan, SkipReason};
-    use watchkeeper_shared::events::EventRouting;
-    use watchkeeper_shared::home::Elsewhere;
-    use watchkeeper_shared::idempotency::Handled;
-    use watchkeeper_shared::skip::Routing;
     use serde_json::{Value, json};
     use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
+    use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::codecommit::RepositoryStateChange;
     use watchkeeper_shared::events::parse_event;
+    use watchkeeper_shared::home::Elsewhere;
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::Routing;
 
     /// The reason `decide::plan` gives for `event` under `settings`.
     fn plan_skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
@@ -96,7 +96,10 @@ mod tests {
                 "reference_type_not_reported",
             ),
             (
-                plan_skip_reason(&with_detail(updated.clone(), "event", "referenceMoved"), &[]),
+                plan_skip_reason(
+                    &with_detail(updated.clone(), "event", "referenceMoved"),
+                    &[],
+                ),
                 "reference_event_not_reported",
             ),
         ];

@@ -3,9 +3,9 @@
 //! repositories) and publishing to SNS in moto, notifications out through
 //! an SQS subscriber.
 
+use std::collections::HashMap;
 use watchkeeper_shared::idempotency::Handled;
 use watchkeeper_shared::runtime::ErrorKind;
-use std::collections::HashMap;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
@@ -730,10 +730,7 @@ async fn changes_outside_the_filters_are_skipped() {
     for (settings, event, reason) in cases {
         let bed = Bed::start(settings).await;
         let report = bed.handle(&load(event)).await.unwrap();
-        assert_eq!(
-            report,
-            skipped(reason)
-        );
+        assert_eq!(report, skipped(reason));
         bed.nothing_sent().await;
         assert!(bed.server.calls().is_empty());
     }
@@ -748,7 +745,9 @@ async fn other_events_are_skipped_and_malformed_ones_name_the_field() {
         .unwrap();
     assert_eq!(
         report,
-        skipped("not a CodeCommit repository state-change event (source \"aws.ec2\", detail-type \"EC2 Instance State-change Notification\")")
+        skipped(
+            "not a CodeCommit repository state-change event (source \"aws.ec2\", detail-type \"EC2 Instance State-change Notification\")"
+        )
     );
     let mut no_old = load("codecommit-branch-updated.json");
     no_old["detail"]
@@ -771,7 +770,9 @@ async fn an_unreferenced_merge_commit_is_skipped_on_its_kind() {
     let report = bed.handle(&event).await.unwrap();
     assert_eq!(
         report,
-        skipped("event unreferencedMergeCommitCreated is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported")
+        skipped(
+            "event unreferencedMergeCommitCreated is not reported: no branch points to the merge commit yet, and the branch update that adopts it is reported"
+        )
     );
     // Any other kind of the same detail type is skipped the same way.
     let comment = testbed::events::with_detail(event, "event", "commentOnCommitCreated");
@@ -853,7 +854,11 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
         .clone()
         .with_client(testbed::dynamodb::client_refusing(&sdk, &refuse));
     let error = bed.handle(&event).await.unwrap_err();
-    assert_eq!((refuse.refused(), error.kind()), (1, ErrorKind::AwsError), "{error}");
+    assert_eq!(
+        (refuse.refused(), error.kind()),
+        (1, ErrorKind::AwsError),
+        "{error}"
+    );
 
     bed.app.guard = working;
     let error = bed.handle(&event).await.unwrap_err();

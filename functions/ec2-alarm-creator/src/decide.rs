@@ -92,9 +92,7 @@ pub enum Lookup {
 pub enum FirstStep {
     /// The instance reports running: confirm with EC2 before creating alarms,
     /// because events arrive out of order.
-    LookUpInstance {
-        instance_id: String,
-    },
+    LookUpInstance { instance_id: String },
     /// The instance is going away: it should have no alarms.
     RemoveAlarms {
         instance_id: String,

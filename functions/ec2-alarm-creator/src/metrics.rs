@@ -134,6 +134,11 @@ mod tests {
         let report = serde_json::to_value(Report::Skipped { reason: forged }).unwrap();
         assert_eq!(report["result"], "skipped");
         assert_eq!(report["code"], "state_needs_no_change");
-        assert!(report["reason"].as_str().unwrap().starts_with("state x needs"));
+        assert!(
+            report["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("state x needs")
+        );
     }
 }

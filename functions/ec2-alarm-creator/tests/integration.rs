@@ -658,7 +658,11 @@ async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() 
             .build(),
     );
     let error = handle(&failing, &running).await.unwrap_err();
-    assert_eq!((refuse.refused(), error.kind()), (1, ErrorKind::AwsError), "{error}");
+    assert_eq!(
+        (refuse.refused(), error.kind()),
+        (1, ErrorKind::AwsError),
+        "{error}"
+    );
     assert!(
         error
             .to_string()
@@ -739,7 +743,11 @@ async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_t
 
         let error = handle(&app, &running).await.unwrap_err();
 
-        assert_eq!(error.kind(), ErrorKind::InstanceNotSettled, "{name}: {error}");
+        assert_eq!(
+            error.kind(),
+            ErrorKind::InstanceNotSettled,
+            "{name}: {error}"
+        );
         let message = error.to_string();
         assert!(
             message.starts_with(&format!("EC2 does not list instance {id} yet, ")),

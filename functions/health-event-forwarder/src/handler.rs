@@ -107,7 +107,10 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     if let Admission::Skipped(routing) = skip::admit(
         event,
         &app.home,
-        &[(SOURCE, EVENT_DETAIL_TYPE), (SOURCE, ABUSE_EVENT_DETAIL_TYPE)],
+        &[
+            (SOURCE, EVENT_DETAIL_TYPE),
+            (SOURCE, ABUSE_EVENT_DETAIL_TYPE),
+        ],
         "an AWS Health event",
         Scope::Account,
     )? {

@@ -23,18 +23,18 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::decide::{self, Decision, SkipReason};
-    use serde_json::json;
-    use watchkeeper_shared::events::EventRouting;
-    use watchkeeper_shared::home::Elsewhere;
-    use watchkeeper_shared::idempotency::Handled;
-    use watchkeeper_shared::skip::Routing;
     use serde_json::Value;
+    use serde_json::json;
     use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::config::EnvReader;
+    use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::health::HealthEventDetail;
     use watchkeeper_shared::events::parse_event;
+    use watchkeeper_shared::home::Elsewhere;
+    use watchkeeper_shared::idempotency::Handled;
+    use watchkeeper_shared::skip::Routing;
 
     /// The report the handler gives for `event` when a filter drops it.
     fn filtered(event: &Value, settings: &[(&str, &str)]) -> Report {

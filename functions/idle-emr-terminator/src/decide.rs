@@ -3,9 +3,12 @@
 //! Every doubt resolves to leaving the cluster alone.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use watchkeeper_shared::events::cloudwatch_alarm::{AlarmState, AlarmStateChange};
 use watchkeeper_shared::events::quoted;
+use watchkeeper_shared::home::Elsewhere;
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 
 use crate::config::{CLUSTER_DIMENSION, Config, MetricMode};
 use crate::words::{count, duration};
@@ -46,15 +49,99 @@ pub struct OwningStack {
 /// What to do with an alarm state change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlarmStep {
-    Skip { reason: String },
+    Skip { reason: AlarmSkip },
     CheckCluster { cluster_id: String },
 }
+
+/// Why one alarm leads to no cluster check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmSkip {
+    /// A change to OK or INSUFFICIENT_DATA.
+    NotAlarm {
+        alarm_name: String,
+        state: AlarmState,
+    },
+    /// No `JobFlowId` dimension.
+    NoCluster { alarm_name: String },
+    /// Several `JobFlowId` values: which one is idle is unknown.
+    SeveralClusters {
+        alarm_name: String,
+        cluster_ids: Vec<String>,
+    },
+    /// An alarm of another account or region.
+    Elsewhere(Elsewhere),
+}
+
+impl fmt::Display for AlarmSkip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAlarm { alarm_name, state } => write!(
+                f,
+                "alarm {alarm_name} changed to {state}; only a change to ALARM acts"
+            ),
+            Self::NoCluster { alarm_name } => write!(
+                f,
+                "alarm {alarm_name} has no {CLUSTER_DIMENSION} dimension, so it names no cluster"
+            ),
+            Self::SeveralClusters {
+                alarm_name,
+                cluster_ids,
+            } => write!(
+                f,
+                "alarm {alarm_name} watches {} ({}); it cannot say which one is idle",
+                count(cluster_ids.len(), "cluster", "clusters"),
+                cluster_ids.join(", ")
+            ),
+            Self::Elsewhere(elsewhere) => elsewhere.fmt(f),
+        }
+    }
+}
+
+/// Why an invocation acted on no cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Neither an idle alarm nor the scheduled sweep, or a sweep of another
+    /// account or region.
+    Routing(Routing),
+    /// Every alarm of the delivery was left alone, each for its reason.
+    Alarms(Vec<AlarmSkip>),
+}
+
+impl ReasonCode for SkipReason {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Routing(routing) => routing.code(),
+            Self::Alarms(skips) => match skips.as_slice() {
+                [AlarmSkip::Elsewhere(elsewhere)] => Routing::Elsewhere(elsewhere.clone()).code(),
+                _ => "alarm_not_actionable",
+            },
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Routing(routing) => routing.fmt(f),
+            Self::Alarms(skips) => {
+                for (index, skip) in skips.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str("; ")?;
+                    }
+                    skip.fmt(f)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+watchkeeper_shared::serialize_reason!(SkipReason);
 
 /// Why an alarm names no usable cluster id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "alarm {}: dimension `{CLUSTER_DIMENSION}` value {} is not an EMR cluster id (j-...)",
-    quoted(.alarm_name),
+    "alarm {alarm_name}: dimension `{CLUSTER_DIMENSION}` value {} is not an EMR cluster id (j-...)",
     quoted(.value)
 )]
 pub struct MalformedClusterId {
@@ -65,19 +152,18 @@ pub struct MalformedClusterId {
 pub fn alarm_step(change: &AlarmStateChange) -> Result<AlarmStep, MalformedClusterId> {
     if change.new_state != AlarmState::Alarm {
         return Ok(AlarmStep::Skip {
-            reason: format!(
-                "alarm {} changed to {}; only a change to ALARM acts",
-                change.alarm_name, change.new_state
-            ),
+            reason: AlarmSkip::NotAlarm {
+                alarm_name: change.alarm_name.clone(),
+                state: change.new_state.clone(),
+            },
         });
     }
     let cluster_ids = change.dimension_values(CLUSTER_DIMENSION);
     match cluster_ids.as_slice() {
         [] => Ok(AlarmStep::Skip {
-            reason: format!(
-                "alarm {} has no {CLUSTER_DIMENSION} dimension, so it names no cluster",
-                change.alarm_name
-            ),
+            reason: AlarmSkip::NoCluster {
+                alarm_name: change.alarm_name.clone(),
+            },
         }),
         [cluster_id] if is_cluster_id(cluster_id) => Ok(AlarmStep::CheckCluster {
             cluster_id: (*cluster_id).to_owned(),
@@ -87,12 +173,10 @@ pub fn alarm_step(change: &AlarmStateChange) -> Result<AlarmStep, MalformedClust
             value: (*cluster_id).to_owned(),
         }),
         several => Ok(AlarmStep::Skip {
-            reason: format!(
-                "alarm {} watches {} ({}); it cannot say which one is idle",
-                change.alarm_name,
-                count(several.len(), "cluster", "clusters"),
-                several.join(", ")
-            ),
+            reason: AlarmSkip::SeveralClusters {
+                alarm_name: change.alarm_name.clone(),
+                cluster_ids: several.iter().map(|id| (*id).to_owned()).collect(),
+            },
         }),
     }
 }
@@ -280,16 +364,16 @@ impl IdleEvidence {
 // ---- Guards, checked on a fresh DescribeCluster right before acting ----
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Guard {
+pub enum Eligibility {
     /// Every guard passed: the cluster may be terminated.
     Proceed,
     /// Idle and otherwise eligible, but termination protection is on.
     Protected,
-    Skip(SkipReason),
+    Skip(GuardSkip),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SkipReason {
+pub enum GuardSkip {
     NotFound,
     NotWaiting {
         state: String,
@@ -445,7 +529,7 @@ fn steps_named(steps: &[StepInfo]) -> String {
     text
 }
 
-impl SkipReason {
+impl GuardSkip {
     pub fn describe(&self) -> String {
         match self {
             Self::NotFound => "EMR does not know this cluster".to_owned(),
@@ -467,34 +551,34 @@ impl SkipReason {
     }
 }
 
-pub fn check_guards(cluster: Option<&ClusterFacts>, now: i64, config: &Config) -> Guard {
+pub fn check_guards(cluster: Option<&ClusterFacts>, now: i64, config: &Config) -> Eligibility {
     let Some(cluster) = cluster else {
-        return Guard::Skip(SkipReason::NotFound);
+        return Eligibility::Skip(GuardSkip::NotFound);
     };
     if !cluster.state.eq_ignore_ascii_case(WAITING) {
-        return Guard::Skip(SkipReason::NotWaiting {
+        return Eligibility::Skip(GuardSkip::NotWaiting {
             state: cluster.state.clone(),
         });
     }
     if cluster.tags.contains_key(&config.opt_out_tag_key) {
-        return Guard::Skip(SkipReason::OptedOut {
+        return Eligibility::Skip(GuardSkip::OptedOut {
             tag_key: config.opt_out_tag_key.clone(),
         });
     }
     let Some(created_at) = cluster.created_at else {
-        return Guard::Skip(SkipReason::UnknownAge);
+        return Eligibility::Skip(GuardSkip::UnknownAge);
     };
     let age_minutes = (now - created_at).div_euclid(60);
     if age_minutes < i64::from(config.minimum_age_minutes) {
-        return Guard::Skip(SkipReason::TooYoung {
+        return Eligibility::Skip(GuardSkip::TooYoung {
             age_minutes,
             minimum: config.minimum_age_minutes,
         });
     }
     if cluster.termination_protected {
-        return Guard::Protected;
+        return Eligibility::Protected;
     }
-    Guard::Proceed
+    Eligibility::Proceed
 }
 
 /// The last guard, on a fresh ListSteps right before acting: a cluster
@@ -532,16 +616,20 @@ pub struct Plan {
 
 /// Terminates the cluster, or in stack mode deletes the stack that owns it
 /// when CloudFormation can delete it cleanly.
-pub fn plan_action(config: &Config, guard: &Guard, stack: Option<&OwningStack>) -> Option<Plan> {
+pub fn plan_action(
+    config: &Config,
+    guard: &Eligibility,
+    stack: Option<&OwningStack>,
+) -> Option<Plan> {
     let dry_run = config.dry_run;
     match guard {
-        Guard::Skip(_) => None,
-        Guard::Protected => Some(Plan {
+        Eligibility::Skip(_) => None,
+        Eligibility::Protected => Some(Plan {
             action: Action::ReportProtected,
             dry_run,
             note: None,
         }),
-        Guard::Proceed => {
+        Eligibility::Proceed => {
             let terminate = |note: Option<String>| Plan {
                 action: Action::TerminateCluster,
                 dry_run,
@@ -688,56 +776,50 @@ mod tests {
 
     #[test]
     fn alarm_steps() {
-        let cases: Vec<(AlarmStateChange, AlarmStep)> = vec![
+        let cases: Vec<(AlarmStateChange, Result<&str, &str>)> = vec![
             (
                 change(AlarmState::Alarm, &[("JobFlowId", "j-1AB")]),
-                AlarmStep::CheckCluster {
-                    cluster_id: "j-1AB".into(),
-                },
+                Ok("j-1AB"),
             ),
             (
                 change(
                     AlarmState::Alarm,
                     &[("JobFlowId", "j-1AB"), ("JobFlowId", "j-1AB")],
                 ),
-                AlarmStep::CheckCluster {
-                    cluster_id: "j-1AB".into(),
-                },
+                Ok("j-1AB"),
             ),
             (
                 change(AlarmState::Ok, &[("JobFlowId", "j-1AB")]),
-                AlarmStep::Skip {
-                    reason: "alarm emr-idle changed to OK; only a change to ALARM acts".into(),
-                },
+                Err("alarm emr-idle changed to OK; only a change to ALARM acts"),
             ),
             (
                 change(AlarmState::InsufficientData, &[("JobFlowId", "j-1AB")]),
-                AlarmStep::Skip {
-                    reason: "alarm emr-idle changed to INSUFFICIENT_DATA; only a change to ALARM acts"
-                        .into(),
-                },
+                Err("alarm emr-idle changed to INSUFFICIENT_DATA; only a change to ALARM acts"),
             ),
             (
                 change(AlarmState::Alarm, &[("InstanceId", "i-1")]),
-                AlarmStep::Skip {
-                    reason: "alarm emr-idle has no JobFlowId dimension, so it names no cluster"
-                        .into(),
-                },
+                Err("alarm emr-idle has no JobFlowId dimension, so it names no cluster"),
             ),
             (
                 change(
                     AlarmState::Alarm,
                     &[("JobFlowId", "j-1"), ("JobFlowId", "j-2")],
                 ),
-                AlarmStep::Skip {
-                    reason:
-                        "alarm emr-idle watches 2 clusters (j-1, j-2); it cannot say which one is idle"
-                            .into(),
-                },
+                Err(
+                    "alarm emr-idle watches 2 clusters (j-1, j-2); it cannot say which one is idle",
+                ),
             ),
         ];
         for (change, expected) in cases {
-            assert_eq!(alarm_step(&change).unwrap(), expected, "{change:?}");
+            let actual = match alarm_step(&change).unwrap() {
+                AlarmStep::CheckCluster { cluster_id } => Ok(cluster_id),
+                AlarmStep::Skip { reason } => Err(reason.to_string()),
+            };
+            assert_eq!(
+                actual,
+                expected.map(str::to_owned).map_err(str::to_owned),
+                "{change:?}"
+            );
         }
         let error =
             alarm_step(&change(AlarmState::Alarm, &[("JobFlowId", "j-1; rm")])).unwrap_err();
@@ -882,24 +964,24 @@ mod tests {
             edit(&mut cluster);
             cluster
         };
-        let cases: Vec<(Option<ClusterFacts>, Guard)> = vec![
-            (Some(cluster()), Guard::Proceed),
-            (None, Guard::Skip(SkipReason::NotFound)),
+        let cases: Vec<(Option<ClusterFacts>, Eligibility)> = vec![
+            (Some(cluster()), Eligibility::Proceed),
+            (None, Eligibility::Skip(GuardSkip::NotFound)),
             (
                 Some(with(&|c| c.state = "RUNNING".into())),
-                Guard::Skip(SkipReason::NotWaiting {
+                Eligibility::Skip(GuardSkip::NotWaiting {
                     state: "RUNNING".into(),
                 }),
             ),
             (
                 Some(with(&|c| c.state = "TERMINATING".into())),
-                Guard::Skip(SkipReason::NotWaiting {
+                Eligibility::Skip(GuardSkip::NotWaiting {
                     state: "TERMINATING".into(),
                 }),
             ),
             (
                 Some(with(&|c| c.state = "TERMINATED".into())),
-                Guard::Skip(SkipReason::NotWaiting {
+                Eligibility::Skip(GuardSkip::NotWaiting {
                     state: "TERMINATED".into(),
                 }),
             ),
@@ -908,35 +990,35 @@ mod tests {
                     c.tags.insert("watchkeeper:keep".into(), String::new());
                     c.termination_protected = true;
                 })),
-                Guard::Skip(SkipReason::OptedOut {
+                Eligibility::Skip(GuardSkip::OptedOut {
                     tag_key: "watchkeeper:keep".into(),
                 }),
             ),
             (
                 Some(with(&|c| c.created_at = Some(NOW - 29 * 60 - 59))),
-                Guard::Skip(SkipReason::TooYoung {
+                Eligibility::Skip(GuardSkip::TooYoung {
                     age_minutes: 29,
                     minimum: 30,
                 }),
             ),
             (
                 Some(with(&|c| c.created_at = Some(NOW - 30 * 60))),
-                Guard::Proceed,
+                Eligibility::Proceed,
             ),
             (
                 Some(with(&|c| c.created_at = None)),
-                Guard::Skip(SkipReason::UnknownAge),
+                Eligibility::Skip(GuardSkip::UnknownAge),
             ),
             (
                 Some(with(&|c| c.termination_protected = true)),
-                Guard::Protected,
+                Eligibility::Protected,
             ),
             (
                 Some(with(&|c| {
                     c.termination_protected = true;
                     c.state = "RUNNING".into();
                 })),
-                Guard::Skip(SkipReason::NotWaiting {
+                Eligibility::Skip(GuardSkip::NotWaiting {
                     state: "RUNNING".into(),
                 }),
             ),
@@ -982,14 +1064,19 @@ mod tests {
             edit(&mut stack);
             stack
         };
-        let skip = Guard::Skip(SkipReason::NotFound);
-        let cases: Vec<(&Config, &Guard, Option<OwningStack>, Option<Plan>)> = vec![
+        let skip = Eligibility::Skip(GuardSkip::NotFound);
+        let cases: Vec<(&Config, &Eligibility, Option<OwningStack>, Option<Plan>)> = vec![
             (&plain, &skip, Some(stack()), None),
-            (&plain, &Guard::Proceed, None, terminate(None)),
-            (&plain, &Guard::Proceed, Some(stack()), terminate(None)),
+            (&plain, &Eligibility::Proceed, None, terminate(None)),
             (
                 &plain,
-                &Guard::Protected,
+                &Eligibility::Proceed,
+                Some(stack()),
+                terminate(None),
+            ),
+            (
+                &plain,
+                &Eligibility::Protected,
                 Some(stack()),
                 Some(Plan {
                     action: Action::ReportProtected,
@@ -997,16 +1084,21 @@ mod tests {
                     note: None,
                 }),
             ),
-            (&stack_mode, &Guard::Proceed, Some(stack()), delete.clone()),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
+                Some(stack()),
+                delete.clone(),
+            ),
+            (
+                &stack_mode,
+                &Eligibility::Proceed,
                 None,
                 terminate(Some("no CloudFormation stack owns the cluster")),
             ),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(with(&|s| s.status = "UPDATE_IN_PROGRESS".into())),
                 terminate(Some(
                     "stack emr-adhoc is not deleted: it is UPDATE_IN_PROGRESS",
@@ -1014,13 +1106,13 @@ mod tests {
             ),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(with(&|s| s.status = "UPDATE_ROLLBACK_FAILED".into())),
                 delete.clone(),
             ),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(with(&|s| s.parent_id = Some("p".into()))),
                 terminate(Some(
                     "stack emr-adhoc is not deleted: it is a nested stack; delete it through its parent",
@@ -1028,7 +1120,7 @@ mod tests {
             ),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(with(&|s| s.termination_protected = true)),
                 terminate(Some(
                     "stack emr-adhoc is not deleted: it has termination protection",
@@ -1036,7 +1128,7 @@ mod tests {
             ),
             (
                 &stack_mode,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(with(&|s| s.service_role_arn = None)),
                 terminate(Some(
                     "stack emr-adhoc is not deleted: it has no service role, and this function has no rights to delete its resources",
@@ -1044,7 +1136,7 @@ mod tests {
             ),
             (
                 &prefixed,
-                &Guard::Proceed,
+                &Eligibility::Proceed,
                 Some(stack()),
                 terminate(Some(
                     "stack emr-adhoc is not deleted: its name does not start with \"analytics-\" (STACK_NAME_PREFIX)",
@@ -1063,7 +1155,7 @@ mod tests {
             ..config()
         };
         assert!(
-            plan_action(&dry, &Guard::Proceed, None)
+            plan_action(&dry, &Eligibility::Proceed, None)
                 .is_some_and(|plan| plan.dry_run && plan.action == Action::TerminateCluster)
         );
     }
@@ -1170,7 +1262,7 @@ mod tests {
         for (steps, expected) in cases {
             let queued = check_steps(&steps).expect("spared");
             assert!(queued.steps.iter().all(|s| !s.state.is_finished()));
-            assert_eq!(SkipReason::StepsQueued(queued).describe(), expected);
+            assert_eq!(GuardSkip::StepsQueued(queued).describe(), expected);
         }
     }
 
@@ -1190,7 +1282,7 @@ mod tests {
     /// Every count and duration this function prints takes the right plural.
     #[test]
     fn counts_and_durations_take_the_right_plural() {
-        let too_young = SkipReason::TooYoung {
+        let too_young = GuardSkip::TooYoung {
             age_minutes: 1,
             minimum: 1,
         };
@@ -1198,7 +1290,7 @@ mod tests {
             too_young.describe(),
             "cluster is 1 minute old, younger than the minimum age of 1 minute"
         );
-        let too_young = SkipReason::TooYoung {
+        let too_young = GuardSkip::TooYoung {
             age_minutes: 0,
             minimum: 2,
         };

@@ -14,17 +14,20 @@ use watchkeeper_shared::events::{
     EventError, EventRouting, describe_payload, deserialize_value, parse_event,
 };
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{self, Begin, GuardError};
+use watchkeeper_shared::idempotency::{Begin, Guard, Handled};
 use watchkeeper_shared::notification::RenderedMessage;
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::runtime::InvocationError;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+use watchkeeper_shared::skip::{ReasonCode, Routing};
 
 use crate::act::{self, ActError};
 use crate::config::Config;
 use crate::decide::{
-    self, Action, AlarmStep, Guard, IdleEvidence, Idleness, MalformedClusterId, Window,
+    self, Action, AlarmSkip, AlarmStep, Eligibility, IdleEvidence, Idleness, MalformedClusterId,
+    SkipReason, Window,
 };
 use crate::message::{self, Facts, SparedFacts};
+use crate::outcome::ClusterOutcome;
 use crate::words::count;
 
 pub const SCHEDULE_SOURCE: &str = "aws.events";
@@ -42,7 +45,7 @@ pub struct App {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub publisher: Publisher,
     /// Each cluster is acted on once per alarm message or sweep window.
-    pub guard: idempotency::Guard,
+    pub guard: Guard,
 }
 
 /// The function's name, which scopes its idempotency keys.
@@ -53,7 +56,7 @@ impl App {
         sdk: &aws_config::SdkConfig,
         mut env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
-        let guard = idempotency::Guard::from_env(&mut env, sdk, NAME);
+        let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
         let config = Config::from_env(env)?;
         Ok(Self {
@@ -89,13 +92,12 @@ pub enum HandlerError {
 }
 
 impl InvocationError for HandlerError {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(_) | Self::BadClusterId(_) => "BadEvent",
-            Self::Aws(ActError::Idempotency(GuardError::InProgressElsewhere { .. })) => {
-                "InProgressElsewhere"
-            }
-            Self::Aws(_) | Self::ClustersFailed { .. } => "AwsError",
+            Self::BadEvent(_) | Self::BadClusterId(_) => ErrorKind::BadEvent,
+            Self::Aws(ActError::Idempotency(error)) => error.kind(),
+            Self::Aws(ActError::Publish(error)) => error.kind(),
+            Self::Aws(_) | Self::ClustersFailed { .. } => ErrorKind::AwsError,
         }
     }
 }
@@ -104,17 +106,20 @@ impl InvocationError for HandlerError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Report {
-    Skipped { reason: String },
-    Checked { clusters: Vec<ClusterResult> },
+    Skipped {
+        #[serde(flatten)]
+        reason: SkipReason,
+    },
+    Checked {
+        clusters: Vec<ClusterResult>,
+    },
 }
 
 /// What happened to one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterResult {
     pub cluster_id: String,
-    /// terminated, stack_deleted, would_terminate, would_delete_stack,
-    /// protected, steps_queued, skipped, busy, no_data or duplicate.
-    pub outcome: String,
+    pub outcome: ClusterOutcome,
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
@@ -126,7 +131,7 @@ enum Trigger {
     Alarms(Vec<Alarm>),
     /// The schedule's event, from the account and region in its envelope.
     Sweep(EventRouting),
-    Irrelevant(String),
+    Irrelevant(Routing),
 }
 
 /// One alarm delivery: its idempotency key, the change, and the account and
@@ -249,9 +254,10 @@ fn read_trigger(event: &Value) -> Result<Trigger, EventError> {
     if routing.matches(SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE) {
         return Ok(Trigger::Sweep(routing));
     }
-    Ok(Trigger::Irrelevant(
-        routing.not_handled("an idle alarm or a scheduled sweep"),
-    ))
+    Ok(Trigger::Irrelevant(Routing::not_handled(
+        "an idle alarm or a scheduled sweep",
+        &routing,
+    )))
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
@@ -267,8 +273,10 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<Report, Han
         .to_owned();
     match read_trigger(event)? {
         Trigger::Irrelevant(reason) => {
-            info!(%event_id, %reason, "skipped");
-            Ok(Report::Skipped { reason })
+            info!(%event_id, code = reason.code(), %reason, "skipped");
+            Ok(Report::Skipped {
+                reason: SkipReason::Routing(reason),
+            })
         }
         // Boxed: the SDK futures nest deeper than rustc's default layout limit.
         Trigger::Alarms(alarms) => Box::pin(handle_alarms(app, &alarms, now)).await,
@@ -277,7 +285,7 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<Report, Han
             // own account and region; a schedule of another is not its own.
             if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
                 return Ok(Report::Skipped {
-                    reason: elsewhere.to_string(),
+                    reason: SkipReason::Routing(Routing::Elsewhere(elsewhere)),
                 });
             }
             Box::pin(sweep(app, &event_id, now)).await
@@ -302,9 +310,8 @@ async fn handle_alarms(app: &App, alarms: &[Alarm], now: i64) -> Result<Report, 
             .home
             .check_origin(account, region, Scope::AccountAndRegion)?
         {
-            let reason = elsewhere.to_string();
-            info!(alarm_name = %change.alarm_name, %account, %region, %reason, "skipped");
-            skipped.push(reason);
+            info!(alarm_name = %change.alarm_name, %account, %region, reason = %elsewhere, "skipped");
+            skipped.push(AlarmSkip::Elsewhere(elsewhere));
             continue;
         }
         match decide::alarm_step(change)? {
@@ -330,7 +337,7 @@ async fn handle_alarms(app: &App, alarms: &[Alarm], now: i64) -> Result<Report, 
     }
     if candidates.is_empty() {
         return Ok(Report::Skipped {
-            reason: skipped.join("; "),
+            reason: SkipReason::Alarms(skipped),
         });
     }
     check_candidates(app, candidates, Vec::new(), now).await
@@ -371,14 +378,14 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
             }
             Idleness::Busy { .. } | Idleness::MissingData { .. } => {
                 let outcome = if matches!(idleness, Idleness::Busy { .. }) {
-                    "busy"
+                    ClusterOutcome::Busy
                 } else {
-                    "no_data"
+                    ClusterOutcome::NoData
                 };
-                info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, outcome, %reason, "not idle");
+                info!(%event_id, cluster_id = %cluster.id, cluster_name = %cluster.name, %outcome, %reason, "not idle");
                 results.push(ClusterResult {
                     cluster_id: cluster.id.clone(),
-                    outcome: outcome.to_owned(),
+                    outcome,
                     reason,
                     message_id: None,
                 });
@@ -466,7 +473,12 @@ async fn act_once(
         Begin::AlreadyDone {
             completed_at,
             pending: None,
-        } => return Ok(duplicate(app, key, cluster_id, completed_at)),
+        } => {
+            return Ok(duplicate(
+                cluster_id,
+                Handled::new(guard.stored_key(key), completed_at),
+            ));
+        }
         Begin::AlreadyDone {
             pending: Some(pending),
             ..
@@ -530,15 +542,14 @@ async fn send_notice(app: &App, acted: Acted) -> Result<ClusterResult, ActError>
     })
 }
 
-fn duplicate(app: &App, key: &str, cluster_id: &str, completed_at: i64) -> ClusterResult {
-    let handled_at = idempotency::format_epoch(completed_at);
-    info!(%cluster_id, idempotency_key = %key, %handled_at, "duplicate suppressed");
+fn duplicate(cluster_id: &str, handled: Handled) -> ClusterResult {
+    info!(%cluster_id, idempotency_key = %handled.idempotency_key, handled_at = %handled.handled_at, "duplicate suppressed");
     ClusterResult {
         cluster_id: cluster_id.to_owned(),
-        outcome: "duplicate".to_owned(),
+        outcome: ClusterOutcome::Duplicate,
         reason: format!(
-            "already handled at {handled_at} ({})",
-            app.guard.stored_key(key)
+            "already handled at {} ({})",
+            handled.handled_at, handled.idempotency_key
         ),
         message_id: None,
     }
@@ -556,7 +567,7 @@ async fn decide_and_act(
     let skipped = |reason: String| Acted {
         result: ClusterResult {
             cluster_id: cluster_id.to_owned(),
-            outcome: "skipped".to_owned(),
+            outcome: ClusterOutcome::Skipped,
             reason,
             message_id: None,
         },
@@ -564,9 +575,9 @@ async fn decide_and_act(
     };
     let cluster = act::describe_cluster(&app.emr, cluster_id).await?;
     let guard = decide::check_guards(cluster.as_ref(), now, config);
-    let (Some(cluster), false) = (cluster, matches!(guard, Guard::Skip(_))) else {
+    let (Some(cluster), false) = (cluster, matches!(guard, Eligibility::Skip(_))) else {
         let reason = match &guard {
-            Guard::Skip(why) => why.describe(),
+            Eligibility::Skip(why) => why.describe(),
             _ => String::new(),
         };
         info!(%cluster_id, %reason, "skipped");
@@ -581,11 +592,11 @@ async fn decide_and_act(
     let steps = act::list_unfinished_steps(&app.emr, cluster_id).await?;
     if let Some(queued) = decide::check_steps(&steps) {
         let reason = queued.describe();
-        let outcome = message::STEPS_QUEUED_OUTCOME;
+        let outcome = ClusterOutcome::StepsQueued;
         info!(
             %cluster_id,
             cluster_name = %cluster.name,
-            outcome,
+            %outcome,
             unfinished_steps = queued.steps.len(),
             %reason,
             evidence = %evidence.describe(),
@@ -603,19 +614,19 @@ async fn decide_and_act(
         return Ok(Acted {
             result: ClusterResult {
                 cluster_id: cluster_id.to_owned(),
-                outcome: outcome.to_owned(),
+                outcome,
                 reason,
                 message_id: None,
             },
             notice: Some(notification.render()),
         });
     }
-    let outcome = message::outcome_name(&plan);
+    let outcome = ClusterOutcome::of_plan(&plan);
     info!(
         %cluster_id,
         cluster_name = %cluster.name,
         owning_stack = stack.as_ref().map(|stack| stack.stack_name.as_str()).unwrap_or("none"),
-        outcome,
+        %outcome,
         dry_run = plan.dry_run,
         note = plan.note.as_deref().unwrap_or(""),
         evidence = %evidence.describe(),
@@ -644,7 +655,7 @@ async fn decide_and_act(
     Ok(Acted {
         result: ClusterResult {
             cluster_id: cluster_id.to_owned(),
-            outcome: outcome.to_owned(),
+            outcome,
             reason: evidence.describe(),
             message_id: None,
         },
@@ -676,12 +687,12 @@ mod tests {
             ("123456789012", "eu-west-1")
         );
         let other = json!({"id": "1", "source": "aws.ec2", "detail-type": "X", "detail": {}});
+        let Trigger::Irrelevant(reason) = read_trigger(&other).unwrap() else {
+            panic!("irrelevant");
+        };
         assert_eq!(
-            read_trigger(&other).unwrap(),
-            Trigger::Irrelevant(
-                "not an idle alarm or a scheduled sweep (source \"aws.ec2\", detail-type \"X\")"
-                    .into()
-            )
+            reason.to_string(),
+            "not an idle alarm or a scheduled sweep (source \"aws.ec2\", detail-type \"X\")"
         );
         let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\",\"AWSAccountId\":\"123456789012\"}"}}]});
         let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {

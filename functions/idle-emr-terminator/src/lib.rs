@@ -11,6 +11,7 @@ pub mod failure;
 pub mod handler;
 pub mod message;
 pub mod metrics;
+pub mod outcome;
 pub mod words;
 
 pub use handler::{App, ClusterResult, HandlerError, Report, handle, handle_at};

@@ -20,20 +20,6 @@ pub struct Facts<'a> {
     pub region: &'a str,
 }
 
-/// The outcome of a cluster spared because steps are queued or running.
-pub const STEPS_QUEUED_OUTCOME: &str = "steps_queued";
-
-/// One word for what happened, for logs and the invocation report.
-pub fn outcome_name(plan: &Plan) -> &'static str {
-    match (&plan.action, plan.dry_run) {
-        (Action::ReportProtected, _) => "protected",
-        (Action::TerminateCluster, true) => "would_terminate",
-        (Action::DeleteStack { .. }, true) => "would_delete_stack",
-        (Action::TerminateCluster, false) => "terminated",
-        (Action::DeleteStack { .. }, false) => "stack_deleted",
-    }
-}
-
 /// `headline` followed by `name (j-ID)`: the name and the id shortened each
 /// on its own, the name first (ids are at most 256 characters, names too).
 fn with_cluster(headline: Headline, cluster: &ClusterFacts) -> Headline {
@@ -228,6 +214,7 @@ fn console_link(cluster: &ClusterFacts, region: &str) -> String {
 mod tests {
     use super::*;
     use crate::decide::{StepInfo, StepState};
+    use crate::outcome::ClusterOutcome;
     use std::collections::BTreeMap;
     use watchkeeper_shared::publisher::Topics;
 
@@ -342,7 +329,7 @@ mod tests {
                 },
             )
             .render();
-            assert_eq!(outcome_name(&plan), outcome);
+            assert_eq!(ClusterOutcome::of_plan(&plan).as_str(), outcome);
             assert_eq!(rendered.severity, severity);
             assert_eq!(rendered.subject, subject);
             assert_eq!(rendered.sms, sms);

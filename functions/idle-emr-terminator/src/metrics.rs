@@ -1,90 +1,16 @@
 //! The function's business metrics, derived from its report (pure).
 
-use watchkeeper_shared::Severity;
 use watchkeeper_shared::metrics::{Count, ReportMetrics, tally};
+use watchkeeper_shared::skip::ReasonCode;
 
 use crate::handler::{ClusterResult, NAME, Report};
 
-/// Outcomes that leave a cluster running, each its own `Reason` of
-/// `ClustersSpared`: dry run, termination protection, steps pending or
-/// running, a guard (not waiting, opted out, too young, unknown), in use,
-/// or not enough data to say.
-pub const SPARED_OUTCOMES: [&str; 7] = [
-    "would_terminate",
-    "would_delete_stack",
-    "protected",
-    "steps_queued",
-    "skipped",
-    "busy",
-    "no_data",
-];
-
-/// Why an invocation acted on no cluster: the `Reason` dimension of
-/// `EventsSkipped`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Neither an idle alarm nor the scheduled sweep.
-    IrrelevantEvent,
-    /// Alarms that did not change to ALARM or name no single cluster.
-    AlarmNotActionable,
-    /// A reason this classification does not know (a new one in the code).
-    Other,
-}
-
-impl SkipReason {
-    pub const ALL: [Self; 3] = [Self::IrrelevantEvent, Self::AlarmNotActionable, Self::Other];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IrrelevantEvent => "irrelevant_event",
-            Self::AlarmNotActionable => "alarm_not_actionable",
-            Self::Other => "other",
-        }
-    }
-
-    /// Classifies the reason text the handler reported. Each reason starts
-    /// with fixed text, before any value taken from the event (an alarm's
-    /// name comes after "alarm "), so its start decides.
-    pub fn of(reason: &str) -> Self {
-        if reason.starts_with("not an idle alarm or a scheduled sweep") {
-            Self::IrrelevantEvent
-        } else if reason.starts_with("alarm ") {
-            Self::AlarmNotActionable
-        } else {
-            Self::Other
-        }
-    }
-}
-
-/// The severity of the notice sent for an outcome, as
-/// `message::notification` chooses it; `None` for outcomes that send none.
-pub fn notice_severity(outcome: &str) -> Option<Severity> {
-    match outcome {
-        "protected" | "would_terminate" | "would_delete_stack" | "steps_queued" => {
-            Some(Severity::Info)
-        }
-        "terminated" | "stack_deleted" => Some(Severity::Warning),
-        _ => None,
-    }
-}
-
-/// What one cluster's result counts. An outcome not listed here counts
-/// nothing, rather than being guessed into the wrong metric.
+/// What one cluster's result counts: its outcome's metric, and the notice
+/// when one was sent.
 fn cluster_counts(result: &ClusterResult) -> Vec<Count> {
-    let outcome = result.outcome.as_str();
-    let mut counts = Vec::new();
-    match outcome {
-        "terminated" => counts.push(Count::cluster_terminated()),
-        "stack_deleted" => counts.push(Count::stack_deleted()),
-        "duplicate" => counts.push(Count::duplicate_suppressed()),
-        _ => {
-            if let Some(reason) = SPARED_OUTCOMES.iter().find(|spared| **spared == outcome) {
-                counts.push(Count::cluster_spared(reason));
-            }
-        }
-    }
+    let mut counts = vec![result.outcome.count()];
     if result.message_id.is_some()
-        && let Some(severity) = notice_severity(outcome)
+        && let Some(severity) = result.outcome.notice_severity()
     {
         counts.push(Count::notification_sent(severity));
     }
@@ -96,9 +22,7 @@ impl ReportMetrics for Report {
 
     fn metrics(&self) -> Vec<Count> {
         match self {
-            Report::Skipped { reason } => {
-                vec![Count::event_skipped(SkipReason::of(reason).code())]
-            }
+            Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
             Report::Checked { clusters } => tally(clusters.iter().flat_map(cluster_counts)),
         }
     }
@@ -111,15 +35,23 @@ mod tests {
     use crate::decide::{
         Action, ClusterFacts, IdleEvidence, OwningStack, Plan, QueuedSteps, StepInfo, StepState,
     };
+    use crate::decide::{AlarmSkip, SkipReason};
     use crate::message::{self, Facts, SparedFacts};
+    use crate::outcome::ClusterOutcome;
+    use serde_json::json;
     use std::collections::BTreeMap;
+    use watchkeeper_shared::Severity;
+    use watchkeeper_shared::events::EventRouting;
+    use watchkeeper_shared::events::cloudwatch_alarm::AlarmState;
+    use watchkeeper_shared::home::Elsewhere;
     use watchkeeper_shared::metrics::{Dimension, Metric};
     use watchkeeper_shared::publisher::Topics;
+    use watchkeeper_shared::skip::Routing;
 
     fn result(outcome: &str, notified: bool) -> ClusterResult {
         ClusterResult {
             cluster_id: "j-2AB".into(),
-            outcome: outcome.into(),
+            outcome: serde_json::from_value(serde_json::json!(outcome)).unwrap(),
             reason: "idle for 60 minutes".into(),
             message_id: notified.then(|| "m-1".to_owned()),
         }
@@ -164,7 +96,6 @@ mod tests {
             ("busy", false, vec![Count::cluster_spared("busy")]),
             ("no_data", false, vec![Count::cluster_spared("no_data")]),
             ("duplicate", false, vec![Count::duplicate_suppressed()]),
-            ("an_outcome_added_later", true, vec![]),
         ];
         for (outcome, notified, expected) in cases {
             assert_eq!(
@@ -216,32 +147,62 @@ mod tests {
 
     #[test]
     fn skipped_invocations_count_by_reason() {
+        let not_alarm = |name: &str| AlarmSkip::NotAlarm {
+            alarm_name: name.into(),
+            state: AlarmState::Ok,
+        };
+        let elsewhere = Elsewhere::Account {
+            event: "111111111111".into(),
+            home: "222222222222".into(),
+        };
         let cases = [
             (
-                "not an idle alarm or a scheduled sweep (source \"aws.ec2\", detail-type \"X\")",
+                SkipReason::Routing(Routing::not_handled(
+                    "an idle alarm or a scheduled sweep",
+                    &EventRouting::read(&json!({"source": "aws.ec2", "detail-type": "X"})).unwrap(),
+                )),
                 "irrelevant_event",
             ),
             (
-                "alarm emr-idle changed to OK; only a change to ALARM acts",
+                SkipReason::Alarms(vec![not_alarm("emr-idle")]),
                 "alarm_not_actionable",
             ),
             (
-                "alarm a changed to OK; only a change to ALARM acts; alarm b has no JobFlowId dimension, so it names no cluster",
+                SkipReason::Alarms(vec![
+                    not_alarm("a"),
+                    AlarmSkip::NoCluster {
+                        alarm_name: "b".into(),
+                    },
+                ]),
                 "alarm_not_actionable",
             ),
-            ("", "other"),
+            (
+                SkipReason::Alarms(vec![AlarmSkip::Elsewhere(elsewhere.clone())]),
+                "other_account",
+            ),
+            (
+                SkipReason::Routing(Routing::Elsewhere(elsewhere)),
+                "other_account",
+            ),
         ];
         for (reason, code) in cases {
-            let report = Report::Skipped {
-                reason: reason.into(),
-            };
+            let report = Report::Skipped { reason };
             assert_eq!(
                 report.metrics(),
                 vec![Count::event_skipped(code)],
-                "{reason}"
+                "{report:?}"
             );
         }
-        assert_eq!(SkipReason::ALL.len(), 3);
+        assert_eq!(
+            SkipReason::Alarms(vec![
+                not_alarm("a"),
+                AlarmSkip::NoCluster {
+                    alarm_name: "b".into()
+                }
+            ])
+            .to_string(),
+            "alarm a changed to OK; only a change to ALARM acts; alarm b has no JobFlowId dimension, so it names no cluster"
+        );
     }
 
     /// `notice_severity` must agree with the notification actually sent.
@@ -311,13 +272,13 @@ mod tests {
                     region: "eu-west-1",
                 },
             );
-            let outcome = message::outcome_name(&plan);
+            let outcome = ClusterOutcome::of_plan(&plan);
             assert_eq!(
-                notice_severity(outcome),
+                outcome.notice_severity(),
                 Some(notification.severity),
                 "{outcome}"
             );
-            outcomes.push(outcome);
+            outcomes.push(outcome.as_str());
         }
         assert_eq!(
             outcomes,
@@ -346,7 +307,7 @@ mod tests {
             },
         );
         assert_eq!(
-            notice_severity(message::STEPS_QUEUED_OUTCOME),
+            ClusterOutcome::StepsQueued.notice_severity(),
             Some(spared.severity)
         );
     }

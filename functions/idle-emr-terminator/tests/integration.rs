@@ -1,10 +1,12 @@
 //! The idle EMR terminator end to end against moto: alarms and sweeps in,
 //! clusters terminated, stacks deleted and notifications out.
 
+use watchkeeper_shared::runtime::ErrorKind;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
 
+use idle_emr_terminator::outcome::ClusterOutcome;
 use idle_emr_terminator::{App, ClusterResult, HandlerError, Report, handle};
 use testbed::emr::{
     ClusterSpec, cluster_state, create_cluster_stack, hold_steps_waiting, put_history, run_cluster,
@@ -87,7 +89,12 @@ fn outcomes(report: &Report) -> Vec<(String, String)> {
         Report::Skipped { reason } => vec![("-".into(), format!("skipped: {reason}"))],
         Report::Checked { clusters } => clusters
             .iter()
-            .map(|result| (result.cluster_id.clone(), result.outcome.clone()))
+            .map(|result| {
+                (
+                    result.cluster_id.clone(),
+                    result.outcome.as_str().to_owned(),
+                )
+            })
             .collect(),
     }
 }
@@ -241,11 +248,12 @@ async fn ok_transition_changes_and_sends_nothing() {
         .unwrap();
 
     assert_eq!(
-        report,
-        Report::Skipped {
-            reason: "alarm emr-idle-analytics-adhoc changed to OK; only a change to ALARM acts"
-                .into()
-        }
+        serde_json::to_value(&report).unwrap(),
+        serde_json::json!({
+            "result": "skipped",
+            "code": "alarm_not_actionable",
+            "reason": "alarm emr-idle-analytics-adhoc changed to OK; only a change to ALARM acts"
+        })
     );
     assert_eq!(
         bed.moto
@@ -389,7 +397,7 @@ async fn guards_leave_opted_out_young_running_and_unknown_clusters_alone() {
             Report::Checked {
                 clusters: vec![ClusterResult {
                     cluster_id: id.clone(),
-                    outcome: "skipped".into(),
+                    outcome: ClusterOutcome::Skipped,
                     reason,
                     message_id: None,
                 }]
@@ -416,7 +424,7 @@ async fn malformed_alarm_fails_naming_the_field() {
     let mut bad = load("emr-idle-alarm-sns.json");
     bad["Records"][0]["Sns"]["Message"] = Value::String("{\"AlarmName\": \"x\"}".into());
     let error = handle(&app, &bad).await.unwrap_err();
-    assert_eq!(error.kind(), "BadEvent");
+    assert_eq!(error.kind(), ErrorKind::BadEvent);
     assert_eq!(
         error.to_string(),
         "not a valid idle-alarm or scheduled event: event field `Records[0].Sns.Message` is malformed: `.`: missing field `NewStateValue`"
@@ -685,7 +693,7 @@ async fn sweep_calls_grow_with_pages_and_batches_not_per_cluster() {
     assert_eq!(
         clusters
             .iter()
-            .filter(|c| c.outcome == "would_terminate")
+            .filter(|c| c.outcome == ClusterOutcome::WouldTerminate)
             .count(),
         idle.len()
     );
@@ -737,7 +745,7 @@ async fn a_failing_cluster_does_not_stop_the_others_and_every_failure_is_named()
 
     let error = handle(&app, &alarms).await.unwrap_err();
 
-    assert_eq!(error.kind(), "AwsError");
+    assert_eq!(error.kind(), ErrorKind::AwsError);
     let HandlerError::ClustersFailed { checked, failures } = &error else {
         panic!("{error}");
     };
@@ -787,7 +795,7 @@ async fn the_same_alarm_delivered_twice_terminates_and_notifies_once() {
         panic!("{again:?}");
     };
     assert_eq!(clusters.len(), 1);
-    assert_eq!(clusters[0].outcome, "duplicate");
+    assert_eq!(clusters[0].outcome, ClusterOutcome::Duplicate);
     assert!(
         clusters[0].reason.ends_with(&format!(
             "(idle-emr-terminator#sns:4b7c3a8e-0f5d-5d1e-9a43-1f0e8f2c7d11|{id})"
@@ -850,7 +858,7 @@ async fn an_attempt_that_fails_after_terminating_is_not_repeated_and_its_retry_s
         ("CRITICAL_TOPIC_ARN", missing_topic),
     ]);
     let error = handle(&failing, &alarm).await.unwrap_err();
-    assert_eq!(error.kind(), "AwsError", "{error}");
+    assert_eq!(error.kind(), ErrorKind::AwsError, "{error}");
 
     assert!(bed.published_subjects().await.is_empty());
 
@@ -925,7 +933,7 @@ async fn alarm_spares_a_waiting_cluster_whose_step_is_pending_and_says_why() {
         panic!("{report:?}");
     };
     assert_eq!(clusters.len(), 1);
-    assert_eq!(clusters[0].outcome, "steps_queued");
+    assert_eq!(clusters[0].outcome, ClusterOutcome::StepsQueued);
     assert_eq!(
         clusters[0].reason,
         format!(
@@ -1149,7 +1157,7 @@ async fn a_list_steps_failure_fails_the_invocation_and_terminates_nothing() {
         .await
         .unwrap_err();
 
-    assert_eq!(error.kind(), "AwsError");
+    assert_eq!(error.kind(), ErrorKind::AwsError);
     assert_eq!(
         error.to_string(),
         format!(

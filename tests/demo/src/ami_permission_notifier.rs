@@ -53,11 +53,11 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
                 println!("  skipped, nothing sent: {reason}");
                 continue;
             }
-            Report::Duplicate {
-                idempotency_key,
-                handled_at,
-            } => {
-                println!("  duplicate of {idempotency_key} (handled {handled_at}), nothing sent");
+            Report::Duplicate { handled } => {
+                println!(
+                    "  duplicate of {} (handled {}), nothing sent",
+                    handled.idempotency_key, handled.handled_at
+                );
                 continue;
             }
             Report::Notified {

@@ -66,10 +66,8 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
             println!("  skipped: {reason}");
             None
         }
-        Report::Duplicate {
-            idempotency_key, ..
-        } => {
-            println!("  duplicate of {idempotency_key}, nothing sent");
+        Report::Duplicate { handled } => {
+            println!("  duplicate of {}, nothing sent", handled.idempotency_key);
             None
         }
     };

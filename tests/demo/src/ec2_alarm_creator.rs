@@ -74,9 +74,9 @@ pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
 fn print_report(report: &Report) {
     match report {
         Report::Skipped { reason } => println!("  skipped: {reason}"),
-        Report::Duplicate {
-            idempotency_key, ..
-        } => println!("  duplicate of {idempotency_key}, nothing done"),
+        Report::Duplicate { handled } => {
+            println!("  duplicate of {}, nothing done", handled.idempotency_key)
+        }
         Report::Reconciled {
             reason, outcome, ..
         } => {
