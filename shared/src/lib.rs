@@ -19,6 +19,7 @@ pub mod publisher;
 #[cfg(feature = "aws")]
 pub mod runtime;
 pub mod text;
+pub mod time;
 
 pub use headline::Headline;
 pub use notification::{Notification, Severity};
