@@ -13,6 +13,7 @@
 //! naming the text and, where it can, the part that was wrong.
 
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::time::error::{ComponentRange, ParseFromDescription};
 use ::time::format_description::BorrowedFormatItem;
@@ -81,8 +82,9 @@ fn unreadable(text: &str, expected: &'static str, problem: Option<String>) -> Ti
 /// - RFC 2822, as older AWS Health events write it: `Sat, 05 Jun 2021
 ///   00:00:00 GMT`; weekday optional and not checked against the date;
 ///   day of one or two digits; month in any case; seconds optional; zone
-///   `GMT`, `UT`, `UTC`, `Z`, a US zone such as `EST`, `+HHMM`, or none,
-///   meaning GMT. Years before 1900 are refused.
+///   `GMT`, `UT`, `UTC`, a US zone such as `EST`, `+HHMM`, or none,
+///   meaning GMT (a one-letter military zone such as `Z` also reads as
+///   GMT, as RFC 2822 asks). Years before 1900 are refused.
 ///
 /// # Errors
 ///
@@ -92,9 +94,7 @@ fn unreadable(text: &str, expected: &'static str, problem: Option<String>) -> Ti
 /// [`TimeError::OutOfRange`] never (the four-digit year bounds the range).
 pub fn parse(text: &str) -> Result<UtcDateTime, TimeError> {
     let text = text.trim();
-    let looks_iso = text.len() > 4
-        && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-        && text.as_bytes()[4] == b'-';
+    let looks_iso = matches!(text.as_bytes(), [a, b, c, d, b'-', ..] if [a, b, c, d].iter().all(|digit| digit.is_ascii_digit()));
     match parse_iso8601(text) {
         Ok(time) => return Ok(time),
         Err(problem) if looks_iso => return Err(unreadable(text, EVENT_FORMS, Some(problem))),
@@ -188,6 +188,18 @@ pub fn from_epoch(seconds: i64) -> Result<UtcDateTime, TimeError> {
 pub fn epoch_millis(time: UtcDateTime) -> i64 {
     // The years -9999 to 9999 are about ±3.2e14 ms: always an i64.
     i64::try_from(time.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX)
+}
+
+/// The same instant as a [`SystemTime`]; `None` where the platform's
+/// `SystemTime` cannot hold it.
+pub fn system_time(time: UtcDateTime) -> Option<SystemTime> {
+    let seconds = Duration::from_secs(time.unix_timestamp().unsigned_abs());
+    let whole = if time.unix_timestamp() >= 0 {
+        UNIX_EPOCH.checked_add(seconds)
+    } else {
+        UNIX_EPOCH.checked_sub(seconds)
+    };
+    whole?.checked_add(Duration::from_nanos(time.nanosecond().into()))
 }
 
 /// The one format for people: `2026-11-22 10:05 UTC` (seconds dropped).

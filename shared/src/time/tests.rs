@@ -350,3 +350,28 @@ fn dates_round_trip_through_day_numbers() {
         Ok(1)
     );
 }
+
+#[test]
+fn instants_convert_to_system_times_both_sides_of_1970() {
+    use std::time::{Duration, UNIX_EPOCH};
+    assert_eq!(
+        parse_rfc3339("2026-11-22T10:02:03.5Z")
+            .ok()
+            .and_then(system_time),
+        Some(UNIX_EPOCH + Duration::from_millis(1_795_341_723_500))
+    );
+    assert_eq!(
+        parse_rfc3339("1969-12-31T23:59:59Z")
+            .ok()
+            .and_then(system_time),
+        UNIX_EPOCH.checked_sub(Duration::from_secs(1))
+    );
+    assert_eq!(
+        parse("1969-12-31T23:59:59.25Z").ok().and_then(system_time),
+        UNIX_EPOCH.checked_sub(Duration::from_millis(750))
+    );
+    assert_eq!(
+        parse("9999-12-31").ok().and_then(system_time),
+        Some(UNIX_EPOCH + Duration::from_secs(253_402_214_400))
+    );
+}
