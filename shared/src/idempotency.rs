@@ -175,7 +175,7 @@ fn seconds(duration: Duration) -> i64 {
 pub enum GuardError {
     #[error(
         "event {key} is being handled by another attempt until {} (table {table}); this attempt fails so that Lambda retries it after that",
-        crate::idempotency::format_epoch(*.until)
+        crate::time::display_epoch(*.until)
     )]
     InProgressElsewhere {
         table: String,
@@ -540,26 +540,11 @@ fn now() -> i64 {
         .unwrap_or_default()
 }
 
-/// `2026-11-22T10:05:00Z`.
+/// `seconds` since 1970-01-01 00:00 UTC in the record's machine format,
+/// `2026-11-22T10:05:00Z` (RFC 3339, UTC, whole seconds; see
+/// [`crate::time::rfc3339_epoch`]), as duplicate reports give `handled_at`.
 pub fn format_epoch(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+    crate::time::rfc3339_epoch(seconds)
 }
 
 #[cfg(test)]
@@ -633,5 +618,18 @@ mod tests {
     fn epochs_format_as_utc_timestamps() {
         assert_eq!(format_epoch(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_epoch(1_795_341_900), "2026-11-22T10:05:00Z");
+    }
+
+    #[test]
+    fn a_held_lease_names_its_end_in_the_operators_format() {
+        let error = GuardError::InProgressElsewhere {
+            table: "watchkeeper-idempotency".into(),
+            key: "notifier#event-3".into(),
+            until: 1_795_341_900,
+        };
+        assert_eq!(
+            error.to_string(),
+            "event notifier#event-3 is being handled by another attempt until 2026-11-22 10:05 UTC (table watchkeeper-idempotency); this attempt fails so that Lambda retries it after that"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod publisher;
 pub mod runtime;
 pub mod skip;
 pub mod text;
+pub mod time;
 
 pub use headline::Headline;
 pub use notification::{Notification, Severity};

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use watchkeeper_shared::headline::Shorten;
 use watchkeeper_shared::notification::MAX_SUBJECT_CHARS;
+use watchkeeper_shared::time;
 use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::decide::{Alert, AssessedChange, Outcome, Trust};
@@ -177,8 +178,8 @@ pub fn notification(
     if let Some(agent) = &event.user_agent {
         notification = notification.with_fact("User agent", agent);
     }
-    if let Some(time) = &event.event_time {
-        notification = notification.with_fact("Time", utc_time(time));
+    if let Some(at) = &event.event_time {
+        notification = notification.with_fact("Time", time::display_text(at));
     }
     notification = notification.with_fact("API call", &event.event_name);
     if let Some(id) = &event.cloudtrail_event_id {
@@ -501,14 +502,6 @@ fn identity(caller: &Caller) -> String {
     text
 }
 
-/// `2026-11-22T10:02:03Z` as `2026-11-22 10:02:03 UTC`; anything else as sent.
-fn utc_time(time: &str) -> String {
-    match time.strip_suffix('Z').and_then(|t| t.split_once('T')) {
-        Some((date, clock)) => format!("{date} {clock} UTC"),
-        None => time.to_owned(),
-    }
-}
-
 fn console_link(region: &str, resource: &Resource) -> String {
     let fragment = match resource.kind {
         ResourceKind::Image => format!("ImageDetails:imageId={}", resource.id),
@@ -628,7 +621,7 @@ mod tests {
              Identity: AssumedRole in account 111122223333\n\
              Source: IP address 203.0.113.10\n\
              User agent: aws-cli/2.15.0\n\
-             Time: 2026-11-22 10:02:03 UTC\n\
+             Time: 2026-11-22 10:02 UTC\n\
              API call: ModifyImageAttribute\n\
              CloudTrail event ID: ct-1\n\
              Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc\n\
@@ -942,7 +935,10 @@ mod tests {
 
     #[test]
     fn times_read_as_utc() {
-        assert_eq!(utc_time("2026-11-22T10:02:03Z"), "2026-11-22 10:02:03 UTC");
-        assert_eq!(utc_time("yesterday"), "yesterday");
+        assert_eq!(
+            time::display_text("2026-11-22T10:02:03Z"),
+            "2026-11-22 10:02 UTC"
+        );
+        assert_eq!(time::display_text("yesterday"), "yesterday");
     }
 }

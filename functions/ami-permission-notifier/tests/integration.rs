@@ -192,7 +192,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000001
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -235,7 +235,7 @@ Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10
 User agent: AWS Internal
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000002
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -273,7 +273,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000003
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -316,7 +316,7 @@ Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000004
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -356,7 +356,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000005
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -394,7 +394,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000006
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -439,7 +439,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000007
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -486,7 +486,7 @@ Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000008
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -524,7 +524,7 @@ Who: arn:aws:iam::123456789012:role/aws-service-role/imagebuilder.amazonaws.com/
 Identity: AssumedRole in account 123456789012, invoked by imagebuilder.amazonaws.com
 Source: via AWS service imagebuilder.amazonaws.com
 User agent: imagebuilder.amazonaws.com
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000009
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0fed9876cba543210
@@ -563,7 +563,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-image-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifyImageAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000010
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#ImageDetails:imageId=ami-0abc1234def567890
@@ -597,7 +597,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.modify-snapshot-attribute
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: ModifySnapshotAttribute
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000011
 Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SnapshotDetails:snapshotId=snap-0123456789abcdef0
@@ -643,7 +643,7 @@ Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
 User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.disable-image-block-public-access
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: DisableImageBlockPublicAccess
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000012
 
@@ -684,7 +684,7 @@ Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10
 User agent: AWS Internal
-Time: 2026-11-22 10:02:01 UTC
+Time: 2026-11-22 10:02 UTC
 API call: DisableSnapshotBlockPublicAccess
 CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000013
 

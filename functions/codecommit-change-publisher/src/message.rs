@@ -2,6 +2,7 @@
 
 use watchkeeper_shared::events::codecommit::{ReferenceType, RepositoryStateChange};
 use watchkeeper_shared::headline::Shorten;
+use watchkeeper_shared::time;
 use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::changes::{self, FileChange, plural};
@@ -383,51 +384,11 @@ fn person(person: &Person) -> String {
     text
 }
 
-/// `"1700000000 +0100"` as `2023-11-14 23:13:20 +0100`, in the author's
-/// own time zone; anything else is shown as given.
+/// A CodeCommit date, `"1700000000 +0100"`, in the operators' format:
+/// `2023-11-14 22:13 UTC` (see [`watchkeeper_shared::time::display`]);
+/// anything else is shown as given, trimmed.
 pub fn format_date(date: &str) -> String {
-    let parsed = (|| {
-        let (seconds, offset) = date.trim().split_once(' ')?;
-        let seconds: i64 = seconds.parse().ok()?;
-        let sign = match offset.as_bytes().first()? {
-            b'+' => 1,
-            b'-' => -1,
-            _ => return None,
-        };
-        let digits = offset.get(1..)?;
-        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let hours: i64 = digits[..2].parse().ok()?;
-        let minutes: i64 = digits[2..].parse().ok()?;
-        let local = seconds + sign * (hours * 3600 + minutes * 60);
-        let days = local.div_euclid(86_400);
-        let second_of_day = local.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        Some(format!(
-            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} {offset}",
-            second_of_day / 3600,
-            second_of_day % 3600 / 60,
-            second_of_day % 60
-        ))
-    })();
-    parsed.unwrap_or_else(|| date.trim().to_owned())
-}
-
-/// Days since 1970-01-01 as a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    time::parse_git_date(date).map_or_else(|_| date.trim().to_owned(), time::display)
 }
 
 #[cfg(test)]
@@ -490,14 +451,14 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_shown_in_the_authors_zone() {
+    fn dates_are_shown_in_utc_whatever_the_authors_zone() {
         let cases = [
-            ("1700000000 +0000", "2023-11-14 22:13:20 +0000"),
-            ("1700000000 +0130", "2023-11-14 23:43:20 +0130"),
-            ("1700000000 -0800", "2023-11-14 14:13:20 -0800"),
-            ("0 +0000", "1970-01-01 00:00:00 +0000"),
-            ("951782400 +0000", "2000-02-29 00:00:00 +0000"),
-            ("-86400 +0000", "1969-12-31 00:00:00 +0000"),
+            ("1700000000 +0000", "2023-11-14 22:13 UTC"),
+            ("1700000000 +0130", "2023-11-14 22:13 UTC"),
+            ("1700000000 -0800", "2023-11-14 22:13 UTC"),
+            ("0 +0000", "1970-01-01 00:00 UTC"),
+            ("951782400 +0000", "2000-02-29 00:00 UTC"),
+            ("-86400 +0000", "1969-12-31 00:00 UTC"),
             ("Tue Nov 14 2023", "Tue Nov 14 2023"),
             ("1700000000 0000", "1700000000 0000"),
         ];
@@ -799,8 +760,8 @@ The previous head 1a2b3c4 is no longer on main, and the new history shares no co
 3d8f3a4 Merge branch 'feature'
 ------------------------------
 Commit: {NEW}
-Author: Alice <alice@example.com>, 2023-11-14 22:13:20 +0000
-Committer: Bob Builder <bob@example.com>, 2023-11-14 22:13:20 +0000
+Author: Alice <alice@example.com>, 2023-11-14 22:13 UTC
+Committer: Bob Builder <bob@example.com>, 2023-11-14 22:13 UTC
 Merge commit of 9e8d7c6 and 1a2b3c4; files compared with its first parent 9e8d7c6
 
     Merge branch 'feature'
@@ -814,7 +775,7 @@ Merge commit of 9e8d7c6 and 1a2b3c4; files compared with its first parent 9e8d7c
 9e8d7c6 Initial import
 ----------------------
 Commit: {MID}
-Author: Carol <carol@example.com>, 2023-11-14 22:13:20 +0000
+Author: Carol <carol@example.com>, 2023-11-14 22:13 UTC
 First commit of the repository: every file is new
 
     Initial import

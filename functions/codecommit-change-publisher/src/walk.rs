@@ -76,9 +76,12 @@ impl WalkOutcome {
 }
 
 /// When a commit was committed, in seconds since the epoch, from
-/// CodeCommit's `"<seconds> <offset>"` date; `None` when unreadable.
+/// CodeCommit's `"<seconds> <offset>"` date
+/// ([`watchkeeper_shared::time::parse_git_date`]); `None` when unreadable.
 pub fn commit_time(date: &str) -> Option<i64> {
-    date.split_whitespace().next()?.parse().ok()
+    watchkeeper_shared::time::parse_git_date(date)
+        .ok()
+        .map(|time| time.unix_timestamp())
 }
 
 /// A fetched commit.

@@ -173,7 +173,7 @@ fn alice_commit(id: &str, minute: u32, message: &[&str], files: &str) -> String 
         })
         .collect();
     format!(
-        "\n{}Commit: {id}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:{:02}:20 +0000\n\n{message}\n{files}",
+        "\n{}Commit: {id}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:{:02} UTC\n\n{message}\n{files}",
         heading(&format!("{} {subject}", short(id))),
         13 + minute
     )
@@ -260,7 +260,7 @@ async fn several_commits_are_listed_newest_first_with_each_author() {
     assert!(matches!(report, Report::Published { commits: 3, .. }));
     let title = "[payments-service] 3 commits pushed to main by Carol Jones and 2 others";
     let body = format!(
-        "{}\n{}Commit: {c}\nAuthor: Carol Jones <carol@example.com>, 2023-11-14 22:16:20 +0000\nCommitter: Bob Builder <bob@example.com>, 2023-11-14 22:16:20 +0000\n\n    Add c\n\n1 file changed: 1 added\n  added        src/c.rs\n{}\n{}Commit: {a}\nAuthor: Bob Builder <bob@example.com>, 2023-11-14 22:14:20 +0000\n\n    Add a\n\n1 file changed: 1 added\n  added        src/a.rs\n",
+        "{}\n{}Commit: {c}\nAuthor: Carol Jones <carol@example.com>, 2023-11-14 22:16 UTC\nCommitter: Bob Builder <bob@example.com>, 2023-11-14 22:16 UTC\n\n    Add c\n\n1 file changed: 1 added\n  added        src/c.rs\n{}\n{}Commit: {a}\nAuthor: Bob Builder <bob@example.com>, 2023-11-14 22:14 UTC\n\n    Add a\n\n1 file changed: 1 added\n  added        src/a.rs\n",
         push_header(title, "INFO", 3, &first, &c),
         heading(&format!("{} Add c", short(&c))),
         alice_commit(
@@ -300,7 +300,7 @@ async fn the_first_commit_of_a_repository_is_compared_with_nothing() {
         short(&first)
     );
     let body = format!(
-        "{title}\n\nSeverity: INFO\nRepository: {REPOSITORY}\nBranch: main\nHead commit: {first}\nPushed by: {CALLER}\n\n{}Commit: {first}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:13:20 +0000\nFirst commit of the repository: every file is new\n\n    Initial import\n\n2 files changed: 2 added\n  added        README.md\n  added        src/lib.rs\n",
+        "{title}\n\nSeverity: INFO\nRepository: {REPOSITORY}\nBranch: main\nHead commit: {first}\nPushed by: {CALLER}\n\n{}Commit: {first}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:13 UTC\nFirst commit of the repository: every file is new\n\n    Initial import\n\n2 files changed: 2 added\n  added        README.md\n  added        src/lib.rs\n",
         heading(&format!("{} Initial import", short(&first)))
     );
     bed.received().await.assert(
@@ -336,7 +336,7 @@ async fn a_merge_is_marked_and_compared_with_its_first_parent() {
     assert!(matches!(report, Report::Published { commits: 2, .. }));
     let title = "[payments-service] 2 commits pushed to main by Alice Example";
     let body = format!(
-        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16:20 +0000\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature'\n\n1 file changed: 1 added\n  added        src/feature.rs\n{}",
+        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16 UTC\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature'\n\n1 file changed: 1 added\n  added        src/feature.rs\n{}",
         push_header(title, "INFO", 2, &mainline, &merge),
         heading(&format!("{} Merge branch 'feature'", short(&merge))),
         short(&mainline),
@@ -380,7 +380,7 @@ async fn a_merged_feature_branch_lists_its_commits_with_their_authors() {
     assert!(matches!(report, Report::Published { commits: 3, .. }));
     let title = "[payments-service] 3 commits pushed to main by Alice Example and 2 others";
     let body = format!(
-        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16:20 +0000\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature/refunds'\n\n1 file changed: 1 added\n  added        src/refund.rs\n\n{}Commit: {result}\nAuthor: Carol Jones <carol@example.com>, 2023-11-14 22:15:20 +0000\n\n    Report refund results\n\n1 file changed: 1 modified\n  modified     src/refund.rs\n\n{}Commit: {refund}\nAuthor: Bob Builder <bob@example.com>, 2023-11-14 22:14:20 +0000\n\n    Add refunds\n\n1 file changed: 1 added\n  added        src/refund.rs\n",
+        "{}\n{}Commit: {merge}\nAuthor: Alice Example <alice@example.com>, 2023-11-14 22:16 UTC\nMerge commit of {} and {}; files compared with its first parent {}\n\n    Merge branch 'feature/refunds'\n\n1 file changed: 1 added\n  added        src/refund.rs\n\n{}Commit: {result}\nAuthor: Carol Jones <carol@example.com>, 2023-11-14 22:15 UTC\n\n    Report refund results\n\n1 file changed: 1 modified\n  modified     src/refund.rs\n\n{}Commit: {refund}\nAuthor: Bob Builder <bob@example.com>, 2023-11-14 22:14 UTC\n\n    Add refunds\n\n1 file changed: 1 added\n  added        src/refund.rs\n",
         push_header(title, "INFO", 3, &first, &merge),
         heading(&format!("{} Merge branch 'feature/refunds'", short(&merge))),
         short(&first),

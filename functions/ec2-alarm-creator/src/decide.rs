@@ -252,9 +252,8 @@ pub fn describe_duration(duration: Duration) -> String {
 /// `None` when the event has no readable time. An event time in the future
 /// (clock skew) is age zero.
 pub fn event_age(time: &str, now: SystemTime) -> Option<Duration> {
-    use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
-    let happened =
-        SystemTime::try_from(DateTime::from_str(time, DateTimeFormat::DateTime).ok()?).ok()?;
+    let happened = watchkeeper_shared::time::parse_rfc3339(time).ok()?;
+    let happened = watchkeeper_shared::time::system_time(happened)?;
     Some(now.duration_since(happened).unwrap_or_default())
 }
 

@@ -9,6 +9,7 @@ use watchkeeper_shared::events::cloudwatch_alarm::{AlarmState, AlarmStateChange}
 use watchkeeper_shared::events::quoted;
 use watchkeeper_shared::home::Elsewhere;
 use watchkeeper_shared::skip::{ReasonCode, Routing};
+use watchkeeper_shared::time;
 
 use crate::config::{CLUSTER_DIMENSION, Config, MetricMode};
 use crate::words::{count, duration};
@@ -270,7 +271,7 @@ impl Idleness {
             Self::Busy { at, value } => format!(
                 "in use: {} was {value} in the period starting {}",
                 metric.metric_name(),
-                format_epoch(*at)
+                time::display_epoch(*at)
             ),
             Self::MissingData { missing, expected } => format!(
                 "{missing} of {} of {} {} missing, so idleness is not proven",
@@ -350,7 +351,7 @@ impl IdleEvidence {
             } => {
                 let mut text = format!("alarm {alarm_name} changed to ALARM");
                 if let Some(at) = changed_at {
-                    text.push_str(&format!(" at {at}"));
+                    text.push_str(&format!(" at {}", time::display_text(at)));
                 }
                 if let Some(reason) = reason {
                     text.push_str(&format!(": {reason}"));
@@ -685,27 +686,6 @@ fn stack_not_deletable(config: &Config, stack: &OwningStack) -> Option<String> {
         );
     }
     None
-}
-
-/// `2026-11-22 10:05 UTC`, for people.
-pub fn format_epoch(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        of_day / 3600,
-        of_day % 3600 / 60
-    )
 }
 
 #[cfg(test)]
@@ -1169,7 +1149,7 @@ mod tests {
         assert_eq!(evidence.idle_duration(), "at least 20 minutes (per alarm)");
         assert_eq!(
             evidence.describe(),
-            "alarm emr-idle changed to ALARM at 2026-11-22T10:00:00.000+0000: Threshold Crossed"
+            "alarm emr-idle changed to ALARM at 2026-11-22 10:00 UTC: Threshold Crossed"
         );
         alarm.evaluation_periods = None;
         assert_eq!(
@@ -1355,8 +1335,9 @@ mod tests {
 
     #[test]
     fn epochs_format_as_utc() {
-        assert_eq!(format_epoch(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_epoch(1_795_000_000), "2026-11-18 11:06 UTC");
-        assert_eq!(format_epoch(951_825_600), "2000-02-29 12:00 UTC");
+        use watchkeeper_shared::time::display_epoch;
+        assert_eq!(display_epoch(0), "1970-01-01 00:00 UTC");
+        assert_eq!(display_epoch(1_795_000_000), "2026-11-18 11:06 UTC");
+        assert_eq!(display_epoch(951_825_600), "2000-02-29 12:00 UTC");
     }
 }

@@ -396,8 +396,8 @@ async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report, HandlerErr
         %event_id,
         waiting = clusters.len(),
         idle_candidates = candidates.len(),
-        window_start = %decide::format_epoch(window.start),
-        window_end = %decide::format_epoch(window.end),
+        window_start = %watchkeeper_shared::time::display_epoch(window.start),
+        window_end = %watchkeeper_shared::time::display_epoch(window.end),
         "swept"
     );
     check_candidates(app, candidates, results, now).await

@@ -115,7 +115,7 @@ Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clu
 
 Why
 ---
-alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
+alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22 10:00 UTC: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
 Guards checked just now: the cluster is WAITING, at least 0 minutes old, has no watchkeeper:keep tag and no step pending or running.
 
 What you can do
@@ -290,7 +290,7 @@ async fn metric_math_alarm_names_its_cluster_through_its_metrics() {
         )
     );
     assert!(published[0].body("email").contains(
-        "alarm emr-idle-analytics-adhoc-activity changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 4 out of the last 4 datapoints"
+        "alarm emr-idle-analytics-adhoc-activity changed to ALARM at 2026-11-22 10:00 UTC: Threshold Crossed: 4 out of the last 4 datapoints"
     ));
 }
 
@@ -901,7 +901,7 @@ Console: https://eu-west-1.console.aws.amazon.com/emr/home?region=eu-west-1#/clu
 
 Why
 ---
-alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22T10:00:41.640+0000: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
+alarm emr-idle-analytics-adhoc changed to ALARM at 2026-11-22 10:00 UTC: Threshold Crossed: 12 out of the last 12 datapoints [1.0 (22/11/26 09:55:00), 1.0 (22/11/26 09:50:00), 1.0 (22/11/26 09:45:00)] were greater than or equal to the threshold (1.0) (minimum 12 datapoints for OK -> ALARM transition).
 But ListSteps, checked just before acting, shows 1 step pending: work was submitted after the idleness was measured, so the cluster is not idle.
 
 What you can do

@@ -15,6 +15,7 @@ use std::fmt;
 
 use super::EventBridgeEvent;
 use super::lenient::{optional_number_or_string, optional_trimmed_string, trimmed_string};
+use crate::time::TimeError;
 
 pub const SOURCE: &str = "aws.health";
 pub const EVENT_DETAIL_TYPE: &str = "AWS Health Event";
@@ -275,46 +276,36 @@ pub struct HealthTime {
 
 impl HealthTime {
     /// ISO 8601 (`2026-11-22T10:00:00Z`, fractions and offsets allowed, no
-    /// zone meaning UTC) or RFC 2822 (`Sat, 05 Jun 2021 00:00:00 GMT`).
+    /// zone meaning UTC) or RFC 2822 (`Sat, 05 Jun 2021 00:00:00 GMT`), as
+    /// [`crate::time::parse`] reads them; `None` for anything else.
     pub fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        parse_iso8601(text).or_else(|| parse_rfc2822(text))
+        Self::read(text).ok()
     }
 
-    pub fn from_utc(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Self {
-        Self {
-            unix_seconds: days_from_civil(year, month, day) * 86_400
-                + i64::from(hour) * 3_600
-                + i64::from(minute) * 60
-                + i64::from(second),
-        }
+    /// [`HealthTime::parse`] with the reason a text is not a time.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError::Unreadable`] naming the text and, where known, the
+    /// part that was wrong.
+    pub fn read(text: &str) -> Result<Self, TimeError> {
+        crate::time::parse(text).map(|time| Self {
+            unix_seconds: time.unix_timestamp(),
+        })
     }
 }
 
-/// `2026-11-22 10:00 UTC`.
+/// `2026-11-22 10:00 UTC`, the operators' format ([`crate::time::display`]).
 impl fmt::Display for HealthTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.unix_seconds.div_euclid(86_400);
-        let seconds = self.unix_seconds.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-            seconds / 3_600,
-            seconds % 3_600 / 60
-        )
+        f.write_str(&crate::time::display_epoch(self.unix_seconds))
     }
 }
 
 impl<'de> Deserialize<'de> for HealthTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| {
-            de::Error::custom(format!(
-                "{} is not an ISO 8601 or RFC 2822 time",
-                super::quoted(&text)
-            ))
-        })
+        Self::read(&text).map_err(de::Error::custom)
     }
 }
 
@@ -324,12 +315,7 @@ fn optional_time<'de, D: Deserializer<'de>>(
     match Option::<String>::deserialize(deserializer)? {
         None => Ok(None),
         Some(text) if text.trim().is_empty() => Ok(None),
-        Some(text) => HealthTime::parse(&text).map(Some).ok_or_else(|| {
-            de::Error::custom(format!(
-                "{} is not an ISO 8601 or RFC 2822 time",
-                super::quoted(&text)
-            ))
-        }),
+        Some(text) => HealthTime::read(&text).map(Some).map_err(de::Error::custom),
     }
 }
 
@@ -358,164 +344,6 @@ fn tag_map<'de, D: Deserializer<'de>>(
             (key, value)
         })
         .collect())
-}
-
-fn number(text: &str, digits: usize) -> Option<u32> {
-    (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| text.parse().ok())
-        .flatten()
-}
-
-fn valid_date(year: i64, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days_in_month).contains(&day)
-}
-
-/// `HH:MM` or `HH:MM:SS`, a leap second counting as :59.
-fn parse_clock(text: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = text.split(':');
-    let hour = number(parts.next()?, 2)?;
-    let minute = number(parts.next()?, 2)?;
-    let second = match parts.next() {
-        Some(second) => number(second, 2)?,
-        None => 0,
-    };
-    (parts.next().is_none() && hour < 24 && minute < 60 && second <= 60).then_some((
-        hour,
-        minute,
-        second.min(59),
-    ))
-}
-
-/// `Z`, `+HH:MM`, `+HHMM`, `+HH` or nothing (UTC), as seconds east of UTC.
-fn parse_offset(text: &str) -> Option<i64> {
-    if text.is_empty() || text.eq_ignore_ascii_case("z") {
-        return Some(0);
-    }
-    let sign = match text.as_bytes()[0] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits = text[1..].replace(':', "");
-    let hours = number(digits.get(..2)?, 2)?;
-    let minutes = match digits.get(2..) {
-        Some("") | None => 0,
-        Some(rest) => number(rest, 2)?,
-    };
-    (hours < 24 && minutes < 60)
-        .then_some(sign * (i64::from(hours) * 3_600 + i64::from(minutes) * 60))
-}
-
-fn parse_iso8601(text: &str) -> Option<HealthTime> {
-    let date = text.get(..10)?;
-    let separator = text.get(10..11);
-    let rest = match separator {
-        None => "",
-        Some("T" | "t" | " ") => &text[11..],
-        Some(_) => return None,
-    };
-    let mut date_parts = date.split('-');
-    let year = i64::from(number(date_parts.next()?, 4)?);
-    let month = number(date_parts.next()?, 2)?;
-    let day = number(date_parts.next()?, 2)?;
-    if date_parts.next().is_some() || !valid_date(year, month, day) {
-        return None;
-    }
-    let zone_start = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
-    let (clock, zone) = rest.split_at(zone_start);
-    let clock = clock.split('.').next()?;
-    let (hour, minute, second) = if clock.is_empty() && zone.is_empty() {
-        (0, 0, 0)
-    } else {
-        let fraction = rest[..zone_start].split_once('.').map(|(_, f)| f);
-        if fraction.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit())) {
-            return None;
-        }
-        parse_clock(clock)?
-    };
-    let offset = parse_offset(zone)?;
-    let local = HealthTime::from_utc(year, month, day, hour, minute, second);
-    Some(HealthTime {
-        unix_seconds: local.unix_seconds - offset,
-    })
-}
-
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-
-fn parse_rfc2822(text: &str) -> Option<HealthTime> {
-    // The weekday is optional and, when present, not checked against the date.
-    let text = match text.split_once(',') {
-        Some((weekday, rest)) if weekday.trim().chars().all(|c| c.is_ascii_alphabetic()) => rest,
-        Some(_) => return None,
-        None => text,
-    };
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    let (day, month, year, clock, zone) = match fields.as_slice() {
-        [day, month, year, clock, zone] => (*day, *month, *year, *clock, *zone),
-        [day, month, year, clock] => (*day, *month, *year, *clock, "GMT"),
-        _ => return None,
-    };
-    let day = if day.len() == 1 {
-        number(day, 1)?
-    } else {
-        number(day, 2)?
-    };
-    let month_lower = month.to_ascii_lowercase();
-    let month = MONTHS.iter().position(|name| *name == month_lower)? as u32 + 1;
-    let year = i64::from(number(year, 4)?);
-    if !valid_date(year, month, day) {
-        return None;
-    }
-    let (hour, minute, second) = parse_clock(clock)?;
-    let offset = match zone.to_ascii_uppercase().as_str() {
-        "GMT" | "UTC" | "UT" | "Z" => 0,
-        _ => parse_offset(zone)?,
-    };
-    let local = HealthTime::from_utc(year, month, day, hour, minute, second);
-    Some(HealthTime {
-        unix_seconds: local.unix_seconds - offset,
-    })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -586,19 +414,6 @@ mod tests {
                 "{text:?}"
             );
         }
-    }
-
-    #[test]
-    fn dates_round_trip_through_day_numbers() {
-        for days in [-800_000, -1, 0, 1, 59, 365, 11_016, 20_000, 2_932_896] {
-            let (year, month, day) = civil_from_days(days);
-            assert_eq!(
-                days_from_civil(year, month, day),
-                days,
-                "{year}-{month}-{day}"
-            );
-        }
-        assert_eq!(HealthTime::from_utc(1970, 1, 1, 0, 0, 1).unix_seconds, 1);
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! The timestamp formats the services answer with.
+//! The timestamp formats the services answer with, read by
+//! [`watchkeeper_shared::time`], as epoch milliseconds.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
+use watchkeeper_shared::time;
 
 pub fn epoch_millis(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
@@ -12,54 +12,19 @@ pub fn epoch_millis(time: SystemTime) -> i64 {
     }
 }
 
-/// RFC 3339 with `Z` or an offset, as Presto, Trino and JupyterHub write it.
+/// RFC 3339 with `Z` or an offset, as Presto, Trino and JupyterHub write it,
+/// in milliseconds since the epoch (fractions beyond milliseconds dropped);
+/// `None` for any other text.
 pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
-    DateTime::from_str(text.trim(), Format::DateTimeWithOffset)
-        .ok()
-        .and_then(|time| time.to_millis().ok())
+    time::parse_rfc3339(text).ok().map(time::epoch_millis)
 }
 
 /// Java's `Date.toString()`, as Zeppelin writes paragraph times:
-/// `Tue Nov 24 14:21:40 UTC 2015`. Only UTC/GMT zones are read: EMR nodes
-/// run in UTC, and a zone abbreviation does not name one offset.
+/// `Tue Nov 24 14:21:40 UTC 2015`, in milliseconds since the epoch. Only
+/// UTC/GMT zones are read: EMR nodes run in UTC, and a zone abbreviation
+/// does not name one offset. `None` for any other text.
 pub fn parse_java_date_millis(text: &str) -> Option<i64> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_weekday, month, day, clock, zone, year] = parts.as_slice() else {
-        return None;
-    };
-    if !matches!(*zone, "UTC" | "GMT" | "Z") {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|name| name == month)? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let mut clock = clock.split(':').map(|part| part.parse::<i64>().ok());
-    let (hour, minute, second) = (clock.next()??, clock.next()??, clock.next()??);
-    if clock.next().is_some()
-        || !(1..=31).contains(&day)
-        || !(0..24).contains(&hour)
-        || !(0..60).contains(&minute)
-        || !(0..61).contains(&second)
-    {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    time::parse_java_date(text).ok().map(time::epoch_millis)
 }
 
 #[cfg(test)]
