@@ -12,6 +12,7 @@ use testbed::codecommit::{CodeCommitServer, Signature};
 use testbed::events::{load, with_detail};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use watchkeeper_shared::function::Function;
 
 const PHONE: &str = "+15555550100";
 const EMAIL: &str = "mallory@example.com";
@@ -65,6 +66,18 @@ impl CapturedLogs {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
     }
+}
+
+/// Handles `event` with `app`, capturing every log line it writes.
+async fn handle_logged<F: Function>(
+    app: &F,
+    event: &Value,
+) -> (Result<F::Report, F::Error>, String) {
+    let logs = CapturedLogs::default();
+    let guard = logs.install();
+    let report = app.handle(event).await;
+    drop(guard);
+    (report, logs.text())
 }
 
 /// Something shaped like an E.164 phone number: `+` and 8 to 15 digits.
@@ -159,9 +172,7 @@ fn the_scanners_find_what_they_look_for() {
 #[tokio::test]
 async fn ec2_alarm_creator_logs_ids_only() {
     let bed = Bed::start().await;
-    let app = ec2_alarm_creator::App::from_env(&bed.sdk, bed.env(&[]))
-        .await
-        .expect("valid configuration");
+    let app: ec2_alarm_creator::App = bed.app(&[]).await;
     let instance_id = testbed::ec2::run_instance(&bed.sdk, &[("Name", HOSTILE)]).await;
     let event = with_detail(
         load("ec2-instance-running.json"),
@@ -169,13 +180,9 @@ async fn ec2_alarm_creator_logs_ids_only() {
         instance_id.as_str(),
     );
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
-    let report = ec2_alarm_creator::handle(&app, &event).await;
-    drop(guard);
+    let (report, text) = handle_logged(&app, &event).await;
 
     assert!(report.is_ok(), "{report:?}");
-    let text = logs.text();
     assert!(
         text.contains(&instance_id),
         "the decision names the instance:\n{text}"
@@ -186,23 +193,18 @@ async fn ec2_alarm_creator_logs_ids_only() {
 #[tokio::test]
 async fn ami_permission_notifier_logs_ids_only() {
     let bed = Bed::start().await;
-    let app = ami_permission_notifier::App::from_env(&bed.sdk, bed.env(&[]))
-        .expect("valid configuration");
+    let app: ami_permission_notifier::App = bed.app(&[]).await;
     let mut event = load("ami-public.json");
     event["detail"]["userAgent"] = json!(HOSTILE);
     event["detail"]["userIdentity"]["arn"] =
         json!("arn:aws:sts::123456789012:assumed-role/Admin/mallory@example.com");
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
-    let report = ami_permission_notifier::handle(&app, &event).await;
-    drop(guard);
+    let (report, text) = handle_logged(&app, &event).await;
 
     assert!(
         matches!(report, Ok(ami_permission_notifier::Report::Notified { .. })),
         "{report:?}"
     );
-    let text = logs.text();
     assert!(
         text.contains("ami-0abc1234def567890"),
         "the decision names the image:\n{text}"
@@ -241,10 +243,7 @@ async fn codecommit_change_publisher_logs_ids_only() {
         first.as_str(),
     );
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
-    let report = codecommit_change_publisher::handle(&app, &event).await;
-    drop(guard);
+    let (report, text) = handle_logged(&app, &event).await;
 
     assert!(
         matches!(
@@ -253,7 +252,6 @@ async fn codecommit_change_publisher_logs_ids_only() {
         ),
         "{report:?}"
     );
-    let text = logs.text();
     assert!(
         text.contains("payments-service"),
         "the decision names the repository:\n{text}"
@@ -269,21 +267,16 @@ async fn codecommit_change_publisher_logs_ids_only() {
 #[tokio::test]
 async fn health_event_forwarder_logs_ids_only() {
     let bed = Bed::start().await;
-    let app =
-        health_event_forwarder::App::from_env(&bed.sdk, bed.env(&[])).expect("valid configuration");
+    let app: health_event_forwarder::App = bed.app(&[]).await;
     let mut event = load("health-account-issue.json");
     event["detail"]["eventDescription"][1]["latestDescription"] = json!(HOSTILE);
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
-    let report = health_event_forwarder::handle(&app, &event).await;
-    drop(guard);
+    let (report, text) = handle_logged(&app, &event).await;
 
     assert!(
         matches!(report, Ok(health_event_forwarder::Report::Notified { .. })),
         "{report:?}"
     );
-    let text = logs.text();
     assert!(
         text.contains("AWS_EBS_DEGRADED_EBS_VOLUME_PERFORMANCE"),
         "the decision names the event:\n{text}"
@@ -294,22 +287,16 @@ async fn health_event_forwarder_logs_ids_only() {
 #[tokio::test]
 async fn idle_emr_terminator_logs_ids_only() {
     let bed = Bed::start().await;
-    let app = idle_emr_terminator::App::from_env(
-        &bed.sdk,
-        bed.env(&[("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")]),
-    )
-    .expect("valid configuration");
+    let app: idle_emr_terminator::App = bed
+        .app(&[("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")])
+        .await;
     let mut event = load("emr-idle-alarm-eventbridge.json");
     event["detail"]["configuration"]["description"] = json!(HOSTILE);
     event["detail"]["state"]["reason"] = json!(HOSTILE);
 
-    let logs = CapturedLogs::default();
-    let guard = logs.install();
-    let report = idle_emr_terminator::handle(&app, &event).await;
-    drop(guard);
+    let (report, text) = handle_logged(&app, &event).await;
 
     assert!(report.is_ok(), "{report:?}");
-    let text = logs.text();
     assert!(
         text.contains("j-2AXXXXXXGAPLF"),
         "the decision names the cluster:\n{text}"

@@ -3,11 +3,10 @@
 //! problem, or a logged skip when the event is simply not for the function;
 //! never a panic, and never a notification.
 
-use std::fmt::{Debug, Display};
-
 use serde_json::{Value, json};
 use testbed::Bed;
 use testbed::events::load;
+use watchkeeper_shared::function::{Function, InvocationReport};
 
 /// What a function did with one event.
 #[derive(Debug)]
@@ -30,48 +29,6 @@ enum Expect {
     /// Notified: the value is odd but the event is real enough to alert on,
     /// and the alert must still fit a subject and an SMS.
     Notified,
-}
-
-fn classify<R: Debug, E: Display>(result: Result<R, E>, skipped: fn(&R) -> bool) -> Outcome {
-    match result {
-        Ok(report) if skipped(&report) => Outcome::Skipped(format!("{report:?}")),
-        Ok(report) => Outcome::Handled(format!("{report:?}")),
-        Err(error) => Outcome::Failed(error.to_string()),
-    }
-}
-
-enum Function {
-    Ec2(Box<ec2_alarm_creator::App>),
-    Ami(Box<ami_permission_notifier::App>),
-    CodeCommit(Box<codecommit_change_publisher::App>),
-    Health(Box<health_event_forwarder::App>),
-    Emr(Box<idle_emr_terminator::App>),
-}
-
-impl Function {
-    async fn handle(&self, event: &Value) -> Outcome {
-        match self {
-            Self::Ec2(app) => classify(ec2_alarm_creator::handle(app, event).await, |report| {
-                matches!(report, ec2_alarm_creator::Report::Skipped { .. })
-            }),
-            Self::Ami(app) => classify(
-                ami_permission_notifier::handle(app, event).await,
-                |report| matches!(report, ami_permission_notifier::Report::Skipped { .. }),
-            ),
-            Self::CodeCommit(app) => classify(
-                codecommit_change_publisher::handle(app, event).await,
-                |report| matches!(report, codecommit_change_publisher::Report::Skipped { .. }),
-            ),
-            Self::Health(app) => {
-                classify(health_event_forwarder::handle(app, event).await, |report| {
-                    matches!(report, health_event_forwarder::Report::Skipped { .. })
-                })
-            }
-            Self::Emr(app) => classify(idle_emr_terminator::handle(app, event).await, |report| {
-                matches!(report, idle_emr_terminator::Report::Skipped { .. })
-            }),
-        }
-    }
 }
 
 const MEGABYTE: usize = 1024 * 1024;
@@ -247,14 +204,23 @@ fn common_corpus(sample: &Value) -> Vec<(String, Value, Expect)> {
     ]
 }
 
-async fn check(function: &Function, bed: &Bed, corpus: Vec<(String, Value, Expect)>) {
+/// What `app` did with `event`.
+async fn outcome<F: Function>(app: &F, event: &Value) -> Outcome {
+    match app.handle(event).await {
+        Ok(report) if report.is_skipped() => Outcome::Skipped(format!("{report:?}")),
+        Ok(report) => Outcome::Handled(format!("{report:?}")),
+        Err(error) => Outcome::Failed(error.to_string()),
+    }
+}
+
+async fn check<F: Function>(app: &F, bed: &Bed, corpus: Vec<(String, Value, Expect)>) {
     let mut failures = Vec::new();
     let notified = corpus
         .iter()
         .filter(|(_, _, expect)| matches!(expect, Expect::Notified))
         .count();
     for (name, event, expect) in corpus {
-        let outcome = function.handle(&event).await;
+        let outcome = outcome(app, &event).await;
         let good = match (&outcome, expect) {
             (Outcome::Skipped(_), Expect::Skip) => true,
             (Outcome::Handled(_), Expect::Handled | Expect::Notified) => true,
@@ -296,9 +262,7 @@ async fn check(function: &Function, bed: &Bed, corpus: Vec<(String, Value, Expec
 #[tokio::test]
 async fn ec2_alarm_creator_rejects_or_skips_every_malformed_event() {
     let bed = Bed::start().await;
-    let app = ec2_alarm_creator::App::from_env(&bed.sdk, bed.env(&[]))
-        .await
-        .expect("valid configuration");
+    let app: ec2_alarm_creator::App = bed.app(&[]).await;
     let sample = load("ec2-instance-running.json");
     let mut corpus = common_corpus(&sample);
     corpus.extend([
@@ -320,14 +284,13 @@ async fn ec2_alarm_creator_rejects_or_skips_every_malformed_event() {
     ]);
     // Reads or changes regional resources with its own clients: skips.
     corpus.push(another_region(&sample, Expect::Skip));
-    check(&Function::Ec2(Box::new(app)), &bed, corpus).await;
+    check(&app, &bed, corpus).await;
 }
 
 #[tokio::test]
 async fn ami_permission_notifier_rejects_or_skips_every_malformed_event() {
     let bed = Bed::start().await;
-    let app = ami_permission_notifier::App::from_env(&bed.sdk, bed.env(&[]))
-        .expect("valid configuration");
+    let app: ami_permission_notifier::App = bed.app(&[]).await;
     let sample = load("ami-public.json");
     let mut corpus = common_corpus(&sample);
     corpus.extend([
@@ -364,14 +327,13 @@ async fn ami_permission_notifier_rejects_or_skips_every_malformed_event() {
     ]);
     // Only reports: still notifies, naming the event's region.
     corpus.push(another_region(&sample, Expect::Notified));
-    check(&Function::Ami(Box::new(app)), &bed, corpus).await;
+    check(&app, &bed, corpus).await;
 }
 
 #[tokio::test]
 async fn codecommit_change_publisher_rejects_or_skips_every_malformed_event() {
     let bed = Bed::start().await;
-    let app = codecommit_change_publisher::App::from_env(&bed.sdk, bed.env(&[]))
-        .expect("valid configuration");
+    let app: codecommit_change_publisher::App = bed.app(&[]).await;
     let sample = load("codecommit-branch-updated.json");
     let mut corpus = common_corpus(&sample);
     corpus.extend([
@@ -403,14 +365,13 @@ async fn codecommit_change_publisher_rejects_or_skips_every_malformed_event() {
     ]);
     // Reads or changes regional resources with its own clients: skips.
     corpus.push(another_region(&sample, Expect::Skip));
-    check(&Function::CodeCommit(Box::new(app)), &bed, corpus).await;
+    check(&app, &bed, corpus).await;
 }
 
 #[tokio::test]
 async fn health_event_forwarder_rejects_or_skips_every_malformed_event() {
     let bed = Bed::start().await;
-    let app =
-        health_event_forwarder::App::from_env(&bed.sdk, bed.env(&[])).expect("valid configuration");
+    let app: health_event_forwarder::App = bed.app(&[]).await;
     let sample = load("health-account-issue.json");
     let mut corpus = common_corpus(&sample);
     corpus.extend([
@@ -444,17 +405,15 @@ async fn health_event_forwarder_rejects_or_skips_every_malformed_event() {
     ]);
     // Only reports: still notifies, naming the event's region.
     corpus.push(another_region(&sample, Expect::Notified));
-    check(&Function::Health(Box::new(app)), &bed, corpus).await;
+    check(&app, &bed, corpus).await;
 }
 
 #[tokio::test]
 async fn idle_emr_terminator_rejects_or_skips_every_malformed_event() {
     let bed = Bed::start().await;
-    let app = idle_emr_terminator::App::from_env(
-        &bed.sdk,
-        bed.env(&[("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")]),
-    )
-    .expect("valid configuration");
+    let app: idle_emr_terminator::App = bed
+        .app(&[("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")])
+        .await;
     let sample = load("emr-idle-alarm-eventbridge.json");
     let sns = load("emr-idle-alarm-sns.json");
     let mut corpus = common_corpus(&sample);
@@ -518,7 +477,7 @@ async fn idle_emr_terminator_rejects_or_skips_every_malformed_event() {
     ]);
     // Terminates clusters in its own region only: skips.
     corpus.push(another_region(&sample, Expect::Skip));
-    check(&Function::Emr(Box::new(app)), &bed, corpus).await;
+    check(&app, &bed, corpus).await;
 }
 
 /// Lambda's runtime parses the raw payload with serde_json, whose recursion

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 use testbed::Bed;
 use testbed::events::{load, with_detail};
-use watchkeeper_shared::runtime::{InvocationError, invoke};
+use watchkeeper_shared::function::Function;
+use watchkeeper_shared::runtime::invoke;
 
 /// One metric value as an EMF line declares it: the metric, its extra
 /// dimension (`Severity` or `Reason`) if any, and the value.
@@ -70,36 +71,24 @@ fn read_emf(function: &str, output: &[u8]) -> Vec<Emitted> {
 }
 
 /// Runs one invocation as Lambda would and returns the metrics it emitted.
-async fn metrics_of<App, Report, Error>(
-    function: &str,
-    app: &App,
-    handle: impl AsyncFn(&App, &Value) -> Result<Report, Error>,
-    event: &Value,
-) -> Vec<Emitted>
-where
-    Report: watchkeeper_shared::metrics::ReportMetrics + std::fmt::Debug,
-    Error: InvocationError,
-{
+async fn metrics_of<F: Function>(app: &F, event: &Value) -> Vec<Emitted> {
     let mut output = Vec::new();
     let deadline = SystemTime::now() + Duration::from_secs(60);
-    let report = invoke(app, &handle, event, deadline, &mut output).await;
-    if let Err(error) = &report {
+    if let Err(error) = invoke(app, event, deadline, &mut output).await {
         panic!(
-            "{function} failed: {}: {}",
-            error.error_type, error.error_message
+            "{} failed: {}: {}",
+            F::NAME,
+            error.error_type,
+            error.error_message
         );
     }
-    read_emf(function, &output)
+    read_emf(F::NAME, &output)
 }
 
 #[tokio::test]
 async fn ec2_alarm_creator_counts_alarms_duplicates_and_skips() {
     let bed = Bed::start().await;
-    let app = ec2_alarm_creator::App::from_env(&bed.sdk, bed.env(&[]))
-        .await
-        .expect("valid configuration");
-    let name = "ec2-alarm-creator";
-    let handle = ec2_alarm_creator::handle;
+    let app: ec2_alarm_creator::App = bed.app(&[]).await;
     let instance_id = testbed::ec2::run_instance(&bed.sdk, &[]).await;
     let running = with_detail(
         load("ec2-instance-running.json"),
@@ -109,11 +98,11 @@ async fn ec2_alarm_creator_counts_alarms_duplicates_and_skips() {
 
     // The default alarm set is the disk-space pair.
     assert_eq!(
-        metrics_of(name, &app, handle, &running).await,
+        metrics_of(&app, &running).await,
         vec![emitted("AlarmsCreated", None, 2)]
     );
     assert_eq!(
-        metrics_of(name, &app, handle, &running).await,
+        metrics_of(&app, &running).await,
         vec![emitted("DuplicatesSuppressed", None, 1)]
     );
     let terminated = with_detail(
@@ -122,11 +111,11 @@ async fn ec2_alarm_creator_counts_alarms_duplicates_and_skips() {
         instance_id.as_str(),
     );
     assert_eq!(
-        metrics_of(name, &app, handle, &terminated).await,
+        metrics_of(&app, &terminated).await,
         vec![emitted("AlarmsDeleted", None, 2)]
     );
     assert_eq!(
-        metrics_of(name, &app, handle, &load("ec2-instance-pending.json")).await,
+        metrics_of(&app, &load("ec2-instance-pending.json")).await,
         vec![emitted(
             "EventsSkipped",
             Some(("Reason", "state_needs_no_change")),
@@ -139,13 +128,10 @@ async fn ec2_alarm_creator_counts_alarms_duplicates_and_skips() {
 async fn notifiers_count_notifications_by_severity_duplicates_and_skips() {
     let bed = Bed::start().await;
 
-    let ami = ami_permission_notifier::App::from_env(&bed.sdk, bed.env(&[]))
-        .expect("valid configuration");
+    let ami: ami_permission_notifier::App = bed.app(&[]).await;
     let public = load("ami-public.json");
-    let handle = ami_permission_notifier::handle;
-    let name = "ami-permission-notifier";
     assert_eq!(
-        metrics_of(name, &ami, handle, &public).await,
+        metrics_of(&ami, &public).await,
         vec![emitted(
             "NotificationsSent",
             Some(("Severity", "critical")),
@@ -153,7 +139,7 @@ async fn notifiers_count_notifications_by_severity_duplicates_and_skips() {
         )]
     );
     assert_eq!(
-        metrics_of(name, &ami, handle, &public).await,
+        metrics_of(&ami, &public).await,
         vec![emitted("DuplicatesSuppressed", None, 1)]
     );
     assert_eq!(
@@ -162,15 +148,9 @@ async fn notifiers_count_notifications_by_severity_duplicates_and_skips() {
         "one notification for two deliveries"
     );
 
-    let health = health_event_forwarder::App::from_env(
-        &bed.sdk,
-        bed.env(&[("MINIMUM_SEVERITY", "warning")]),
-    )
-    .expect("valid configuration");
-    let name = "health-event-forwarder";
-    let handle = health_event_forwarder::handle;
+    let health: health_event_forwarder::App = bed.app(&[("MINIMUM_SEVERITY", "warning")]).await;
     assert_eq!(
-        metrics_of(name, &health, handle, &load("health-account-issue.json")).await,
+        metrics_of(&health, &load("health-account-issue.json")).await,
         vec![emitted(
             "NotificationsSent",
             Some(("Severity", "critical")),
@@ -178,13 +158,7 @@ async fn notifiers_count_notifications_by_severity_duplicates_and_skips() {
         )]
     );
     assert_eq!(
-        metrics_of(
-            name,
-            &health,
-            handle,
-            &load("health-account-notification.json")
-        )
-        .await,
+        metrics_of(&health, &load("health-account-notification.json")).await,
         vec![emitted(
             "EventsSkipped",
             Some(("Reason", "below_minimum_severity")),
@@ -192,16 +166,9 @@ async fn notifiers_count_notifications_by_severity_duplicates_and_skips() {
         )]
     );
 
-    let emr =
-        idle_emr_terminator::App::from_env(&bed.sdk, bed.env(&[])).expect("valid configuration");
+    let emr: idle_emr_terminator::App = bed.app(&[]).await;
     assert_eq!(
-        metrics_of(
-            "idle-emr-terminator",
-            &emr,
-            idle_emr_terminator::handle,
-            &load("emr-idle-alarm-ok.json")
-        )
-        .await,
+        metrics_of(&emr, &load("emr-idle-alarm-ok.json")).await,
         vec![emitted(
             "EventsSkipped",
             Some(("Reason", "alarm_not_actionable")),

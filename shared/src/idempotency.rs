@@ -331,6 +331,26 @@ impl Guard {
         }
     }
 
+    /// [`Self::run`] for work whose report can say "handled already": the
+    /// duplicate's report comes ready-made ([`crate::function::FromHandled`]).
+    ///
+    /// # Errors
+    /// As [`Self::run`].
+    pub async fn once<R, E>(
+        &self,
+        key: &str,
+        work: impl AsyncFnOnce() -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        R: crate::function::FromHandled,
+        E: From<GuardError> + std::fmt::Display,
+    {
+        Ok(match self.run(key, work).await? {
+            Run::Ran(report) => report,
+            Run::Duplicate(handled) => R::duplicate(handled),
+        })
+    }
+
     pub async fn begin(&self, key: &str) -> Result<Begin, GuardError> {
         self.begin_at(key, now()).await
     }

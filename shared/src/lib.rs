@@ -6,6 +6,8 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+#[cfg(feature = "aws")]
+pub mod function;
 pub mod headline;
 pub mod home;
 #[cfg(feature = "aws")]

@@ -173,9 +173,6 @@ impl Count {
 /// What an invocation's report counts, implemented by each function's
 /// `Report`.
 pub trait ReportMetrics {
-    /// The `Function` dimension's value: the function's name.
-    const FUNCTION: &'static str;
-
     /// The report's counts; pure, so every report shape is unit tested.
     fn metrics(&self) -> Vec<Count>;
 }

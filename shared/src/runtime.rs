@@ -4,9 +4,10 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde::Serialize;
 use serde_json::Value;
 
+use crate::config::EnvReader;
+use crate::function::Function;
 use crate::metrics::{ReportMetrics, emf_lines};
 
 /// What kind of failure ended an invocation: Lambda's `errorType`, the
@@ -96,34 +97,35 @@ pub fn diagnostic(error: &impl InvocationError) -> Diagnostic {
     }
 }
 
-/// Runs `handle` on every event until the runtime shuts the process down.
+/// A function's whole `main`: JSON logging, the SDK configuration and the
+/// function's settings and clients once per cold start (a missing or
+/// malformed setting fails here, named), then [`serve`].
+///
+/// # Errors
+/// The initialisation error, logged and returned so Lambda reports it; or
+/// the runtime's own failure.
+pub async fn main<F: Function>() -> Result<(), lambda_runtime::Error> {
+    crate::logging::init_json_logging();
+    let sdk = crate::aws::load_sdk_config().await;
+    let app = F::from_env(&sdk, EnvReader::from_process_env())
+        .await
+        .inspect_err(|error| tracing::error!(%error, "initialisation failed"))?;
+    serve(&app).await
+}
+
+/// Runs `app` on every event until the runtime shuts the process down.
 /// The event is taken as raw JSON so that the handler, not the runtime,
 /// decides what is relevant and names a malformed field. After each
 /// successful invocation the report's business metrics go to stdout as EMF
 /// lines ([`crate::metrics`]).
-pub async fn serve<App, Report, Error>(
-    app: &App,
-    handle: impl AsyncFn(&App, &Value) -> Result<Report, Error>,
-) -> Result<(), lambda_runtime::Error>
-where
-    Report: Serialize + ReportMetrics,
-    Error: InvocationError,
-{
-    let handle = &handle;
+pub async fn serve<F: Function>(app: &F) -> Result<(), lambda_runtime::Error> {
     // Boxed so that the compiler need not lay out the runtime's and the
     // handler's deeply nested futures inside `main`'s, which exceeds its
     // query depth limit for the larger handlers. One allocation per process.
     Box::pin(lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Value>| async move {
             let deadline = event.context.deadline();
-            invoke(
-                app,
-                handle,
-                &event.payload,
-                deadline,
-                &mut std::io::stdout(),
-            )
-            .await
+            invoke(app, &event.payload, deadline, &mut std::io::stdout()).await
         },
     )))
     .await
@@ -131,33 +133,39 @@ where
 
 /// One invocation as [`serve`] runs it, with the metrics written to
 /// `metrics_sink` (stdout in Lambda) when the handler succeeds.
-pub async fn invoke<App, Report, Error>(
-    app: &App,
-    handle: &impl AsyncFn(&App, &Value) -> Result<Report, Error>,
+///
+/// # Errors
+/// The handler's error, or the deadline passing, as Lambda's error
+/// response ([`diagnostic`]).
+pub async fn invoke<F: Function>(
+    app: &F,
     event: &Value,
     deadline: SystemTime,
     metrics_sink: &mut impl Write,
-) -> Result<Report, Diagnostic>
-where
-    Report: ReportMetrics,
-    Error: InvocationError,
-{
-    let report = crate::idempotency::within_deadline(deadline, handle(app, event))
+) -> Result<F::Report, Diagnostic> {
+    // Boxed for the same reason as the runtime's future in `serve`.
+    let report = crate::idempotency::within_deadline(deadline, Box::pin(app.handle(event)))
         .await
         .map_err(|error| diagnostic(&error))?;
-    write_metrics(&report, epoch_millis(SystemTime::now()), metrics_sink);
+    write_metrics(
+        F::NAME,
+        &report,
+        epoch_millis(SystemTime::now()),
+        metrics_sink,
+    );
     Ok(report)
 }
 
 /// Writes the report's EMF lines. The work is done by now, so a failed write
 /// is logged rather than failing the invocation, whose retry would find a
 /// duplicate and could not bring the metric back anyway.
-pub fn write_metrics<Report: ReportMetrics>(
-    report: &Report,
+pub fn write_metrics(
+    function: &str,
+    report: &impl ReportMetrics,
     timestamp_ms: u64,
     sink: &mut impl Write,
 ) {
-    for line in emf_lines(Report::FUNCTION, &report.metrics(), timestamp_ms) {
+    for line in emf_lines(function, &report.metrics(), timestamp_ms) {
         // One write per line, so a concurrent log line cannot split it.
         let written = sink
             .write_all(format!("{line}\n").as_bytes())
@@ -183,17 +191,21 @@ mod tests {
     use std::time::Duration;
 
     /// A handler's report: what it says it sent.
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, PartialEq, serde::Serialize)]
     struct Sent(Vec<Severity>);
 
     impl ReportMetrics for Sent {
-        const FUNCTION: &'static str = "test-notifier";
-
         fn metrics(&self) -> Vec<Count> {
             self.0
                 .iter()
                 .map(|s| Count::notification_sent(*s))
                 .collect()
+        }
+    }
+
+    impl crate::function::InvocationReport for Sent {
+        fn is_skipped(&self) -> bool {
+            false
         }
     }
 
@@ -213,19 +225,35 @@ mod tests {
     }
 
     /// Reads `severities` from the event, or fails when it says so.
-    async fn handler(_app: &(), event: &Value) -> Result<Sent, Refused> {
-        if event["fail"] == json!(true) {
-            return Err(Refused);
+    struct TestNotifier;
+
+    impl Function for TestNotifier {
+        const NAME: &'static str = "test-notifier";
+        type Report = Sent;
+        type Error = Refused;
+        type InitError = crate::config::ConfigError;
+
+        async fn from_env(
+            _sdk: &aws_config::SdkConfig,
+            _env: EnvReader,
+        ) -> Result<Self, Self::InitError> {
+            Ok(Self)
         }
-        let severities = event["severities"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|value| Severity::parse(value.as_str()?))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Sent(severities))
+
+        async fn handle(&self, event: &Value) -> Result<Sent, Refused> {
+            if event["fail"] == json!(true) {
+                return Err(Refused);
+            }
+            let severities = event["severities"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|value| Severity::parse(value.as_str()?))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Sent(severities))
+        }
     }
 
     fn deadline() -> SystemTime {
@@ -237,7 +265,7 @@ mod tests {
         let mut sink = Vec::new();
         let event = json!({"severities": ["critical", "info", "critical"]});
 
-        let report = invoke(&(), &handler, &event, deadline(), &mut sink)
+        let report = invoke(&TestNotifier, &event, deadline(), &mut sink)
             .await
             .unwrap();
 
@@ -282,7 +310,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_invocation_writes_no_metrics_and_reports_the_error() {
         let mut sink = Vec::new();
-        let error = invoke(&(), &handler, &json!({"fail": true}), deadline(), &mut sink)
+        let error = invoke(&TestNotifier, &json!({"fail": true}), deadline(), &mut sink)
             .await
             .unwrap_err();
         assert_eq!(error.error_type, "PublishError");
@@ -296,7 +324,7 @@ mod tests {
     #[tokio::test]
     async fn a_report_with_nothing_to_count_writes_nothing() {
         let mut sink = Vec::new();
-        invoke(&(), &handler, &json!({}), deadline(), &mut sink)
+        invoke(&TestNotifier, &json!({}), deadline(), &mut sink)
             .await
             .unwrap();
         assert!(sink.is_empty());
@@ -318,14 +346,19 @@ mod tests {
     #[tokio::test]
     async fn a_failed_metrics_write_does_not_fail_the_finished_invocation() {
         let event = json!({"severities": ["warning"]});
-        let report = invoke(&(), &handler, &event, deadline(), &mut Closed).await;
+        let report = invoke(&TestNotifier, &event, deadline(), &mut Closed).await;
         assert_eq!(report.unwrap(), Sent(vec![Severity::Warning]));
     }
 
     #[test]
     fn write_metrics_renders_at_the_given_time() {
         let mut sink = Vec::new();
-        write_metrics(&Sent(vec![Severity::Info]), 1_234, &mut sink);
+        write_metrics(
+            "test-notifier",
+            &Sent(vec![Severity::Info]),
+            1_234,
+            &mut sink,
+        );
         let document: Value = serde_json::from_slice(&sink).unwrap();
         assert_eq!(document["_aws"]["Timestamp"], json!(1_234));
         assert_eq!(epoch_millis(UNIX_EPOCH + Duration::from_millis(42)), 42);

@@ -125,6 +125,38 @@ pub enum Admission {
     Skipped(Routing),
 }
 
+impl Admission {
+    /// The reason, when the event was skipped.
+    pub fn skipped(self) -> Option<Routing> {
+        match self {
+            Self::Admitted(_) => None,
+            Self::Skipped(routing) => Some(routing),
+        }
+    }
+}
+
+/// Which events a function takes: the `(source, detail-type)` pairs it
+/// accepts, how its skip reason describes them, and how far an event must
+/// come from the function's own account and region ([`Scope`]). Each
+/// function declares one as `ROUTE` next to its handler.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub accepts: &'static [(&'static str, &'static str)],
+    /// The accepted events in a skip reason, e.g. "an AWS Health event".
+    pub handled: &'static str,
+    pub scope: Scope,
+}
+
+impl Route {
+    /// [`admit`] with this route.
+    ///
+    /// # Errors
+    /// As [`admit`].
+    pub fn admit(&self, event: &Value, home: &Home) -> Result<Admission, EventError> {
+        admit(event, home, self.accepts, self.handled, self.scope)
+    }
+}
+
 /// Reads `event`'s envelope: admitted when its `(source, detail-type)` is one
 /// of `accepts` and `home` admits its origin at `scope`; otherwise the
 /// reason, logged as `skipped` with the event id. `handled` describes the

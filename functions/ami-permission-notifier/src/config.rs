@@ -151,16 +151,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> EnvReader {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
-        ]);
-        vars.extend(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        testbed::offline_env(pairs)
     }
 
     #[test]

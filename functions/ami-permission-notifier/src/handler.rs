@@ -8,12 +8,11 @@ use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::cloudtrail::{API_CALL_DETAIL_TYPE, ApiCall};
 use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
-use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
-use watchkeeper_shared::skip::{self, Admission, ReasonCode};
+use watchkeeper_shared::idempotency::{Guard, Handled};
+use watchkeeper_shared::publisher::Publisher;
+use watchkeeper_shared::skip::{ReasonCode, Route};
 
 use crate::act::AccountAliases;
 use crate::config::Config;
@@ -61,25 +60,8 @@ impl App {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("not a valid CloudTrail API call event: {0}")]
-    BadEvent(#[from] EventError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error(transparent)]
-    Idempotency(#[from] GuardError),
-}
-
-impl InvocationError for HandlerError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Self::BadEvent(error) => error.kind(),
-            Self::Publish(error) => error.kind(),
-            Self::Idempotency(error) => error.kind(),
-        }
-    }
-}
+/// Why an invocation failed: the event, SNS or the idempotency table.
+pub type HandlerError = watchkeeper_shared::function::HandlerError;
 
 /// What the invocation did, returned to Lambda and shown by `make invoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,17 +84,18 @@ pub enum Report {
     },
 }
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(EC2_SOURCE, API_CALL_DETAIL_TYPE)],
+    handled: "an EC2 CloudTrail API call event",
+    scope: Scope::Account,
+};
+
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The alias is the function's own account's, and only it is looked up;
     // an event another account forwarded here is not labelled with it.
     // The region does not matter: the alert names the event's region.
-    if let Admission::Skipped(routing) = skip::admit(
-        event,
-        &app.home,
-        &[(EC2_SOURCE, API_CALL_DETAIL_TYPE)],
-        "an EC2 CloudTrail API call event",
-        Scope::Account,
-    )? {
+    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
         return Ok(Report::Skipped {
             reason: SkipReason::Routing(routing),
         });
@@ -131,16 +114,11 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // one caller, one change): the same alert. Two different calls, even
     // on the same image by the same caller a second later, are two
     // records with two ids, and alert twice.
-    let run = app
-        .guard
-        .run(&call.id, async || {
+    app.guard
+        .once(&call.id, async || {
             notify(app, event, &call, &permission_event).await
         })
-        .await?;
-    match run {
-        Run::Ran(report) => Ok(report),
-        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
-    }
+        .await
 }
 
 async fn notify(
@@ -217,4 +195,10 @@ async fn notify(
         topic_arn,
         message_id,
     })
+}
+
+impl watchkeeper_shared::function::FromHandled for Report {
+    fn duplicate(handled: Handled) -> Self {
+        Self::Duplicate { handled }
+    }
 }

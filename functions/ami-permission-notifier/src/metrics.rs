@@ -3,11 +3,9 @@
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
 use watchkeeper_shared::skip::ReasonCode;
 
-use crate::handler::{NAME, Report};
+use crate::handler::Report;
 
 impl ReportMetrics for Report {
-    const FUNCTION: &'static str = NAME;
-
     fn metrics(&self) -> Vec<Count> {
         match self {
             Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
@@ -24,10 +22,8 @@ mod tests {
     use crate::decide::{self, Decision, SkipReason};
     use crate::input::{self, Input};
     use serde_json::{Value, json};
-    use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
-    use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::cloudtrail::ApiCall;
     use watchkeeper_shared::events::parse_event;
     use watchkeeper_shared::home::{Home, Scope};
@@ -37,16 +33,7 @@ mod tests {
     /// The skip reason the handler's steps give for `event`, before any AWS
     /// call: routing, reading the request, then deciding.
     fn skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
-        ]);
-        vars.extend(
-            settings
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let config = Config::from_env(EnvReader::from_map(vars)).unwrap();
+        let config = Config::from_env(testbed::offline_env(settings)).unwrap();
         let home = Home {
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
@@ -136,7 +123,10 @@ mod tests {
             },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
-        assert_eq!(Report::FUNCTION, "ami-permission-notifier");
+        assert_eq!(
+            <crate::App as watchkeeper_shared::function::Function>::NAME,
+            "ami-permission-notifier"
+        );
     }
 
     #[test]

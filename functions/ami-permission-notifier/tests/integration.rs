@@ -874,7 +874,7 @@ async fn a_malformed_event_is_an_error_naming_the_field() {
     assert_eq!(error.kind(), ErrorKind::BadEvent);
     assert_eq!(
         error.to_string(),
-        "not a valid CloudTrail API call event: event field `detail.requestParameters.launchPermission.add.items` is malformed: invalid type: string \"all\", expected a sequence"
+        "event field `detail.requestParameters.launchPermission.add.items` is malformed: invalid type: string \"all\", expected a sequence"
     );
 
     let mut no_name = load("ami-public.json");
@@ -887,7 +887,7 @@ async fn a_malformed_event_is_an_error_naming_the_field() {
             .await
             .unwrap_err()
             .to_string(),
-        "not a valid CloudTrail API call event: event field `detail` is malformed: missing field `eventName`"
+        "event field `detail` is malformed: missing field `eventName`"
     );
     bed.assert_nothing_sent().await;
 }

@@ -6,10 +6,15 @@ use aws_sdk_codecommit::Client;
 use aws_sdk_codecommit::error::DisplayErrorContext;
 use aws_sdk_codecommit::types::BlobMetadata;
 
+use watchkeeper_shared::function::HandlerError;
+use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
+
 use crate::changes::{self, BlobSide, Difference};
 use crate::message::{CommitInfo, CommitReport, Person};
 use crate::walk::{HistoryWalk, WalkOutcome, WalkStep, commit_time};
 
+/// A CodeCommit call failed or answered without what was asked for; the
+/// message names the call, repository and commit.
 #[derive(Debug, thiserror::Error)]
 pub enum ActError {
     #[error(
@@ -38,6 +43,18 @@ pub enum ActError {
         repository: String,
         commit_id: String,
     },
+}
+
+impl InvocationError for ActError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::AwsError
+    }
+}
+
+impl From<ActError> for HandlerError<ActError> {
+    fn from(error: ActError) -> Self {
+        Self::Own(error)
+    }
 }
 
 pub async fn get_commit(

@@ -170,25 +170,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> EnvReader {
-        let mut vars: std::collections::HashMap<String, String> = [
-            (
-                "WARNING_TOPIC_ARN",
-                "arn:aws:sns:eu-west-1:123456789012:warning",
-            ),
-            (
-                "CRITICAL_TOPIC_ARN",
-                "arn:aws:sns:eu-west-1:123456789012:critical",
-            ),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-        vars.extend(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        testbed::offline_env(pairs)
     }
 
     #[test]

@@ -9,12 +9,11 @@ use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE, StateChangeKind,
 };
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
-use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
-use watchkeeper_shared::skip::{self, Admission, ReasonCode};
+use watchkeeper_shared::idempotency::{Guard, Handled};
+use watchkeeper_shared::publisher::Publisher;
+use watchkeeper_shared::skip::{ReasonCode, Route};
 
 use crate::act::{self, ActError};
 use crate::config::Config;
@@ -93,28 +92,8 @@ impl App {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("not a valid CodeCommit repository state-change event: {0}")]
-    BadEvent(#[from] EventError),
-    #[error(transparent)]
-    CodeCommit(#[from] ActError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error(transparent)]
-    Idempotency(#[from] GuardError),
-}
-
-impl InvocationError for HandlerError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Self::BadEvent(error) => error.kind(),
-            Self::Idempotency(error) => error.kind(),
-            Self::Publish(error) => error.kind(),
-            Self::CodeCommit(_) => ErrorKind::AwsError,
-        }
-    }
-}
+/// Why an invocation failed: the event, CodeCommit, SNS or the idempotency table.
+pub type HandlerError = watchkeeper_shared::function::HandlerError<ActError>;
 
 /// What the invocation did, returned to Lambda and shown by `make invoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -141,15 +120,16 @@ pub enum Report {
     },
 }
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+    handled: "a CodeCommit repository state-change event",
+    scope: Scope::AccountAndRegion,
+};
+
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The repository is read in the function's own account and region.
-    if let Admission::Skipped(routing) = skip::admit(
-        event,
-        &app.home,
-        &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
-        "a CodeCommit repository state-change event",
-        Scope::AccountAndRegion,
-    )? {
+    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
         return Ok(Report::Skipped {
             reason: SkipReason::Routing(routing),
         });
@@ -174,14 +154,9 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // same id are the same push (one repository, reference, old and new
     // commit): the same alert. Two pushes, even of the same commits to two
     // branches, are two events with two ids, and alert twice.
-    match app
-        .guard
-        .run(&event.id, async || publish(app, &event).await)
-        .await?
-    {
-        Run::Ran(report) => Ok(report),
-        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
-    }
+    app.guard
+        .once(&event.id, async || publish(app, &event).await)
+        .await
 }
 
 async fn publish(
@@ -260,4 +235,10 @@ async fn publish(
         subject,
         message_id,
     })
+}
+
+impl watchkeeper_shared::function::FromHandled for Report {
+    fn duplicate(handled: Handled) -> Self {
+        Self::Duplicate { handled }
+    }
 }

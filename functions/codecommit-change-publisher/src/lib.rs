@@ -13,3 +13,5 @@ pub mod metrics;
 pub mod walk;
 
 pub use handler::{App, HandlerError, Report, handle};
+
+watchkeeper_shared::function!(App, Report, HandlerError, handler::NAME, handle);

@@ -3,11 +3,9 @@
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
 use watchkeeper_shared::skip::ReasonCode;
 
-use crate::handler::{NAME, Report};
+use crate::handler::Report;
 
 impl ReportMetrics for Report {
-    const FUNCTION: &'static str = NAME;
-
     fn metrics(&self) -> Vec<Count> {
         match self {
             Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
@@ -23,10 +21,8 @@ mod tests {
     use crate::config::Config;
     use crate::decide::{self, Plan, SkipReason};
     use serde_json::{Value, json};
-    use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
-    use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::codecommit::RepositoryStateChange;
     use watchkeeper_shared::events::parse_event;
@@ -36,16 +32,7 @@ mod tests {
 
     /// The reason `decide::plan` gives for `event` under `settings`.
     fn plan_skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
-        ]);
-        vars.extend(
-            settings
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let config = Config::from_env(EnvReader::from_map(vars)).unwrap();
+        let config = Config::from_env(testbed::offline_env(settings)).unwrap();
         let event = parse_event::<RepositoryStateChange>(event).unwrap();
         match decide::plan(&config, &event.detail).unwrap() {
             Plan::Skip { reason } => reason,
@@ -129,7 +116,10 @@ mod tests {
             },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
-        assert_eq!(Report::FUNCTION, "codecommit-change-publisher");
+        assert_eq!(
+            <crate::App as watchkeeper_shared::function::Function>::NAME,
+            "codecommit-change-publisher"
+        );
     }
 
     #[test]

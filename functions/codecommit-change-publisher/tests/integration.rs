@@ -758,7 +758,7 @@ async fn other_events_are_skipped_and_malformed_ones_name_the_field() {
     assert_eq!(error.kind(), ErrorKind::BadEvent);
     assert_eq!(
         error.to_string(),
-        "not a valid CodeCommit repository state-change event: event field `detail.oldCommitId` is malformed: missing; referenceUpdated events carry it"
+        "event field `detail.oldCommitId` is malformed: missing; referenceUpdated events carry it"
     );
     bed.nothing_sent().await;
 }

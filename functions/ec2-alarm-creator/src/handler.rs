@@ -8,11 +8,11 @@ use tracing::{info, warn};
 
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
-use watchkeeper_shared::events::{EventBridgeEvent, EventError, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
+use watchkeeper_shared::idempotency::{Guard, Handled};
 use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
-use watchkeeper_shared::skip::{self, Admission, ReasonCode};
+use watchkeeper_shared::skip::{ReasonCode, Route};
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
@@ -94,30 +94,41 @@ impl App {
     }
 }
 
+/// The alarm creator's own failures.
 #[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("not a valid EC2 instance state-change event: {0}")]
-    BadEvent(#[from] EventError),
+pub enum OwnError {
+    /// An EC2 or CloudWatch call failed.
     #[error(transparent)]
     Aws(#[from] ActError),
     /// EC2's answer cannot decide the event yet; Lambda retries it.
     #[error(transparent)]
     Undecided(#[from] Undecided),
-    #[error(transparent)]
-    Idempotency(#[from] GuardError),
 }
 
-impl InvocationError for HandlerError {
+impl InvocationError for OwnError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadEvent(error) => error.kind(),
-            Self::Idempotency(error) => error.kind(),
             Self::Undecided(Undecided::UnknownState { .. }) => ErrorKind::UnknownInstanceState,
             Self::Undecided(_) => ErrorKind::InstanceNotSettled,
             Self::Aws(_) => ErrorKind::AwsError,
         }
     }
 }
+
+impl From<ActError> for HandlerError {
+    fn from(error: ActError) -> Self {
+        Self::Own(error.into())
+    }
+}
+
+impl From<Undecided> for HandlerError {
+    fn from(error: Undecided) -> Self {
+        Self::Own(error.into())
+    }
+}
+
+/// Why an invocation failed: the event, EC2, CloudWatch or the idempotency table.
+pub type HandlerError = watchkeeper_shared::function::HandlerError<OwnError>;
 
 /// What the invocation did, returned to Lambda and shown by `make invoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,16 +151,17 @@ pub enum Report {
     },
 }
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+    handled: "an EC2 instance state-change event",
+    scope: Scope::AccountAndRegion,
+};
+
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The instance is read, and its alarms changed, in the function's own
     // account and region only.
-    if let Admission::Skipped(routing) = skip::admit(
-        event,
-        &app.home,
-        &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
-        "an EC2 instance state-change event",
-        Scope::AccountAndRegion,
-    )? {
+    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
         return Ok(Report::Skipped {
             reason: SkipReason::Routing(routing),
         });
@@ -173,14 +185,9 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // already reconciled; a later transition of the same instance is a new
     // event with a new id and is acted on. (The actions are idempotent
     // anyway: the key saves repeated work, it prevents no harm.)
-    match app
-        .guard
-        .run(&event.id, async || reconcile(app, &event, step).await)
-        .await?
-    {
-        Run::Ran(report) => Ok(report),
-        Run::Duplicate(handled) => Ok(Report::Duplicate { handled }),
-    }
+    app.guard
+        .once(&event.id, async || reconcile(app, &event, step).await)
+        .await
 }
 
 async fn reconcile(
@@ -233,4 +240,10 @@ async fn reconcile(
         reason,
         outcome,
     })
+}
+
+impl watchkeeper_shared::function::FromHandled for Report {
+    fn duplicate(handled: Handled) -> Self {
+        Self::Duplicate { handled }
+    }
 }

@@ -10,4 +10,28 @@ pub mod definitions;
 pub mod handler;
 pub mod metrics;
 
-pub use handler::{App, HandlerError, Report, handle};
+pub use handler::{App, HandlerError, InitError, OwnError, Report, handle};
+
+impl watchkeeper_shared::function::Function for App {
+    const NAME: &'static str = handler::NAME;
+    type Report = Report;
+    type Error = HandlerError;
+    type InitError = InitError;
+
+    async fn from_env(
+        sdk: &aws_config::SdkConfig,
+        env: watchkeeper_shared::config::EnvReader,
+    ) -> Result<Self, Self::InitError> {
+        Self::from_env(sdk, env).await
+    }
+
+    async fn handle(&self, event: &serde_json::Value) -> Result<Report, HandlerError> {
+        handle(self, event).await
+    }
+}
+
+impl watchkeeper_shared::function::InvocationReport for Report {
+    fn is_skipped(&self) -> bool {
+        matches!(self, Self::Skipped { .. })
+    }
+}

@@ -3,11 +3,9 @@
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
 use watchkeeper_shared::skip::ReasonCode;
 
-use crate::handler::{NAME, Report};
+use crate::handler::Report;
 
 impl ReportMetrics for Report {
-    const FUNCTION: &'static str = NAME;
-
     /// `AlarmsCreated` counts every alarm put (PutMetricAlarm creates or
     /// overwrites), `AlarmsDeleted` every alarm deleted.
     fn metrics(&self) -> Vec<Count> {
@@ -121,7 +119,10 @@ mod tests {
         for (report, expected) in cases {
             assert_eq!(report.metrics(), expected, "{report:?}");
         }
-        assert_eq!(Report::FUNCTION, "ec2-alarm-creator");
+        assert_eq!(
+            <crate::App as watchkeeper_shared::function::Function>::NAME,
+            "ec2-alarm-creator"
+        );
     }
 
     #[test]

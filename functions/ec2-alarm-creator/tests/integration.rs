@@ -9,34 +9,22 @@ use aws_sdk_cloudwatch::types::MetricAlarm;
 use serde_json::{Value, json};
 
 use ec2_alarm_creator::decide::Undecided;
-use ec2_alarm_creator::{App, HandlerError, Report, handle};
+use ec2_alarm_creator::{App, HandlerError, OwnError, Report, handle};
+use testbed::Bed;
 use testbed::Moto;
 use testbed::ec2::StaleRead;
 use testbed::events::{load, with_detail};
 use watchkeeper_shared::config::EnvReader;
 
-/// The test bed, with this function's helpers.
-struct Bed(testbed::Bed);
-
-impl std::ops::Deref for Bed {
-    type Target = testbed::Bed;
-
-    fn deref(&self) -> &testbed::Bed {
-        &self.0
-    }
+/// This function's helpers on the test bed.
+trait Ec2Bed {
+    async fn run_instance(&self, tags: &[(&str, &str)]) -> String;
+    async fn terminate(&self, instance_id: &str);
+    async fn alarms(&self, prefix: &str) -> Vec<MetricAlarm>;
+    async fn alarm_names(&self, prefix: &str) -> Vec<String>;
 }
 
-impl Bed {
-    async fn start() -> Self {
-        Self(testbed::Bed::start().await)
-    }
-
-    async fn app(&self, extra: &[(&str, &str)]) -> App {
-        App::from_env(&self.sdk, self.env(extra))
-            .await
-            .expect("valid configuration")
-    }
-
+impl Ec2Bed for Bed {
     async fn run_instance(&self, tags: &[(&str, &str)]) -> String {
         testbed::ec2::run_instance(&self.sdk, tags).await
     }
@@ -68,7 +56,7 @@ fn event(name: &str, instance_id: &str) -> Value {
 #[tokio::test]
 async fn running_creates_the_original_disk_alarms_with_every_field() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
 
     let report = handle(&app, &event("ec2-instance-running.json", &id))
@@ -140,7 +128,7 @@ async fn running_creates_the_original_disk_alarms_with_every_field() {
 #[tokio::test]
 async fn alarms_carry_tags_naming_their_creator_and_instance() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     handle(&app, &event("ec2-instance-running.json", &id))
         .await
@@ -179,7 +167,7 @@ async fn alarms_carry_tags_naming_their_creator_and_instance() {
 #[tokio::test]
 async fn the_same_running_event_twice_leaves_the_same_alarms() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     let running = event("ec2-instance-running.json", &id);
 
@@ -200,7 +188,7 @@ async fn every_stopping_state_removes_the_instance_alarms_and_only_them() {
         "ec2-instance-terminated.json",
     ] {
         let bed = Bed::start().await;
-        let app = bed.app(&[]).await;
+        let app = bed.app::<App>(&[]).await;
         let id = bed.run_instance(&[]).await;
         let neighbour = bed.run_instance(&[]).await;
         handle(&app, &event("ec2-instance-running.json", &id))
@@ -235,7 +223,7 @@ async fn every_stopping_state_removes_the_instance_alarms_and_only_them() {
 #[tokio::test]
 async fn a_late_running_event_for_a_terminated_instance_creates_nothing() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     handle(&app, &event("ec2-instance-running.json", &id))
         .await
@@ -266,7 +254,7 @@ async fn a_late_running_event_for_a_terminated_instance_creates_nothing() {
 #[tokio::test]
 async fn a_running_event_for_an_unknown_instance_creates_nothing() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
 
     let report = handle(&app, &load("ec2-instance-running.json"))
         .await
@@ -283,7 +271,7 @@ async fn a_running_event_for_an_unknown_instance_creates_nothing() {
 async fn opt_in_tag_filter_selects_instances() {
     let bed = Bed::start().await;
     let app = bed
-        .app(&[
+        .app::<App>(&[
             ("TAG_FILTER_MODE", "opt-in"),
             ("TAG_FILTER", "Environment=production"),
         ])
@@ -322,7 +310,7 @@ async fn opt_in_tag_filter_selects_instances() {
 async fn opt_out_tag_filter_skips_tagged_instances() {
     let bed = Bed::start().await;
     let app = bed
-        .app(&[
+        .app::<App>(&[
             ("TAG_FILTER_MODE", "opt-out"),
             ("TAG_FILTER", "watchkeeper:alarms=off"),
         ])
@@ -353,7 +341,7 @@ async fn opt_out_tag_filter_skips_tagged_instances() {
 #[tokio::test]
 async fn a_threshold_tag_overrides_one_alarm() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed
         .run_instance(&[("watchkeeper:threshold:disk-space-critical", "95")])
         .await;
@@ -383,14 +371,14 @@ async fn a_changed_alarm_set_leaves_no_orphans() {
     let bed = Bed::start().await;
     let id = bed.run_instance(&[]).await;
     let before = bed
-        .app(&[("ALARM_DEFINITIONS", "disk-space,cpu,status-check")])
+        .app::<App>(&[("ALARM_DEFINITIONS", "disk-space,cpu,status-check")])
         .await;
     handle(&before, &event("ec2-instance-running.json", &id))
         .await
         .unwrap();
     assert_eq!(bed.alarm_names("watchkeeper-").await.len(), 4);
 
-    let after = bed.app(&[("ALARM_DEFINITIONS", "cpu")]).await;
+    let after = bed.app::<App>(&[("ALARM_DEFINITIONS", "cpu")]).await;
     handle(&after, &event("ec2-instance-running.json", &id))
         .await
         .unwrap();
@@ -413,7 +401,7 @@ async fn alarm_definitions_can_come_from_an_ssm_parameter() {
         .await
         .unwrap();
     let app = bed
-        .app(&[
+        .app::<App>(&[
             ("ALARM_DEFINITIONS_PARAMETER", "/watchkeeper/alarms"),
             ("ALARM_DEFINITIONS", "cpu"),
         ])
@@ -490,7 +478,7 @@ async fn missing_and_malformed_settings_fail_init_naming_each() {
 #[tokio::test]
 async fn deleting_hundreds_of_alarms_pages_and_batches_by_100() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&bed.sdk);
     for n in 0..250 {
@@ -530,7 +518,7 @@ async fn deleting_hundreds_of_alarms_pages_and_batches_by_100() {
 #[tokio::test]
 async fn irrelevant_events_are_skipped_without_touching_aws() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let calls_before = bed.moto.calls().await.len();
 
     let pending = handle(&app, &load("ec2-instance-pending.json"))
@@ -562,11 +550,11 @@ async fn irrelevant_events_are_skipped_without_touching_aws() {
 #[tokio::test]
 async fn malformed_events_fail_with_the_field_named() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let cases = [
         (
             Value::Null,
-            "not a valid EC2 instance state-change event: event must be a JSON object, got null",
+            "event must be a JSON object, got null",
         ),
         (
             with_detail(
@@ -574,7 +562,7 @@ async fn malformed_events_fail_with_the_field_named() {
                 "instance-id",
                 "not-an-id",
             ),
-            "not a valid EC2 instance state-change event: event field `detail.instance-id` is malformed: \"not-an-id\" is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
+            "event field `detail.instance-id` is malformed: \"not-an-id\" is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
         ),
         (
             {
@@ -582,7 +570,7 @@ async fn malformed_events_fail_with_the_field_named() {
                 event.as_object_mut().unwrap().remove("detail");
                 event
             },
-            "not a valid EC2 instance state-change event: event field `.` is malformed: missing field `detail`",
+            "event field `.` is malformed: missing field `detail`",
         ),
     ];
     for (event, expected) in cases {
@@ -596,7 +584,7 @@ async fn malformed_events_fail_with_the_field_named() {
 async fn an_unreachable_cloudwatch_fails_the_invocation() {
     let bed = Bed::start().await;
     let id = bed.run_instance(&[]).await;
-    let mut app = bed.app(&[]).await;
+    let mut app = bed.app::<App>(&[]).await;
     // Nothing listens on port 9 on loopback: every CloudWatch call fails.
     app.cloudwatch =
         aws_sdk_cloudwatch::Client::new(&testbed::sdk_config_for("http://127.0.0.1:9").await);
@@ -617,7 +605,7 @@ async fn an_unreachable_cloudwatch_fails_the_invocation() {
 #[tokio::test]
 async fn the_same_event_delivered_twice_is_acted_on_once() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     let running = event("ec2-instance-running.json", &id);
 
@@ -651,7 +639,7 @@ async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() 
     let running = event("ec2-instance-running.json", &id);
     // Listing the instance's alarms, the step after putting them, fails.
     let refuse = testbed::refuse::Refuse::action("DescribeAlarms");
-    let mut failing = bed.app(&[]).await;
+    let mut failing = bed.app::<App>(&[]).await;
     failing.cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(&bed.sdk)
             .interceptor(refuse.clone())
@@ -672,7 +660,7 @@ async fn an_attempt_that_fails_after_putting_alarms_is_completed_by_its_retry() 
 
     // The failed attempt released its lease; the retry finishes the work,
     // and the alarms exist once.
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let report = handle(&app, &running).await.unwrap();
     assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
     assert!(matches!(
@@ -701,7 +689,7 @@ fn fresh(mut event: Value) -> Value {
 #[tokio::test]
 async fn a_running_event_that_ec2_still_answers_pending_creates_the_alarms() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     testbed::ec2::stale_reads(&bed.moto, &id, StaleRead::state("pending"), 1).await;
     let running = fresh(event("ec2-instance-running.json", &id));
@@ -735,7 +723,7 @@ async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_t
         ("no reservations", StaleRead::no_reservations()),
     ] {
         let bed = Bed::start().await;
-        let app = bed.app(&[]).await;
+        let app = bed.app::<App>(&[]).await;
         let id = bed.run_instance(&[]).await;
         testbed::ec2::stale_reads(&bed.moto, &id, stale, 1).await;
         let running = fresh(event("ec2-instance-running.json", &id));
@@ -761,7 +749,7 @@ async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_t
         assert!(
             matches!(
                 error,
-                HandlerError::Undecided(Undecided::NotListedYet { ref instance_id, .. }) if instance_id == &id
+                HandlerError::Own(OwnError::Undecided(Undecided::NotListedYet { ref instance_id, .. })) if instance_id == &id
             ),
             "{name}: {error:?}"
         );
@@ -802,7 +790,7 @@ async fn an_instance_not_listed_right_after_launch_fails_and_the_retry_creates_t
 #[tokio::test]
 async fn a_running_event_for_an_instance_never_listed_fails_while_recent() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let running = fresh(load("ec2-instance-running.json"));
 
     let error = handle(&app, &running).await.unwrap_err();
@@ -828,7 +816,7 @@ async fn a_running_event_for_an_instance_never_listed_fails_while_recent() {
 #[tokio::test]
 async fn an_answer_without_a_state_fails_and_the_retry_creates_the_alarms() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed.run_instance(&[]).await;
     testbed::ec2::stale_reads(&bed.moto, &id, StaleRead::without_state(), 1).await;
     let running = event("ec2-instance-running.json", &id);
@@ -854,7 +842,7 @@ async fn an_answer_without_a_state_fails_and_the_retry_creates_the_alarms() {
 async fn opt_in_reads_tags_left_out_of_the_answer_with_describe_tags() {
     let bed = Bed::start().await;
     let app = bed
-        .app(&[
+        .app::<App>(&[
             ("TAG_FILTER_MODE", "opt-in"),
             ("TAG_FILTER", "Environment=production"),
         ])
@@ -890,7 +878,7 @@ async fn opt_in_reads_tags_left_out_of_the_answer_with_describe_tags() {
 async fn opt_out_reads_tags_left_out_of_the_answer_with_describe_tags() {
     let bed = Bed::start().await;
     let app = bed
-        .app(&[
+        .app::<App>(&[
             ("TAG_FILTER_MODE", "opt-out"),
             ("TAG_FILTER", "watchkeeper:alarms=off"),
         ])
@@ -920,7 +908,7 @@ async fn opt_out_reads_tags_left_out_of_the_answer_with_describe_tags() {
 #[tokio::test]
 async fn tags_in_the_answer_need_no_describe_tags() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]).await;
+    let app = bed.app::<App>(&[]).await;
     let id = bed
         .run_instance(&[("watchkeeper:threshold:disk-space-critical", "95")])
         .await;

@@ -242,16 +242,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> EnvReader {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:warning".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:critical".to_owned()),
-        ]);
-        vars.extend(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        EnvReader::from_map(vars)
+        testbed::offline_env(pairs)
     }
 
     #[test]

@@ -196,21 +196,10 @@ pub fn idempotency_key(event: &HealthEvent) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::collections::HashMap;
-    use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::parse_event;
 
     fn config(pairs: &[(&str, &str)]) -> Config {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:warning".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:critical".to_owned()),
-        ]);
-        vars.extend(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        Config::from_env(EnvReader::from_map(vars)).unwrap()
+        Config::from_env(testbed::offline_env(pairs)).unwrap()
     }
 
     fn event(detail_type: &str, detail: Value) -> HealthEvent {

@@ -9,12 +9,11 @@ use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::health::{
     ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEvent, HealthEventDetail, SOURCE,
 };
-use watchkeeper_shared::events::{EventError, parse_event};
+use watchkeeper_shared::events::parse_event;
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{Guard, GuardError, Handled, Run};
-use watchkeeper_shared::publisher::{PublishError, Publisher};
-use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
-use watchkeeper_shared::skip::{self, Admission, ReasonCode};
+use watchkeeper_shared::idempotency::{Guard, Handled, Run};
+use watchkeeper_shared::publisher::Publisher;
+use watchkeeper_shared::skip::{ReasonCode, Route};
 
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
@@ -48,25 +47,8 @@ impl App {
 /// The function's name, which scopes its idempotency keys.
 pub const NAME: &str = "health-event-forwarder";
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("not a valid AWS Health event: {0}")]
-    BadEvent(#[from] EventError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error(transparent)]
-    Idempotency(#[from] GuardError),
-}
-
-impl InvocationError for HandlerError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            Self::BadEvent(error) => error.kind(),
-            Self::Publish(error) => error.kind(),
-            Self::Idempotency(error) => error.kind(),
-        }
-    }
-}
+/// Why an invocation failed: the event, SNS or the idempotency table.
+pub type HandlerError = watchkeeper_shared::function::HandlerError;
 
 /// What the invocation did, returned to Lambda and shown by `make invoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,21 +81,22 @@ pub enum Report {
     },
 }
 
+/// Health events, from this account: Health delivers an account's events
+/// to that account's bus (in the organizational view, the management or
+/// delegated administrator account's, naming the member in
+/// `affectedAccount`); events of global services arrive in us-east-1, so
+/// only the account must match.
+pub const ROUTE: Route = Route {
+    accepts: &[
+        (SOURCE, EVENT_DETAIL_TYPE),
+        (SOURCE, ABUSE_EVENT_DETAIL_TYPE),
+    ],
+    handled: "an AWS Health event",
+    scope: Scope::Account,
+};
+
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    // Health delivers an account's events to that account's bus (in the
-    // organizational view, the management or delegated administrator
-    // account's, naming the member in `affectedAccount`); events of global
-    // services arrive in us-east-1, so only the account must match.
-    if let Admission::Skipped(routing) = skip::admit(
-        event,
-        &app.home,
-        &[
-            (SOURCE, EVENT_DETAIL_TYPE),
-            (SOURCE, ABUSE_EVENT_DETAIL_TYPE),
-        ],
-        "an AWS Health event",
-        Scope::Account,
-    )? {
+    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
         return Ok(Report::Skipped {
             reason: SkipReason::Routing(routing),
         });

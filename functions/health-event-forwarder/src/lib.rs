@@ -11,3 +11,5 @@ pub mod message;
 pub mod metrics;
 
 pub use handler::{App, HandlerError, Report, handle};
+
+watchkeeper_shared::function!(App, Report, HandlerError, handler::NAME, handle);

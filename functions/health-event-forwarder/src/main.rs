@@ -1,11 +1,4 @@
-use health_event_forwarder::App;
-use watchkeeper_shared::config::EnvReader;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    watchkeeper_shared::logging::init_json_logging();
-    let sdk = watchkeeper_shared::aws::load_sdk_config().await;
-    let app = App::from_env(&sdk, EnvReader::from_process_env())
-        .inspect_err(|error| tracing::error!(%error, "initialisation failed"))?;
-    watchkeeper_shared::runtime::serve(&app, health_event_forwarder::handle).await
+    watchkeeper_shared::runtime::main::<health_event_forwarder::App>().await
 }

@@ -3,11 +3,9 @@
 use watchkeeper_shared::metrics::{Count, ReportMetrics};
 use watchkeeper_shared::skip::ReasonCode;
 
-use crate::handler::{NAME, Report};
+use crate::handler::Report;
 
 impl ReportMetrics for Report {
-    const FUNCTION: &'static str = NAME;
-
     fn metrics(&self) -> Vec<Count> {
         match self {
             Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
@@ -25,10 +23,8 @@ mod tests {
     use crate::decide::{self, Decision, SkipReason};
     use serde_json::Value;
     use serde_json::json;
-    use std::collections::HashMap;
     use testbed::events::load;
     use watchkeeper_shared::Severity;
-    use watchkeeper_shared::config::EnvReader;
     use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::health::HealthEventDetail;
     use watchkeeper_shared::events::parse_event;
@@ -38,16 +34,7 @@ mod tests {
 
     /// The report the handler gives for `event` when a filter drops it.
     fn filtered(event: &Value, settings: &[(&str, &str)]) -> Report {
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("WARNING_TOPIC_ARN".to_owned(), "arn:w".to_owned()),
-            ("CRITICAL_TOPIC_ARN".to_owned(), "arn:c".to_owned()),
-        ]);
-        vars.extend(
-            settings
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let config = Config::from_env(EnvReader::from_map(vars)).unwrap();
+        let config = Config::from_env(testbed::offline_env(settings)).unwrap();
         let parsed = parse_event::<HealthEventDetail>(event).unwrap();
         match decide::decide(&parsed, event, &config) {
             Decision::Drop { severity, rule } => Report::Filtered {
@@ -135,7 +122,10 @@ mod tests {
             },
         };
         assert_eq!(duplicate.metrics(), vec![Count::duplicate_suppressed()]);
-        assert_eq!(Report::FUNCTION, "health-event-forwarder");
+        assert_eq!(
+            <crate::App as watchkeeper_shared::function::Function>::NAME,
+            "health-event-forwarder"
+        );
     }
 
     #[test]

@@ -11,30 +11,18 @@ use serde_json::{Value, json};
 use watchkeeper_shared::publisher::Publisher;
 
 use health_event_forwarder::{App, HandlerError, Report, handle};
+use testbed::Bed;
 use testbed::Moto;
 use testbed::events::load;
 use testbed::sns::Delivered;
 use watchkeeper_shared::config::EnvReader;
 
-/// The test bed, with this function's helpers.
-struct Bed(testbed::Bed);
-
-impl std::ops::Deref for Bed {
-    type Target = testbed::Bed;
-
-    fn deref(&self) -> &testbed::Bed {
-        &self.0
-    }
-}
-
-impl Bed {
-    async fn start() -> Self {
-        Self(testbed::Bed::start().await)
-    }
-
-    fn app(&self, extra: &[(&str, &str)]) -> App {
-        App::from_env(&self.sdk, self.env(extra)).expect("valid configuration")
-    }
+/// This function's helpers on the test bed.
+trait HealthBed {
+    /// The forwarder with `extra` settings.
+    fn forwarder(&self, extra: &[(&str, &str)]) -> App;
+    /// The subjects of every message published, in publish order.
+    async fn published_subjects(&self) -> Vec<String>;
 }
 
 /// Environment variables on top of the topics.
@@ -80,7 +68,7 @@ struct Sent {
 /// SQS subscriber with the same subject, default body and attributes.
 async fn notify(sample: &str, expected_topic: Topic) -> Sent {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let report = handle(&app, &load(sample)).await.expect(sample);
     let Report::Notified {
         subject,
@@ -584,7 +572,7 @@ async fn filtered_events_produce_nothing_and_say_which_rule_dropped_them() {
         ),
     ];
     for (settings, sample, rule) in cases {
-        let app = bed.app(settings);
+        let app = bed.forwarder(settings);
         let report = handle(&app, &load(sample)).await.unwrap();
         let Report::Filtered { rule: actual, .. } = &report else {
             panic!("{sample}: {report:?}")
@@ -600,7 +588,7 @@ async fn filtered_events_produce_nothing_and_say_which_rule_dropped_them() {
 #[tokio::test]
 async fn a_severity_override_moves_an_event_to_the_paging_topic() {
     let bed = Bed::start().await;
-    let app = bed.app(&[(
+    let app = bed.forwarder(&[(
         "SEVERITY_OVERRIDES",
         "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED=critical",
     )]);
@@ -617,7 +605,7 @@ async fn a_severity_override_moves_an_event_to_the_paging_topic() {
 #[tokio::test]
 async fn events_for_other_sources_are_skipped_without_publishing() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let report = handle(&app, &load("ec2-instance-running.json"))
         .await
         .unwrap();
@@ -635,7 +623,7 @@ async fn events_for_other_sources_are_skipped_without_publishing() {
 #[tokio::test]
 async fn malformed_events_fail_with_the_field_named_and_publish_nothing() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let mut bad_time = load("health-public-issue.json");
     bad_time["detail"]["startTime"] = "next Tuesday".into();
     let mut no_arn = load("health-abuse.json");
@@ -643,21 +631,18 @@ async fn malformed_events_fail_with_the_field_named_and_publish_nothing() {
     let mut bad_page = load("health-multi-page.json");
     bad_page["detail"]["totalPages"] = "three".into();
     let cases = [
-        (
-            Value::Null,
-            "not a valid AWS Health event: event must be a JSON object, got null",
-        ),
+        (Value::Null, "event must be a JSON object, got null"),
         (
             bad_time,
-            "not a valid AWS Health event: event field `detail.startTime` is malformed: \"next Tuesday\" is not an ISO 8601 or RFC 2822 time",
+            "event field `detail.startTime` is malformed: \"next Tuesday\" is not an ISO 8601 or RFC 2822 time",
         ),
         (
             no_arn,
-            "not a valid AWS Health event: event field `detail` is malformed: missing field `eventArn`",
+            "event field `detail` is malformed: missing field `eventArn`",
         ),
         (
             bad_page,
-            "not a valid AWS Health event: event field `detail.totalPages` is malformed: \"three\" is not a number: invalid digit found in string",
+            "event field `detail.totalPages` is malformed: \"three\" is not a number: invalid digit found in string",
         ),
     ];
     for (event, expected) in cases {
@@ -695,7 +680,7 @@ async fn a_publish_failure_fails_the_invocation_naming_the_topic() {
     );
 
     // And with SNS unreachable altogether.
-    let mut app = bed.app(&[]);
+    let mut app = bed.forwarder(&[]);
     let unreachable = testbed::sdk_config_for("http://127.0.0.1:9").await;
     app.publisher = Publisher::new(
         aws_sdk_sns::Client::new(&unreachable),
@@ -734,7 +719,11 @@ const OPEN_SUBJECT: &str = "[AWS Health] EC2 issue in us-east-1: AWS_EC2_OPERATI
 const CLOSED_SUBJECT: &str =
     "[AWS Health] Resolved: EC2 issue in us-east-1: AWS_EC2_OPERATIONAL_ISSUE";
 
-impl Bed {
+impl HealthBed for Bed {
+    fn forwarder(&self, extra: &[(&str, &str)]) -> App {
+        App::from_env(&self.sdk, self.env(extra)).expect("valid configuration")
+    }
+
     async fn published_subjects(&self) -> Vec<String> {
         self.moto
             .published()
@@ -748,7 +737,7 @@ impl Bed {
 #[tokio::test]
 async fn the_same_update_delivered_twice_notifies_once() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let event = load("health-public-issue.json");
     let first = handle(&app, &event).await.unwrap();
     assert!(matches!(first, Report::Notified { .. }), "{first:?}");
@@ -782,7 +771,7 @@ async fn the_same_update_delivered_twice_notifies_once() {
 #[tokio::test]
 async fn one_organisational_update_for_two_accounts_notifies_each_once() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     // The same update (ARN, last update, status) for two member accounts,
     // delivered under two EventBridge ids.
     let first = load("health-organization-update-account-a.json");
@@ -834,7 +823,7 @@ async fn one_organisational_update_for_two_accounts_notifies_each_once() {
 #[tokio::test]
 async fn a_later_update_of_the_same_event_notifies_again() {
     let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     for sample in [
         "health-public-issue.json",
         "health-closed-issue.json",
@@ -853,7 +842,7 @@ async fn a_later_update_of_the_same_event_notifies_again() {
 async fn a_failed_publish_is_retried_and_then_notifies_once() {
     let bed = Bed::start().await;
     let missing_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
-    let failing = bed.app(&[
+    let failing = bed.forwarder(&[
         ("WARNING_TOPIC_ARN", missing_topic),
         ("CRITICAL_TOPIC_ARN", missing_topic),
     ]);
@@ -862,7 +851,7 @@ async fn a_failed_publish_is_retried_and_then_notifies_once() {
     assert_eq!(error.kind(), ErrorKind::PublishError);
 
     // The failed attempt released its lease: Lambda's retry goes ahead.
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let report = handle(&app, &event).await.unwrap();
     assert!(matches!(report, Report::Notified { .. }), "{report:?}");
     assert!(matches!(
@@ -878,7 +867,7 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
     let event = load("health-public-issue.json");
     // The write marking the update done fails after the publish succeeded.
     let refuse = testbed::refuse::Refuse::action("UpdateItem");
-    let mut crashing = bed.app(&[]);
+    let mut crashing = bed.forwarder(&[]);
     crashing.guard = crashing
         .guard
         .clone()
@@ -897,7 +886,7 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
 
     // Lambda's retry finds the attempt's lease and fails without publishing,
     // naming when the lease ends; it is retried again later.
-    let app = bed.app(&[]);
+    let app = bed.forwarder(&[]);
     let error = handle(&app, &event).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InProgressElsewhere);
     assert!(

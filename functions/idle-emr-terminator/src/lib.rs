@@ -15,3 +15,5 @@ pub mod outcome;
 pub mod words;
 
 pub use handler::{App, ClusterResult, HandlerError, Report, handle, handle_at};
+
+watchkeeper_shared::function!(App, Report, HandlerError, handler::NAME, handle);

@@ -3,7 +3,7 @@
 use watchkeeper_shared::metrics::{Count, ReportMetrics, tally};
 use watchkeeper_shared::skip::ReasonCode;
 
-use crate::handler::{ClusterResult, NAME, Report};
+use crate::handler::{ClusterResult, Report};
 
 /// What one cluster's result counts: its outcome's metric, and the notice
 /// when one was sent.
@@ -18,8 +18,6 @@ fn cluster_counts(result: &ClusterResult) -> Vec<Count> {
 }
 
 impl ReportMetrics for Report {
-    const FUNCTION: &'static str = NAME;
-
     fn metrics(&self) -> Vec<Count> {
         match self {
             Report::Skipped { reason } => vec![Count::event_skipped(reason.code())],
@@ -105,7 +103,10 @@ mod tests {
             );
         }
         assert_eq!(checked(vec![]).metrics(), vec![]);
-        assert_eq!(Report::FUNCTION, "idle-emr-terminator");
+        assert_eq!(
+            <crate::App as watchkeeper_shared::function::Function>::NAME,
+            "idle-emr-terminator"
+        );
     }
 
     #[test]

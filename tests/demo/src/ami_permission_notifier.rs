@@ -1,8 +1,6 @@
 use ami_permission_notifier::{App, Report, handle};
-use aws_config::SdkConfig;
-use testbed::Moto;
+use testbed::Bed;
 use testbed::events::load;
-use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
@@ -22,15 +20,11 @@ const EVENTS: [&str; 13] = [
     "block-public-access-snapshot-disabled.json",
 ];
 
-pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
+pub async fn run(bed: &Bed) {
+    let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
     heading("2. AMI permission notifier");
     let trusted = "222233334444,arn:aws:organizations::999900001111:organization/o-abc1234567";
-    let env = testbed::function_env(
-        &topics.topics,
-        testbed::dynamodb::IDEMPOTENCY_TABLE,
-        &[("TRUSTED_ACCOUNTS", trusted)],
-    );
-    let app = App::from_env(sdk, env).expect("demo configuration is valid");
+    let app: App = bed.app(&[("TRUSTED_ACCOUNTS", trusted)]).await;
     testbed::iam::create_account_alias(sdk, "prod-acct").await;
     println!("Account alias in the emulator: prod-acct. TRUSTED_ACCOUNTS={trusted}");
     println!(

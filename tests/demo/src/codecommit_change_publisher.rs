@@ -1,21 +1,19 @@
-use aws_config::SdkConfig;
 use codecommit_change_publisher::{App, Report, handle};
-use testbed::Moto;
+use testbed::Bed;
 use testbed::codecommit::{CodeCommitServer, Signature};
 use testbed::events::{load, with_detail};
-use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
-pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
+pub async fn run(bed: &Bed) {
+    let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
     heading("4. CodeCommit change publisher");
     let server = CodeCommitServer::start().await;
     println!(
         "Local CodeCommit (GetCommit, GetDifferences over a real git repository): {}",
         server.endpoint
     );
-    let env = testbed::function_env(&topics.topics, testbed::dynamodb::IDEMPOTENCY_TABLE, &[]);
-    let app = App::from_env_with_codecommit(sdk, &server.sdk_config().await, env)
+    let app = App::from_env_with_codecommit(sdk, &server.sdk_config().await, bed.env(&[]))
         .expect("demo configuration is valid");
 
     let mut repo = server.create_repository("payments-service");

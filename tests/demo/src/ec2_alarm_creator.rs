@@ -1,16 +1,15 @@
 use aws_config::SdkConfig;
 use ec2_alarm_creator::{App, Report, handle};
+use testbed::Bed;
 use testbed::events::{load, with_detail};
 use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
-pub async fn run(sdk: &SdkConfig, topics: &SubscribedTopics) {
+pub async fn run(bed: &Bed) {
+    let (sdk, topics) = (&bed.sdk, &bed.topics);
     heading("1. EC2 alarm creator");
-    let env = testbed::function_env(&topics.topics, testbed::dynamodb::IDEMPOTENCY_TABLE, &[]);
-    let app = App::from_env(sdk, env)
-        .await
-        .expect("demo configuration is valid");
+    let app: App = bed.app(&[]).await;
     let instance_id = testbed::ec2::run_instance(
         sdk,
         &[("Name", "demo-web-1"), ("Environment", "production")],

@@ -1,8 +1,6 @@
-use aws_config::SdkConfig;
 use health_event_forwarder::{App, Report, handle};
-use testbed::Moto;
+use testbed::Bed;
 use testbed::events::load;
-use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
@@ -21,18 +19,10 @@ const SAMPLES: [&str; 9] = [
 /// Samples whose whole email is printed; the rest show subject and SMS.
 const FULL_EMAIL: [&str; 2] = ["health-account-issue.json", "health-2000-entities.json"];
 
-fn app(sdk: &SdkConfig, topics: &SubscribedTopics, settings: &[(&str, &str)]) -> App {
-    let env = testbed::function_env(
-        &topics.topics,
-        testbed::dynamodb::IDEMPOTENCY_TABLE,
-        settings,
-    );
-    App::from_env(sdk, env).expect("demo configuration is valid")
-}
-
-pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
+pub async fn run(bed: &Bed) {
+    let (moto, topics) = (&bed.moto, &bed.topics);
     heading("5. Health event forwarder");
-    let forwarder = app(sdk, topics, &[]);
+    let forwarder: App = bed.app(&[]).await;
     for sample in SAMPLES {
         step(&format!("events/{sample}"));
         let report = handle(&forwarder, &load(sample))
@@ -76,11 +66,9 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
     topics.critical_deliveries().await;
 
     step("events/health-public-issue.json with EXCLUDE_EVENT_TYPE_CODES=AWS_EC2_OPERATIONAL_ISSUE");
-    let muted = app(
-        sdk,
-        topics,
-        &[("EXCLUDE_EVENT_TYPE_CODES", "AWS_EC2_OPERATIONAL_ISSUE")],
-    );
+    let muted: App = bed
+        .app(&[("EXCLUDE_EVENT_TYPE_CODES", "AWS_EC2_OPERATIONAL_ISSUE")])
+        .await;
     let before = moto.published().await.len();
     // A later update of the event: the update already sent would be a duplicate.
     let mut update = load("health-public-issue.json");

@@ -1,29 +1,21 @@
-use aws_config::SdkConfig;
 use idle_emr_terminator::{App, Report, handle};
+use testbed::Bed;
 use testbed::Moto;
 use testbed::emr::{ClusterSpec, cluster_state, put_history, run_cluster};
 use testbed::events::load;
-use testbed::sns::SubscribedTopics;
 
 use crate::{heading, step};
 
-pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
+pub async fn run(bed: &Bed) {
+    let (moto, sdk) = (&bed.moto, &bed.sdk);
     heading("3. Idle EMR terminator");
-    let app = |dry_run: &str| {
-        App::from_env(
-            sdk,
-            testbed::function_env(
-                &topics.topics,
-                testbed::dynamodb::IDEMPOTENCY_TABLE,
-                &[
-                    ("DRY_RUN", dry_run),
-                    // The emulator's clusters were created a moment ago.
-                    ("MINIMUM_AGE_MINUTES", "0"),
-                ],
-            ),
-        )
-        .expect("demo configuration is valid")
-    };
+    // The emulator's clusters were created a moment ago.
+    let dry_run: App = bed
+        .app(&[("DRY_RUN", "true"), ("MINIMUM_AGE_MINUTES", "0")])
+        .await;
+    let live: App = bed
+        .app(&[("DRY_RUN", "false"), ("MINIMUM_AGE_MINUTES", "0")])
+        .await;
     let idle = run_cluster(
         sdk,
         &ClusterSpec {
@@ -69,12 +61,12 @@ pub async fn run(moto: &Moto, sdk: &SdkConfig, topics: &SubscribedTopics) {
         .to_string()
         .replace("j-2AXXXXXXGAPLF", &idle);
     let alarm = serde_json::from_str(&alarm).expect("JSON");
-    let report = handle(&app("true"), &alarm).await.expect("alarm succeeds");
+    let report = handle(&dry_run, &alarm).await.expect("alarm succeeds");
     print_report(&report);
     print_notifications(moto, &report).await;
 
     step("events/emr-sweep-schedule.json (scheduled sweep), dry run off");
-    let report = handle(&app("false"), &load("emr-sweep-schedule.json"))
+    let report = handle(&live, &load("emr-sweep-schedule.json"))
         .await
         .expect("sweep succeeds");
     print_report(&report);

@@ -8,18 +8,15 @@ mod ec2_alarm_creator;
 mod health_event_forwarder;
 mod idle_emr_terminator;
 
-use testbed::Moto;
-use testbed::sns::SubscribedTopics;
+use testbed::Bed;
 
 #[tokio::main]
 async fn main() {
     println!(
         "Watchkeeper demo: every function on its sample events, against a local AWS emulator (moto)."
     );
-    let moto = Moto::start().await;
-    let sdk = moto.sdk_config().await;
-    let topics = SubscribedTopics::create(&sdk).await;
-    testbed::dynamodb::create_idempotency_table(&sdk).await;
+    let bed = Bed::start().await;
+    let (moto, topics) = (&bed.moto, &bed.topics);
     println!(
         "Emulator: {}  region {}  account {}",
         moto.endpoint,
@@ -29,11 +26,11 @@ async fn main() {
     println!("Topics:   warning  {}", topics.topics.warning_topic_arn);
     println!("          critical {}", topics.topics.critical_topic_arn);
 
-    ec2_alarm_creator::run(&sdk, &topics).await;
-    ami_permission_notifier::run(&moto, &sdk, &topics).await;
-    idle_emr_terminator::run(&moto, &sdk, &topics).await;
-    codecommit_change_publisher::run(&moto, &sdk, &topics).await;
-    health_event_forwarder::run(&moto, &sdk, &topics).await;
+    ec2_alarm_creator::run(&bed).await;
+    ami_permission_notifier::run(&bed).await;
+    idle_emr_terminator::run(&bed).await;
+    codecommit_change_publisher::run(&bed).await;
+    health_event_forwarder::run(&bed).await;
 
     let calls = moto.calls().await;
     println!(

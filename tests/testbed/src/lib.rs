@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use watchkeeper_shared::config::EnvReader;
+use watchkeeper_shared::function::Function;
 use watchkeeper_shared::home::Home;
 use watchkeeper_shared::idempotency::{Guard, TABLE_VAR};
 use watchkeeper_shared::publisher::Topics;
@@ -303,6 +304,26 @@ impl Bed {
     pub fn env(&self, settings: &[(&str, &str)]) -> EnvReader {
         function_env(&self.topics.topics, &self.idempotency_table, settings)
     }
+
+    /// Function `F` as it starts on this bed: [`Self::env`] with
+    /// `settings`. Panics naming the function and the setting when the
+    /// configuration is refused.
+    pub async fn app<F: Function>(&self, settings: &[(&str, &str)]) -> F {
+        F::from_env(&self.sdk, self.env(settings))
+            .await
+            .unwrap_or_else(|error| panic!("{}: invalid configuration: {error}", F::NAME))
+    }
+}
+
+/// [`function_env`] for tests that build a configuration without a test
+/// bed: topic ARNs `arn:w` (warning) and `arn:c` (critical) and a table
+/// named `idempotency`, then `settings`.
+pub fn offline_env(settings: &[(&str, &str)]) -> EnvReader {
+    let topics = Topics {
+        warning_topic_arn: "arn:w".to_owned(),
+        critical_topic_arn: "arn:c".to_owned(),
+    };
+    function_env(&topics, "idempotency", settings)
 }
 
 /// A function's environment as the template sets it: its home account and
