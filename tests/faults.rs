@@ -11,13 +11,19 @@ use std::time::Duration;
 use watchkeeper_shared::runtime::ErrorKind;
 
 use serde_json::Value;
-use testbed::events::load;
+use testbed::events::{load, push_event};
 use testbed::{Fault, FaultKind, Moto};
+use watchkeeper_shared::function::Function;
 use watchkeeper_shared::runtime::InvocationError;
 
 /// More faults than the SDK's 3 attempts.
 const PERSISTENT: u32 = 5;
 const SDK_MAX_ATTEMPTS: usize = 3;
+
+/// `kind` on every attempt at `service`'s `action`, until cleared.
+async fn persistent(moto: &Moto, service: &str, action: &str, kind: FaultKind) {
+    inject(moto, service, action, kind, PERSISTENT).await;
+}
 
 async fn inject(moto: &Moto, service: &str, action: &str, kind: FaultKind, count: u32) {
     moto.inject_fault(Fault::new(service, action, kind, count))
@@ -31,6 +37,46 @@ async fn published_subjects(moto: &Moto) -> Vec<String> {
         .into_iter()
         .map(|message| message.subject.unwrap_or_default())
         .collect()
+}
+
+/// What a notifier's report says, read from its JSON form as Lambda
+/// returns it: its `result` and, when it notified, its `subject`.
+fn result_and_subject<F: Function>(report: &F::Report) -> (String, String) {
+    let value = serde_json::to_value(report).expect("reports serialize");
+    let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+    (text("result"), text("subject"))
+}
+
+/// SNS refuses every attempt to publish with `fault`: the invocation fails
+/// as a `PublishError` naming the topic and `code`, after the SDK's
+/// attempts, and nothing is sent. Once SNS recovers, the retry of the same
+/// event notifies once, and a third delivery is a duplicate.
+async fn a_persistent_publish_fault_then_one_notification<F: Function>(
+    moto: &Moto,
+    app: &F,
+    event: &Value,
+    fault: FaultKind,
+    code: &str,
+) {
+    persistent(moto, "sns", "Publish", fault).await;
+    let error = app
+        .handle(event)
+        .await
+        .expect_err("the publish never succeeds");
+    let message = error.to_string();
+    assert_eq!(error.kind(), ErrorKind::PublishError);
+    assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
+    assert!(message.contains(code), "{message}");
+    assert!(published_subjects(moto).await.is_empty());
+    assert_eq!(moto.count_calls("sns", "Publish").await, SDK_MAX_ATTEMPTS);
+
+    moto.clear_faults().await;
+    let report = app.handle(event).await.expect("the retry succeeds");
+    let (_, subject) = result_and_subject::<F>(&report);
+    assert_eq!(published_subjects(moto).await, vec![subject]);
+    let again = app.handle(event).await.expect("a third delivery");
+    assert_eq!(result_and_subject::<F>(&again).0, "duplicate", "{again:?}");
+    assert_eq!(published_subjects(moto).await.len(), 1);
 }
 
 mod health {
@@ -85,37 +131,16 @@ mod health {
     #[tokio::test]
     async fn a_persistent_publish_fault_fails_naming_the_topic_and_a_retry_notifies_once() {
         let bed = testbed::Bed::start().await;
-        let app = app(&bed);
+        let (moto, app) = (&bed.moto, app(&bed));
         let event = load(SAMPLE);
-        inject(
-            &bed.moto,
-            "sns",
-            "Publish",
+        a_persistent_publish_fault_then_one_notification(
+            moto,
+            &app,
+            &event,
             FaultKind::Status503,
-            PERSISTENT,
+            "ServiceUnavailable",
         )
         .await;
-
-        let error = handle(&app, &event)
-            .await
-            .expect_err("the publish never succeeds");
-
-        let message = error.to_string();
-        assert_eq!(error.kind(), ErrorKind::PublishError);
-        assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
-        assert!(message.contains("ServiceUnavailable"), "{message}");
-        assert!(published_subjects(&bed.moto).await.is_empty());
-        assert_eq!(
-            bed.moto.count_calls("sns", "Publish").await,
-            SDK_MAX_ATTEMPTS
-        );
-
-        bed.moto.clear_faults().await;
-        let report = handle(&app, &event).await.expect("the retry succeeds");
-        assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
-        let again = handle(&app, &event).await.expect("a third delivery");
-        assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
-        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 
     #[tokio::test]
@@ -123,14 +148,7 @@ mod health {
         let bed = testbed::Bed::start().await;
         let app = app(&bed);
         let event = load(SAMPLE);
-        inject(
-            &bed.moto,
-            "dynamodb",
-            "PutItem",
-            FaultKind::Throttling,
-            PERSISTENT,
-        )
-        .await;
+        persistent(&bed.moto, "dynamodb", "PutItem", FaultKind::Throttling).await;
 
         let error = handle(&app, &event)
             .await
@@ -156,14 +174,7 @@ mod health {
         let bed = testbed::Bed::start().await;
         let app = app(&bed);
         let event = load(SAMPLE);
-        inject(
-            &bed.moto,
-            "dynamodb",
-            "UpdateItem",
-            FaultKind::Status500,
-            PERSISTENT,
-        )
-        .await;
+        persistent(&bed.moto, "dynamodb", "UpdateItem", FaultKind::Status500).await;
 
         let error = handle(&app, &event)
             .await
@@ -243,31 +254,14 @@ mod ami {
     async fn a_persistent_publish_fault_fails_naming_the_topic_and_a_retry_notifies_once() {
         let (bed, app) = start().await;
         let event = load(SAMPLE);
-        inject(
+        a_persistent_publish_fault_then_one_notification(
             &bed.moto,
-            "sns",
-            "Publish",
+            &app,
+            &event,
             FaultKind::Throttling,
-            PERSISTENT,
+            "Throttling",
         )
         .await;
-
-        let error = handle(&app, &event)
-            .await
-            .expect_err("the publish never succeeds");
-
-        let message = error.to_string();
-        assert_eq!(error.kind(), ErrorKind::PublishError);
-        assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
-        assert!(message.contains("Throttling"), "{message}");
-        assert!(published_subjects(&bed.moto).await.is_empty());
-
-        bed.moto.clear_faults().await;
-        let report = handle(&app, &event).await.expect("the retry succeeds");
-        assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
-        let again = handle(&app, &event).await.expect("a third delivery");
-        assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
-        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 
     /// By design the alias only decorates the alert: when IAM keeps failing
@@ -276,14 +270,7 @@ mod ami {
     #[tokio::test]
     async fn a_persistent_alias_fault_still_notifies_naming_the_account_by_id() {
         let (bed, app) = start().await;
-        inject(
-            &bed.moto,
-            "iam",
-            "ListAccountAliases",
-            FaultKind::Status500,
-            PERSISTENT,
-        )
-        .await;
+        persistent(&bed.moto, "iam", "ListAccountAliases", FaultKind::Status500).await;
 
         let report = handle(&app, &load(SAMPLE))
             .await
@@ -309,7 +296,6 @@ mod codecommit {
     use super::*;
     use codecommit_change_publisher::{App, Report, handle};
     use testbed::codecommit::CodeCommitServer;
-    use testbed::events::with_detail;
 
     async fn start() -> (testbed::Bed, CodeCommitServer, App, Value) {
         let bed = testbed::Bed::start().await;
@@ -321,15 +307,7 @@ mod codecommit {
         let second = repo.commit("Add payment retries");
         let app = App::from_env_with_codecommit(&bed.sdk, &server.sdk_config().await, bed.env(&[]))
             .expect("valid configuration");
-        let event = with_detail(
-            with_detail(
-                load("codecommit-branch-updated.json"),
-                "commitId",
-                second.as_str(),
-            ),
-            "oldCommitId",
-            first.as_str(),
-        );
+        let event = push_event(&second, &first);
         (bed, server, app, event)
     }
 
@@ -404,30 +382,14 @@ mod codecommit {
     #[tokio::test]
     async fn a_persistent_publish_fault_fails_naming_the_topic_and_a_retry_notifies_once() {
         let (bed, _server, app, event) = start().await;
-        inject(
+        a_persistent_publish_fault_then_one_notification(
             &bed.moto,
-            "sns",
-            "Publish",
+            &app,
+            &event,
             FaultKind::Status500,
-            PERSISTENT,
+            "InternalFailure",
         )
         .await;
-
-        let error = handle(&app, &event)
-            .await
-            .expect_err("the publish never succeeds");
-
-        let message = error.to_string();
-        assert_eq!(error.kind(), ErrorKind::PublishError);
-        assert!(message.contains("to SNS topic arn:aws:sns:"), "{message}");
-        assert!(published_subjects(&bed.moto).await.is_empty());
-
-        bed.moto.clear_faults().await;
-        let report = handle(&app, &event).await.expect("the retry succeeds");
-        assert_eq!(published_subjects(&bed.moto).await, vec![subject(&report)]);
-        let again = handle(&app, &event).await.expect("a third delivery");
-        assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
-        assert_eq!(published_subjects(&bed.moto).await.len(), 1);
     }
 }
 
@@ -536,12 +498,11 @@ mod ec2 {
     #[tokio::test]
     async fn a_persistent_put_fault_fails_naming_the_alarm_and_a_retry_completes() {
         let (bed, app, event) = start().await;
-        inject(
+        persistent(
             &bed.moto,
             "monitoring",
             "PutMetricAlarm",
             FaultKind::Status500,
-            PERSISTENT,
         )
         .await;
 
@@ -678,14 +639,7 @@ mod emr {
     #[tokio::test]
     async fn a_persistent_fault_recording_completion_fails_and_the_retry_does_not_renotify() {
         let (bed, app, cluster_id, event) = start().await;
-        inject(
-            &bed.moto,
-            "dynamodb",
-            "UpdateItem",
-            FaultKind::Status500,
-            PERSISTENT,
-        )
-        .await;
+        persistent(&bed.moto, "dynamodb", "UpdateItem", FaultKind::Status500).await;
 
         let error = handle(&app, &event)
             .await
@@ -720,14 +674,7 @@ mod emr {
     #[tokio::test]
     async fn a_persistent_publish_fault_after_terminating_fails_and_a_retry_notifies_once() {
         let (bed, app, cluster_id, event) = start().await;
-        inject(
-            &bed.moto,
-            "sns",
-            "Publish",
-            FaultKind::Status503,
-            PERSISTENT,
-        )
-        .await;
+        persistent(&bed.moto, "sns", "Publish", FaultKind::Status503).await;
 
         let error = handle(&app, &event)
             .await

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use testbed::Bed;
 use testbed::codecommit::{CodeCommitServer, Signature};
-use testbed::events::{load, with_detail};
+use testbed::events::{load, push_event, with_detail};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use watchkeeper_shared::function::Function;
@@ -233,15 +233,7 @@ async fn codecommit_change_publisher_logs_ids_only() {
         bed.env(&[]),
     )
     .expect("valid configuration");
-    let event = with_detail(
-        with_detail(
-            load("codecommit-branch-updated.json"),
-            "commitId",
-            second.as_str(),
-        ),
-        "oldCommitId",
-        first.as_str(),
-    );
+    let event = push_event(&second, &first);
 
     let (report, text) = handle_logged(&app, &event).await;
 

@@ -14,7 +14,7 @@ use codecommit_change_publisher::config::Config;
 use codecommit_change_publisher::{App, HandlerError, Report, handle};
 use testbed::Moto;
 use testbed::codecommit::{CodeCommitServer, GitRepo, Signature};
-use testbed::events::{load, with_detail};
+use testbed::events::{load, push_event, with_detail};
 use testbed::sns::SubscribedTopics;
 use watchkeeper_shared::config::EnvReader;
 
@@ -134,14 +134,6 @@ impl Received {
         assert_eq!(self.email, format!("{body}{FOOTER}"));
         assert_eq!(self.sms, sms);
     }
-}
-
-fn push_event(new: &str, old: &str) -> Value {
-    with_detail(
-        with_detail(load("codecommit-branch-updated.json"), "commitId", new),
-        "oldCommitId",
-        old,
-    )
 }
 
 fn heading(text: &str) -> String {

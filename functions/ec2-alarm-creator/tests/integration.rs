@@ -552,10 +552,7 @@ async fn malformed_events_fail_with_the_field_named() {
     let bed = Bed::start().await;
     let app = bed.app::<App>(&[]).await;
     let cases = [
-        (
-            Value::Null,
-            "event must be a JSON object, got null",
-        ),
+        (Value::Null, "event must be a JSON object, got null"),
         (
             with_detail(
                 load("ec2-instance-running.json"),

@@ -1,7 +1,7 @@
 use codecommit_change_publisher::{App, Report, handle};
 use testbed::Bed;
 use testbed::codecommit::{CodeCommitServer, Signature};
-use testbed::events::{load, with_detail};
+use testbed::events::push_event;
 
 use crate::{heading, step};
 
@@ -42,15 +42,7 @@ pub async fn run(bed: &Bed) {
     println!("Built repository payments-service: 4 commits on main.");
 
     step("events/codecommit-branch-updated.json: a push of 3 commits to main");
-    let event = with_detail(
-        with_detail(
-            load("codecommit-branch-updated.json"),
-            "commitId",
-            after.as_str(),
-        ),
-        "oldCommitId",
-        before.as_str(),
-    );
+    let event = push_event(&after, &before);
     let sent = match handle(&app, &event).await.expect("push event succeeds") {
         Report::Published {
             subject,

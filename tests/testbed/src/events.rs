@@ -17,3 +17,13 @@ pub fn with_detail(mut event: Value, field: &str, value: impl Into<Value>) -> Va
     event["detail"][field] = value.into();
     event
 }
+
+/// `events/codecommit-branch-updated.json` as a push that moved the branch
+/// from commit `old` to commit `new` (full commit ids).
+pub fn push_event(new: &str, old: &str) -> Value {
+    with_detail(
+        with_detail(load("codecommit-branch-updated.json"), "commitId", new),
+        "oldCommitId",
+        old,
+    )
+}
