@@ -20,6 +20,13 @@ use crate::decide::{self, Decision, SkipReason};
 use crate::input::{self, Input, Request};
 use crate::message;
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(EC2_SOURCE, API_CALL_DETAIL_TYPE)],
+    handled: "an EC2 CloudTrail API call event",
+    scope: Scope::Account,
+};
+
 /// Clients and configuration, built once per cold start.
 #[derive(Debug)]
 pub struct App {
@@ -83,13 +90,6 @@ pub enum Report {
         handled: Handled,
     },
 }
-
-/// The events this function takes, and from where.
-pub const ROUTE: Route = Route {
-    accepts: &[(EC2_SOURCE, API_CALL_DETAIL_TYPE)],
-    handled: "an EC2 CloudTrail API call event",
-    scope: Scope::Account,
-};
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The alias is the function's own account's, and only it is looked up;

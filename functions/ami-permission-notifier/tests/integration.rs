@@ -2,7 +2,6 @@
 //! in, and exactly what an SQS subscriber to each topic received out.
 
 use std::collections::BTreeMap;
-use watchkeeper_shared::idempotency::Handled;
 use watchkeeper_shared::runtime::ErrorKind;
 use watchkeeper_shared::runtime::InvocationError;
 
@@ -13,6 +12,7 @@ use ami_permission_notifier::config::{
     TRUSTED_ACCOUNTS_VAR,
 };
 use ami_permission_notifier::{App, HandlerError, Report, handle};
+use testbed::Bed;
 use testbed::events::load;
 use testbed::sns::Delivered;
 use watchkeeper_shared::config::EnvReader;
@@ -20,17 +20,6 @@ use watchkeeper_shared::config::EnvReader;
 /// One account and one organization are trusted in every test.
 const TRUSTED: &str = "222233334444, arn:aws:organizations::999900001111:organization/o-abc1234567";
 const ALIAS: &str = "prod-acct";
-
-/// The test bed, with this function's helpers.
-struct Bed(testbed::Bed);
-
-impl std::ops::Deref for Bed {
-    type Target = testbed::Bed;
-
-    fn deref(&self) -> &testbed::Bed {
-        &self.0
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -50,108 +39,102 @@ struct Expected<'a> {
     summary: &'a str,
 }
 
-impl Bed {
-    /// moto with the app's topics and the account alias `prod-acct`.
-    async fn start() -> Self {
-        let bed = Self::start_without_alias().await;
-        testbed::iam::create_account_alias(&bed.sdk, ALIAS).await;
-        bed
+/// moto with the app's topics and the account alias `prod-acct`.
+async fn start() -> Bed {
+    let bed = Bed::start().await;
+    testbed::iam::create_account_alias(&bed.sdk, ALIAS).await;
+    bed
+}
+
+/// The environment with the trusted accounts every test uses, then `extra`.
+fn trusted_env(bed: &Bed, extra: &[(&str, &str)]) -> EnvReader {
+    let mut settings = vec![(TRUSTED_ACCOUNTS_VAR, TRUSTED)];
+    settings.extend_from_slice(extra);
+    bed.env(&settings)
+}
+
+fn notifier(bed: &Bed, extra: &[(&str, &str)]) -> App {
+    App::from_env(&bed.sdk, trusted_env(bed, extra)).expect("valid configuration")
+}
+
+fn topic_arn(bed: &Bed, route: Route) -> &str {
+    match route {
+        Route::Warning => &bed.topics.topics.warning_topic_arn,
+        Route::Critical => &bed.topics.topics.critical_topic_arn,
     }
+}
 
-    async fn start_without_alias() -> Self {
-        Self(testbed::Bed::start().await)
-    }
+/// Exactly one notification was published, to the topic for its
+/// severity, with exactly these bodies; the subscriber of that topic got
+/// it and the other topic's subscriber got nothing.
+async fn assert_notified(bed: &Bed, event_name: &str, report: Report, expected: Expected<'_>) {
+    let topic_arn = topic_arn(bed, expected.route).to_owned();
+    let Report::Notified {
+        severity,
+        subject,
+        topic_arn: reported_topic,
+        message_id,
+    } = report
+    else {
+        panic!("{event_name}: expected a notification, got {report:?}");
+    };
+    assert_eq!(severity.as_str(), expected.severity);
+    assert_eq!(subject, expected.subject);
+    assert_eq!(reported_topic, topic_arn);
 
-    /// The environment with the trusted accounts every test uses, then `extra`.
-    fn env(&self, extra: &[(&str, &str)]) -> EnvReader {
-        let mut settings = vec![(TRUSTED_ACCOUNTS_VAR, TRUSTED)];
-        settings.extend_from_slice(extra);
-        self.0.env(&settings)
-    }
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1, "{event_name}: {published:#?}");
+    let message = &published[0];
+    assert_eq!(message.topic_arn, topic_arn);
+    assert_eq!(message.message_id, message_id);
+    assert_eq!(message.subject.as_deref(), Some(expected.subject));
+    assert_eq!(message.body("default"), expected.summary);
+    assert_eq!(message.body("sms"), expected.sms);
+    let full_event = serde_json::to_string_pretty(&load(event_name)).unwrap();
+    assert_eq!(
+        message.body("email"),
+        format!(
+            "{}\nFull event\n----------\n{full_event}\n\n--\nSent by Watchkeeper (ami-permission-notifier)\n",
+            expected.summary
+        )
+    );
+    assert_eq!(
+        message.attribute("severity").as_deref(),
+        Some(expected.severity)
+    );
+    assert_eq!(
+        message.attribute("source").as_deref(),
+        Some("ami-permission-notifier")
+    );
 
-    fn app(&self, extra: &[(&str, &str)]) -> App {
-        App::from_env(&self.sdk, self.env(extra)).expect("valid configuration")
-    }
+    let (routed, other) = match expected.route {
+        Route::Warning => (
+            bed.topics.warning_deliveries().await,
+            bed.topics.critical_deliveries().await,
+        ),
+        Route::Critical => (
+            bed.topics.critical_deliveries().await,
+            bed.topics.warning_deliveries().await,
+        ),
+    };
+    assert_eq!(
+        routed,
+        vec![Delivered {
+            subject: Some(expected.subject.to_owned()),
+            message: expected.summary.to_owned(),
+            attributes: BTreeMap::from([
+                ("severity".to_owned(), expected.severity.to_owned()),
+                ("source".to_owned(), "ami-permission-notifier".to_owned()),
+            ]),
+        }]
+    );
+    assert_eq!(other, vec![], "{event_name}: the other topic got nothing");
+}
 
-    fn topic_arn(&self, route: Route) -> &str {
-        match route {
-            Route::Warning => &self.topics.topics.warning_topic_arn,
-            Route::Critical => &self.topics.topics.critical_topic_arn,
-        }
-    }
-
-    /// Exactly one notification was published, to the topic for its
-    /// severity, with exactly these bodies; the subscriber of that topic got
-    /// it and the other topic's subscriber got nothing.
-    async fn assert_notified(&self, event_name: &str, report: Report, expected: Expected<'_>) {
-        let topic_arn = self.topic_arn(expected.route).to_owned();
-        let Report::Notified {
-            severity,
-            subject,
-            topic_arn: reported_topic,
-            message_id,
-        } = report
-        else {
-            panic!("{event_name}: expected a notification, got {report:?}");
-        };
-        assert_eq!(severity.as_str(), expected.severity);
-        assert_eq!(subject, expected.subject);
-        assert_eq!(reported_topic, topic_arn);
-
-        let published = self.moto.published().await;
-        assert_eq!(published.len(), 1, "{event_name}: {published:#?}");
-        let message = &published[0];
-        assert_eq!(message.topic_arn, topic_arn);
-        assert_eq!(message.message_id, message_id);
-        assert_eq!(message.subject.as_deref(), Some(expected.subject));
-        assert_eq!(message.body("default"), expected.summary);
-        assert_eq!(message.body("sms"), expected.sms);
-        let full_event = serde_json::to_string_pretty(&load(event_name)).unwrap();
-        assert_eq!(
-            message.body("email"),
-            format!(
-                "{}\nFull event\n----------\n{full_event}\n\n--\nSent by Watchkeeper (ami-permission-notifier)\n",
-                expected.summary
-            )
-        );
-        assert_eq!(
-            message.attribute("severity").as_deref(),
-            Some(expected.severity)
-        );
-        assert_eq!(
-            message.attribute("source").as_deref(),
-            Some("ami-permission-notifier")
-        );
-
-        let (routed, other) = match expected.route {
-            Route::Warning => (
-                self.topics.warning_deliveries().await,
-                self.topics.critical_deliveries().await,
-            ),
-            Route::Critical => (
-                self.topics.critical_deliveries().await,
-                self.topics.warning_deliveries().await,
-            ),
-        };
-        assert_eq!(
-            routed,
-            vec![Delivered {
-                subject: Some(expected.subject.to_owned()),
-                message: expected.summary.to_owned(),
-                attributes: BTreeMap::from([
-                    ("severity".to_owned(), expected.severity.to_owned()),
-                    ("source".to_owned(), "ami-permission-notifier".to_owned()),
-                ]),
-            }]
-        );
-        assert_eq!(other, vec![], "{event_name}: the other topic got nothing");
-    }
-
-    async fn assert_nothing_sent(&self) {
-        assert_eq!(self.moto.published().await.len(), 0);
-        assert_eq!(self.topics.warning_deliveries().await, vec![]);
-        assert_eq!(self.topics.critical_deliveries().await, vec![]);
-    }
+async fn assert_nothing_sent(bed: &Bed) {
+    assert_eq!(bed.moto.published().await.len(), 0);
+    assert_eq!(bed.topics.warning_deliveries().await, vec![]);
+    assert_eq!(bed.topics.critical_deliveries().await, vec![]);
 }
 
 /// A skip, compared with a report by its sentence.
@@ -170,10 +153,10 @@ fn skipped(reason: &'static str) -> Skip {
 
 #[tokio::test]
 async fn public_ami_is_critical_and_reaches_the_sms_topic() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-public.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-public.json",
         report,
         Expected {
@@ -213,10 +196,10 @@ aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def5678
 
 #[tokio::test]
 async fn made_private_is_info() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-private.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-private.json",
         report,
         Expected {
@@ -251,10 +234,10 @@ Changes
 
 #[tokio::test]
 async fn shared_with_an_untrusted_account_is_a_warning_with_the_undo_command() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-share.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-share.json",
         report,
         Expected {
@@ -294,10 +277,10 @@ aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def5678
 
 #[tokio::test]
 async fn unshared_is_info() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-unshare.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-unshare.json",
         report,
         Expected {
@@ -332,12 +315,12 @@ Changes
 
 #[tokio::test]
 async fn shared_with_a_trusted_organization_is_info() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-share-organization.json"))
         .await
         .unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-share-organization.json",
         report,
         Expected {
@@ -372,10 +355,10 @@ Changes
 
 #[tokio::test]
 async fn shared_with_an_ou_outside_the_trusted_organizations_is_a_warning() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-share-ou.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-share-ou.json",
         report,
         Expected {
@@ -415,12 +398,12 @@ aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def5678
 
 #[tokio::test]
 async fn add_and_remove_in_one_request_are_all_reported_in_one_notification() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-add-and-remove.json"))
         .await
         .unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-add-and-remove.json",
         report,
         Expected {
@@ -463,10 +446,10 @@ aws ec2 modify-image-attribute --region eu-west-1 --image-id ami-0abc1234def5678
 
 #[tokio::test]
 async fn a_denied_call_is_reported_as_an_attempt_with_its_error_code() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-denied.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-denied.json",
         report,
         Expected {
@@ -502,10 +485,10 @@ Requested changes (not made)
 
 #[tokio::test]
 async fn a_call_made_by_an_aws_service_is_labelled_via_the_service() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("ami-aws-service.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-aws-service.json",
         report,
         Expected {
@@ -540,10 +523,10 @@ Changes
 
 #[tokio::test]
 async fn a_description_change_is_reported_when_other_attributes_are_on() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[(REPORT_OTHER_ATTRIBUTES_VAR, "true")]);
+    let bed = start().await;
+    let app = notifier(&bed, &[(REPORT_OTHER_ATTRIBUTES_VAR, "true")]);
     let report = handle(&app, &load("ami-description.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "ami-description.json",
         report,
         Expected {
@@ -575,10 +558,10 @@ Console: https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Imag
 
 #[tokio::test]
 async fn a_shared_snapshot_is_a_warning() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("snapshot-share.json")).await.unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "snapshot-share.json",
         report,
         Expected {
@@ -618,12 +601,12 @@ aws ec2 modify-snapshot-attribute --region eu-west-1 --snapshot-id snap-01234567
 
 #[tokio::test]
 async fn disabling_image_block_public_access_is_critical() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("block-public-access-image-disabled.json"))
         .await
         .unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "block-public-access-image-disabled.json",
         report,
         Expected {
@@ -659,12 +642,12 @@ aws ec2 enable-image-block-public-access --region eu-west-1 --image-block-public
 
 #[tokio::test]
 async fn disabling_snapshot_block_public_access_is_critical() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let report = handle(&app, &load("block-public-access-snapshot-disabled.json"))
         .await
         .unwrap();
-    bed.assert_notified(
+    assert_notified(&bed,
         "block-public-access-snapshot-disabled.json",
         report,
         Expected {
@@ -700,8 +683,8 @@ aws ec2 enable-snapshot-block-public-access --region eu-west-1 --state block-all
 
 #[tokio::test]
 async fn a_description_change_is_skipped_by_default() {
-    let bed = Bed::start().await;
-    let report = handle(&bed.app(&[]), &load("ami-description.json"))
+    let bed = start().await;
+    let report = handle(&notifier(&bed, &[]), &load("ami-description.json"))
         .await
         .unwrap();
     assert_eq!(
@@ -710,25 +693,25 @@ async fn a_description_change_is_skipped_by_default() {
             "attribute \"description\" is not a launch or create-volume permission and REPORT_OTHER_ATTRIBUTES is false"
         )
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
 }
 
 #[tokio::test]
 async fn denied_calls_are_skipped_when_switched_off() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[(REPORT_DENIED_CALLS_VAR, "false")]);
+    let bed = start().await;
+    let app = notifier(&bed, &[(REPORT_DENIED_CALLS_VAR, "false")]);
     let report = handle(&app, &load("ami-denied.json")).await.unwrap();
     assert_eq!(
         report,
         skipped("call failed with Client.UnauthorizedOperation and REPORT_DENIED_CALLS is false")
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
 }
 
 #[tokio::test]
 async fn aws_service_calls_are_dropped_only_when_switched_off() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[(REPORT_AWS_SERVICE_CALLS_VAR, "false")]);
+    let bed = start().await;
+    let app = notifier(&bed, &[(REPORT_AWS_SERVICE_CALLS_VAR, "false")]);
     let report = handle(&app, &load("ami-aws-service.json")).await.unwrap();
     assert_eq!(
         report,
@@ -736,13 +719,13 @@ async fn aws_service_calls_are_dropped_only_when_switched_off() {
             "call made via AWS service imagebuilder.amazonaws.com and REPORT_AWS_SERVICE_CALLS is false"
         )
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
 }
 
 #[tokio::test]
 async fn without_trusted_accounts_a_share_with_the_organization_is_a_warning() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[(TRUSTED_ACCOUNTS_VAR, "")]);
+    let bed = start().await;
+    let app = notifier(&bed, &[(TRUSTED_ACCOUNTS_VAR, "")]);
     let report = handle(&app, &load("ami-share-organization.json"))
         .await
         .unwrap();
@@ -762,8 +745,8 @@ async fn without_trusted_accounts_a_share_with_the_organization_is_a_warning() {
 
 #[tokio::test]
 async fn without_an_alias_the_account_is_named_by_its_id() {
-    let bed = Bed::start_without_alias().await;
-    let report = handle(&bed.app(&[]), &load("ami-public.json"))
+    let bed = Bed::start().await;
+    let report = handle(&notifier(&bed, &[]), &load("ami-public.json"))
         .await
         .unwrap();
     let Report::Notified { subject, .. } = report else {
@@ -787,10 +770,10 @@ async fn without_an_alias_the_account_is_named_by_its_id() {
 
 #[tokio::test]
 async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried() {
-    let bed = Bed::start().await;
+    let bed = start().await;
     // Only IAM is unreachable: nothing listens on port 9.
     let unreachable = testbed::sdk_config_for("http://127.0.0.1:9").await;
-    let config = ami_permission_notifier::config::Config::from_env(bed.env(&[])).unwrap();
+    let config = ami_permission_notifier::config::Config::from_env(trusted_env(&bed, &[])).unwrap();
     let app = App::new(
         config.clone(),
         testbed::home(),
@@ -831,8 +814,8 @@ async fn a_failed_alias_lookup_still_notifies_with_the_account_id_and_is_retried
 
 #[tokio::test]
 async fn the_alias_is_looked_up_once_per_cold_start() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     for name in ["ami-public.json", "ami-share.json", "ami-unshare.json"] {
         handle(&app, &load(name)).await.unwrap();
     }
@@ -842,13 +825,16 @@ async fn the_alias_is_looked_up_once_per_cold_start() {
 
 #[tokio::test]
 async fn a_failed_publish_fails_the_invocation() {
-    let bed = Bed::start().await;
+    let bed = start().await;
     let no_such_topic = "arn:aws:sns:eu-west-1:123456789012:no-such-topic";
-    let env = bed.env(&[
-        ("WARNING_TOPIC_ARN", no_such_topic),
-        ("CRITICAL_TOPIC_ARN", no_such_topic),
-        (TRUSTED_ACCOUNTS_VAR, TRUSTED),
-    ]);
+    let env = trusted_env(
+        &bed,
+        &[
+            ("WARNING_TOPIC_ARN", no_such_topic),
+            ("CRITICAL_TOPIC_ARN", no_such_topic),
+            (TRUSTED_ACCOUNTS_VAR, TRUSTED),
+        ],
+    );
     let app = App::from_env(&bed.sdk, env).unwrap();
 
     let error = handle(&app, &load("ami-public.json")).await.unwrap_err();
@@ -861,16 +847,16 @@ async fn a_failed_publish_fails_the_invocation() {
         ),
         "{message}"
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
 }
 
 #[tokio::test]
 async fn a_malformed_event_is_an_error_naming_the_field() {
-    let bed = Bed::start().await;
+    let bed = start().await;
     let mut event = load("ami-public.json");
     event["detail"]["requestParameters"]["launchPermission"]["add"]["items"] =
         Value::String("all".into());
-    let error = handle(&bed.app(&[]), &event).await.unwrap_err();
+    let error = handle(&notifier(&bed, &[]), &event).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::BadEvent);
     assert_eq!(
         error.to_string(),
@@ -883,19 +869,19 @@ async fn a_malformed_event_is_an_error_naming_the_field() {
         .unwrap()
         .remove("eventName");
     assert_eq!(
-        handle(&bed.app(&[]), &no_name)
+        handle(&notifier(&bed, &[]), &no_name)
             .await
             .unwrap_err()
             .to_string(),
         "event field `detail` is malformed: missing field `eventName`"
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
 }
 
 #[tokio::test]
 async fn events_this_function_does_not_watch_are_skipped() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     assert_eq!(
         handle(&app, &load("ec2-instance-running.json"))
             .await
@@ -910,40 +896,29 @@ async fn events_this_function_does_not_watch_are_skipped() {
         handle(&app, &other_call).await.unwrap(),
         skipped("API call \"CopyImage\" does not change AMI or snapshot permissions")
     );
-    bed.assert_nothing_sent().await;
+    assert_nothing_sent(&bed).await;
     assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
 }
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_notifies_once() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let event = load("ami-public.json");
     let first = handle(&app, &event).await.unwrap();
     assert!(matches!(first, Report::Notified { .. }), "{first:?}");
     let again = handle(&app, &event).await.unwrap();
-    let Report::Duplicate {
-        handled: Handled {
-            idempotency_key, ..
-        },
-    } = &again
-    else {
-        panic!("expected a duplicate, got {again:?}");
-    };
-    assert_eq!(
-        idempotency_key,
-        &format!("ami-permission-notifier#{}", event["id"].as_str().unwrap())
-    );
+    testbed::assert_duplicate::<App>(&again, &event);
     assert_eq!(bed.moto.published().await.len(), 1);
     assert_eq!(bed.topics.critical_deliveries().await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
-    let bed = Bed::start().await;
+    let bed = start().await;
     let event = load("ami-public.json");
     let refuse = testbed::refuse::Refuse::action("UpdateItem");
-    let mut crashing = bed.app(&[]);
+    let mut crashing = notifier(&bed, &[]);
     crashing.guard = crashing
         .guard
         .clone()
@@ -955,15 +930,15 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
         "{error}"
     );
 
-    let error = handle(&bed.app(&[]), &event).await.unwrap_err();
+    let error = handle(&notifier(&bed, &[]), &event).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InProgressElsewhere, "{error}");
     assert_eq!(bed.moto.published().await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_event_from_another_account_is_skipped_naming_both_accounts_with_no_aws_call() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let calls_before = bed.moto.calls().await.len();
     let mut event = load("ami-public.json");
     event["account"] = "111122223333".into();
@@ -983,8 +958,8 @@ async fn an_event_from_another_account_is_skipped_naming_both_accounts_with_no_a
 
 #[tokio::test]
 async fn an_event_forwarded_from_another_region_of_this_account_is_still_reported() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let mut event = load("ami-public.json");
     event["region"] = "us-east-1".into();
     event["detail"]["awsRegion"] = "us-east-1".into();
@@ -998,8 +973,8 @@ async fn an_event_forwarded_from_another_region_of_this_account_is_still_reporte
 
 #[tokio::test]
 async fn the_alias_names_only_this_functions_own_account() {
-    let bed = Bed::start().await;
-    let app = bed.app(&[]);
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
     let mut event = load("ami-public.json");
     event["detail"]["recipientAccountId"] = "444455556666".into();
 

@@ -21,6 +21,13 @@ use crate::decide::{self, Plan, SkipReason};
 use crate::message;
 use crate::walk::HistoryWalk;
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+    handled: "a CodeCommit repository state-change event",
+    scope: Scope::AccountAndRegion,
+};
+
 /// Clients and configuration, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -39,18 +46,9 @@ pub const NAME: &str = "codecommit-change-publisher";
 impl App {
     pub fn from_env(
         sdk: &aws_config::SdkConfig,
-        mut env: EnvReader,
+        env: EnvReader,
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
-        let guard = Guard::from_env(&mut env, sdk, NAME);
-        let home = Home::from_env(&mut env);
-        let config = Config::from_env(env)?;
-        Ok(Self::new(
-            config,
-            home,
-            guard,
-            aws_sdk_codecommit::Client::new(sdk),
-            aws_sdk_sns::Client::new(sdk),
-        ))
+        Self::from_env_with_codecommit(sdk, sdk, env)
     }
 
     /// Like [`Self::from_env`], with CodeCommit reached through its own
@@ -119,13 +117,6 @@ pub enum Report {
         handled: Handled,
     },
 }
-
-/// The events this function takes, and from where.
-pub const ROUTE: Route = Route {
-    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
-    handled: "a CodeCommit repository state-change event",
-    scope: Scope::AccountAndRegion,
-};
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The repository is read in the function's own account and region.

@@ -3,20 +3,16 @@
 //! repositories) and publishing to SNS in moto, notifications out through
 //! an SQS subscriber.
 
-use std::collections::HashMap;
-use watchkeeper_shared::idempotency::Handled;
 use watchkeeper_shared::runtime::ErrorKind;
 use watchkeeper_shared::runtime::InvocationError;
 
 use serde_json::Value;
 
-use codecommit_change_publisher::config::Config;
 use codecommit_change_publisher::{App, HandlerError, Report, handle};
 use testbed::Moto;
 use testbed::codecommit::{CodeCommitServer, GitRepo, Signature};
 use testbed::events::{load, push_event, with_detail};
 use testbed::sns::SubscribedTopics;
-use watchkeeper_shared::config::EnvReader;
 
 const REPOSITORY: &str = "payments-service";
 const FOOTER: &str = "\n--\nSent by Watchkeeper (codecommit-change-publisher)\n";
@@ -45,40 +41,18 @@ struct Received {
 
 impl Bed {
     async fn start(settings: Settings<'_>) -> Self {
-        let moto = Moto::start().await;
-        let sdk = moto.sdk_config().await;
-        let topics = SubscribedTopics::create(&sdk).await;
-        let table = testbed::dynamodb::create_idempotency_table(&sdk).await;
+        let testbed::Bed {
+            moto, topics, sdk, ..
+        } = testbed::Bed::start().await;
         let server = CodeCommitServer::start().await;
         let repo = server.create_repository(REPOSITORY);
-        let mut vars: HashMap<String, String> = HashMap::from([
-            (
-                "WARNING_TOPIC_ARN".to_owned(),
-                topics.topics.warning_topic_arn.clone(),
-            ),
-            (
-                "CRITICAL_TOPIC_ARN".to_owned(),
-                topics.topics.critical_topic_arn.clone(),
-            ),
-        ]);
-        vars.extend(
-            settings
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        let env = testbed::function_env(
+            &topics.topics,
+            testbed::dynamodb::IDEMPOTENCY_TABLE,
+            settings,
         );
-        let config = Config::from_env(EnvReader::from_map(vars)).expect("valid configuration");
-        let guard = watchkeeper_shared::idempotency::Guard::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            table,
-            codecommit_change_publisher::handler::NAME,
-        );
-        let app = App::new(
-            config,
-            testbed::home(),
-            guard,
-            aws_sdk_codecommit::Client::new(&server.sdk_config().await),
-            aws_sdk_sns::Client::new(&sdk),
-        );
+        let app = App::from_env_with_codecommit(&sdk, &server.sdk_config().await, env)
+            .expect("valid configuration");
         Self {
             moto,
             topics,
@@ -817,21 +791,7 @@ async fn the_same_event_delivered_twice_publishes_once() {
     let first = bed.handle(&event).await.unwrap();
     assert!(matches!(first, Report::Published { .. }), "{first:?}");
     let again = bed.handle(&event).await.unwrap();
-    let Report::Duplicate {
-        handled: Handled {
-            idempotency_key, ..
-        },
-    } = &again
-    else {
-        panic!("expected a duplicate, got {again:?}");
-    };
-    assert_eq!(
-        idempotency_key,
-        &format!(
-            "codecommit-change-publisher#{}",
-            event["id"].as_str().unwrap()
-        )
-    );
+    testbed::assert_duplicate::<App>(&again, &event);
     bed.received().await;
 }
 

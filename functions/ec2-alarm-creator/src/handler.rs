@@ -19,6 +19,13 @@ use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, 
 use crate::decide::{self, FirstStep, SkipReason, Undecided};
 use crate::definitions::{AlarmSet, DefinitionError};
 
+/// The events this function takes, and from where.
+pub const ROUTE: Route = Route {
+    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
+    handled: "an EC2 instance state-change event",
+    scope: Scope::AccountAndRegion,
+};
+
 /// Clients and configuration, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -150,13 +157,6 @@ pub enum Report {
         handled: Handled,
     },
 }
-
-/// The events this function takes, and from where.
-pub const ROUTE: Route = Route {
-    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
-    handled: "an EC2 instance state-change event",
-    scope: Scope::AccountAndRegion,
-};
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The instance is read, and its alarms changed, in the function's own

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use watchkeeper_shared::idempotency::Handled;
 use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
 
 use aws_sdk_cloudwatch::types::MetricAlarm;
@@ -609,18 +608,7 @@ async fn the_same_event_delivered_twice_is_acted_on_once() {
     let first = handle(&app, &running).await.unwrap();
     assert!(matches!(first, Report::Reconciled { .. }), "{first:?}");
     let again = handle(&app, &running).await.unwrap();
-    let Report::Duplicate {
-        handled: Handled {
-            idempotency_key, ..
-        },
-    } = &again
-    else {
-        panic!("expected a duplicate, got {again:?}");
-    };
-    assert_eq!(
-        idempotency_key,
-        &format!("ec2-alarm-creator#{}", running["id"].as_str().unwrap())
-    );
+    testbed::assert_duplicate::<App>(&again, &running);
     assert_eq!(bed.moto.count_calls("ec2", "DescribeInstances").await, 1);
     assert_eq!(
         bed.moto.count_calls("monitoring", "PutMetricAlarm").await,

@@ -18,6 +18,20 @@ use watchkeeper_shared::skip::{ReasonCode, Route};
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
 
+/// Health events, from this account: Health delivers an account's events
+/// to that account's bus (in the organizational view, the management or
+/// delegated administrator account's, naming the member in
+/// `affectedAccount`); events of global services arrive in us-east-1, so
+/// only the account must match.
+pub const ROUTE: Route = Route {
+    accepts: &[
+        (SOURCE, EVENT_DETAIL_TYPE),
+        (SOURCE, ABUSE_EVENT_DETAIL_TYPE),
+    ],
+    handled: "an AWS Health event",
+    scope: Scope::Account,
+};
+
 /// Clients and configuration, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -80,20 +94,6 @@ pub enum Report {
         handled: Handled,
     },
 }
-
-/// Health events, from this account: Health delivers an account's events
-/// to that account's bus (in the organizational view, the management or
-/// delegated administrator account's, naming the member in
-/// `affectedAccount`); events of global services arrive in us-east-1, so
-/// only the account must match.
-pub const ROUTE: Route = Route {
-    accepts: &[
-        (SOURCE, EVENT_DETAIL_TYPE),
-        (SOURCE, ABUSE_EVENT_DETAIL_TYPE),
-    ],
-    handled: "an AWS Health event",
-    scope: Scope::Account,
-};
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {

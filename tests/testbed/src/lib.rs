@@ -315,6 +315,20 @@ impl Bed {
     }
 }
 
+/// Asserts that `report` says `event` was handled already, keyed by its
+/// EventBridge id: `{"result": "duplicate", "idempotency_key":
+/// "<function name>#<event id>"}` as Lambda returns it.
+pub fn assert_duplicate<F: Function>(report: &F::Report, event: &serde_json::Value) {
+    let json = serde_json::to_value(report).expect("reports serialize");
+    assert_eq!(json["result"], "duplicate", "{report:?}");
+    let id = event["id"].as_str().expect("the event has an id");
+    assert_eq!(
+        json["idempotency_key"],
+        format!("{}#{id}", F::NAME),
+        "{report:?}"
+    );
+}
+
 /// [`function_env`] for tests that build a configuration without a test
 /// bed: topic ARNs `arn:w` (warning) and `arn:c` (critical) and a table
 /// named `idempotency`, then `settings`.
