@@ -4,6 +4,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod chat;
 pub mod config;
 pub mod events;
 #[cfg(feature = "aws")]

@@ -73,6 +73,38 @@ pub struct Section {
     pub body: String,
 }
 
+/// What the operator can do about it: the last block of the email, and the
+/// `nextSteps` of the chat message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextSteps {
+    pub heading: String,
+    pub steps: Vec<Step>,
+}
+
+/// One thing the operator can do: a sentence, and the command that does it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub text: String,
+    /// Shown on its own line in the email and as code in chat.
+    pub command: Option<String>,
+}
+
+impl Step {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            command: None,
+        }
+    }
+
+    pub fn command(text: impl Into<String>, command: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            command: Some(command.into()),
+        }
+    }
+}
+
 /// What an operator should be told, independent of how SNS delivers it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
@@ -86,8 +118,17 @@ pub struct Notification {
     /// Key facts, one `Key: value` line each.
     pub summary: Vec<(String, String)>,
     pub sections: Vec<Section>,
+    /// The last block of the email and the chat message's next steps.
+    pub next_steps: Option<NextSteps>,
     /// Appended to the email as pretty JSON.
     pub full_event: Option<serde_json::Value>,
+    /// What related notices share, so chat shows them as one thread: the
+    /// same Health event, EMR cluster, image or snapshot, or repository
+    /// branch (the chat message's `threadId`).
+    pub thread: Option<String>,
+    /// Ids and ARNs of what the notice is about (the chat message's
+    /// `relatedResources`).
+    pub resources: Vec<String>,
 }
 
 impl Notification {
@@ -99,8 +140,32 @@ impl Notification {
             sms_text: None,
             summary: Vec::new(),
             sections: Vec::new(),
+            next_steps: None,
             full_event: None,
+            thread: None,
+            resources: Vec::new(),
         }
+    }
+
+    /// What the operator can do, under `heading`.
+    pub fn with_next_steps(mut self, heading: impl Into<String>, steps: Vec<Step>) -> Self {
+        self.next_steps = Some(NextSteps {
+            heading: heading.into(),
+            steps,
+        });
+        self
+    }
+
+    /// The thread key of related notices, e.g. `emr-cluster:j-…`.
+    pub fn with_thread(mut self, key: impl Into<String>) -> Self {
+        self.thread = Some(key.into());
+        self
+    }
+
+    /// An id or ARN the notice is about.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
     }
 
     pub fn with_sms_text(mut self, text: impl Into<Headline>) -> Self {
@@ -132,16 +197,21 @@ impl Notification {
         let summary_text = self.summary_text();
         let default = cut_to_bytes(&summary_text, MAX_DEFAULT_BYTES);
         let email_full = self.email_text(&summary_text);
+        let chat = crate::chat::render(self);
+        // Every other body is bounded well below SNS's limit, so the
+        // email always has most of it; saturating all the same.
         let budget = MAX_MESSAGE_BYTES
-            - ENVELOPE_RESERVE_BYTES
-            - json_escaped_len(&default)
-            - json_escaped_len(&sms);
+            .saturating_sub(ENVELOPE_RESERVE_BYTES)
+            .saturating_sub(json_escaped_len(&default))
+            .saturating_sub(json_escaped_len(&sms))
+            .saturating_sub(json_escaped_len(&chat));
         let email = cut_to_json_budget(&email_full, budget);
         RenderedMessage {
             subject: subject_line(&self.title),
             email,
             sms,
             default,
+            chat,
             severity: self.severity,
             source: self.source.clone(),
         }
@@ -156,7 +226,19 @@ impl Notification {
         for (key, value) in &self.summary {
             text.push_str(&format!("{}: {}\n", single_line(key), single_line(value)));
         }
-        for section in &self.sections {
+        let next_steps = self.next_steps.as_ref().map(|next| Section {
+            heading: next.heading.clone(),
+            body: next
+                .steps
+                .iter()
+                .map(|step| match &step.command {
+                    Some(command) => format!("{}\n{command}", step.text),
+                    None => step.text.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
+        for section in self.sections.iter().chain(&next_steps) {
             let heading = single_line(&section.heading);
             text.push('\n');
             text.push_str(&heading);
@@ -197,19 +279,29 @@ pub struct RenderedMessage {
     pub email: String,
     pub sms: String,
     pub default: String,
+    /// The chat message ([`crate::chat`]), for HTTPS subscribers; empty in
+    /// a notice kept by an earlier version, which then has none.
+    #[serde(default)]
+    pub chat: String,
     pub severity: Severity,
     pub source: String,
 }
 
 impl RenderedMessage {
-    /// The `Message` for a publish with `MessageStructure=json`.
+    /// The `Message` for a publish with `MessageStructure=json`: `email`,
+    /// `sms`, `https` (the chat message, which Amazon Q Developer in chat
+    /// applications reads over its HTTPS subscription) and `default` for
+    /// every other protocol.
     pub fn message_json(&self) -> String {
-        serde_json::json!({
+        let mut message = serde_json::json!({
             "default": self.default,
             "email": self.email,
             "sms": self.sms,
-        })
-        .to_string()
+        });
+        if !self.chat.is_empty() {
+            message["https"] = serde_json::Value::String(self.chat.clone());
+        }
+        message.to_string()
     }
 }
 
