@@ -23,6 +23,7 @@ use watchkeeper_shared::events::{
 use watchkeeper_shared::headline::{Headline, Part, Shorten};
 use watchkeeper_shared::notification::{
     MAX_DEFAULT_BYTES, MAX_MESSAGE_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS, Notification, Severity,
+    Step,
 };
 
 /// What a target does with one input: returns, or panics naming the broken property.
@@ -320,12 +321,92 @@ fn check_rendering(notification: &Notification) {
         }
     }
 
+    check_chat(&rendered.chat);
+    let message: Value =
+        serde_json::from_str(&rendered.message_json()).expect("the message is JSON");
+    assert_eq!(
+        message["https"],
+        rendered.chat.as_str(),
+        "chat is the https body"
+    );
+
     let attributes = rendered.severity.as_str().len() + rendered.source.len() + 64;
     let total = rendered.message_json().len() + subject.len() + attributes;
     assert!(
         total <= MAX_MESSAGE_BYTES,
         "a publish of {total} bytes exceeds SNS's {MAX_MESSAGE_BYTES}"
     );
+}
+
+/// The chat message ([`watchkeeper_shared::chat`]): the documented
+/// custom-notification shape within its bounds, with nothing a chat client
+/// reads as a mention or a link, and the same hidden-character rules as
+/// the email.
+fn check_chat(chat: &str) {
+    use watchkeeper_shared::chat::{
+        MAX_DESCRIPTION_CHARS, MAX_NEXT_STEP_CHARS, MAX_NEXT_STEPS, MAX_SUMMARY_CHARS,
+        MAX_THREAD_ID_CHARS, MAX_TITLE_CHARS,
+    };
+    let chat: Value = serde_json::from_str(chat).expect("the chat message is JSON");
+    assert_eq!(chat["version"], "1.0");
+    assert_eq!(chat["source"], "custom");
+    let content = &chat["content"];
+    assert_eq!(content["textType"], "client-markdown");
+    let text = |value: &Value| value.as_str().expect("a string").to_owned();
+    let title = text(&content["title"]);
+    let description = text(&content["description"]);
+    let summary = text(&chat["metadata"]["summary"]);
+    assert!(title.chars().count() <= MAX_TITLE_CHARS, "title {title:?}");
+    assert!(description.chars().count() <= MAX_DESCRIPTION_CHARS);
+    assert!(summary.chars().count() <= MAX_SUMMARY_CHARS);
+    let steps: Vec<String> = content["nextSteps"]
+        .as_array()
+        .map(|steps| steps.iter().map(text).collect())
+        .unwrap_or_default();
+    assert!(steps.len() <= MAX_NEXT_STEPS + 1);
+    if let Some(thread) = chat["metadata"]["threadId"].as_str() {
+        assert!(!thread.is_empty() && thread.len() <= MAX_THREAD_ID_CHARS);
+        assert!(
+            thread.chars().all(|c| c.is_ascii_graphic()),
+            "thread {thread:?}"
+        );
+    }
+    for (name, value) in std::iter::once(("title", &title))
+        .chain([("description", &description), ("summary", &summary)])
+        .chain(steps.iter().map(|step| ("next step", step)))
+    {
+        if name == "next step" {
+            assert!(value.chars().count() <= MAX_NEXT_STEP_CHARS);
+        }
+        assert!(
+            !value.chars().any(|c| c.is_control() && c != '\n'),
+            "control character in the chat {name}: {value:?}"
+        );
+        assert!(
+            !value.chars().any(is_always_hidden),
+            "hidden character in the chat {name}"
+        );
+        check_joiners_join(value);
+        let prose = value;
+        assert!(
+            !prose.contains('<') && !prose.contains('>'),
+            "markup in the chat {name}: {value:?}"
+        );
+        assert!(
+            !prose.contains("]("),
+            "a link in the chat {name}: {value:?}"
+        );
+        let mut previous = None;
+        for c in prose.chars() {
+            if c == '@' {
+                assert!(
+                    previous.is_some_and(char::is_alphanumeric),
+                    "a mention in the chat {name}: {value:?}"
+                );
+            }
+            previous = Some(c);
+        }
+    }
 }
 
 /// How [`notification_from_bytes`] sizes the parts that are large in real
@@ -382,6 +463,25 @@ pub fn notification_from_bytes(data: &[u8], size: Size) -> Notification {
         let text = sized(pieces.next().unwrap_or_default());
         let event = serde_json::from_str(&text).unwrap_or(Value::String(text));
         notification = notification.with_full_event(event);
+    }
+    if flags & 4 != 0 {
+        notification = notification.with_thread(pieces.next().unwrap_or_default());
+    }
+    if flags & 8 != 0 {
+        // Each line a step; a tab splits its sentence from its command.
+        let steps = pieces
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .map(|line| match line.split_once('\t') {
+                Some((text, command)) => Step::command(text, command),
+                None => Step::text(line),
+            })
+            .collect();
+        let resource = pieces.next().unwrap_or_default();
+        notification = notification
+            .with_next_steps(pieces.next().unwrap_or_default(), steps)
+            .with_resource(resource);
     }
     let mut index = 0;
     while let Some(first) = pieces.next() {

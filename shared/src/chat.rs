@@ -121,7 +121,11 @@ pub fn render(notification: &Notification) -> String {
             ],
         },
         metadata: Metadata {
-            thread_id: notification.thread.as_deref().map(thread_id),
+            thread_id: notification
+                .thread
+                .as_deref()
+                .filter(|key| !key.trim().is_empty())
+                .map(thread_id),
             summary: cut_chars(
                 &inert(&single_line(
                     &notification
@@ -195,7 +199,12 @@ fn next_steps(notification: &Notification) -> Vec<String> {
             let shown = match &step.command {
                 // A code span shows the command as it must be typed; it
                 // cannot hold a backtick, which would end it.
-                Some(command) => format!("{text} `{}`", single_line(command).replace('`', "'")),
+                Some(command) => {
+                    format!(
+                        "{text} `{}`",
+                        inert(&single_line(command)).replace('`', "'")
+                    )
+                }
                 None => text,
             };
             cut_chars(&shown, MAX_NEXT_STEP_CHARS)
@@ -226,22 +235,21 @@ fn thread_id(key: &str) -> String {
 
 /// Text in which no chat client finds markup that links or mentions:
 /// angle brackets (Slack's `<!channel>`, `<@U…>` and `<url|text>`, Teams'
-/// `<at>`) and square brackets (markdown's `[text](url)`) become look-alike
-/// brackets, and an `@` that starts a word (`@here`, `@channel`,
-/// `@everyone`) a full-width at sign. An `@` inside a word, as in an email
-/// address, stays.
+/// `<at>`) become look-alike angle quotes, a markdown link `[text](url)`
+/// loses the adjacency that makes it one (`[text] (url)`), and an `@` that
+/// starts a word (`@here`, `@channel`, `@everyone`) becomes a full-width
+/// at sign. An `@` inside a word, as in an email address, stays.
 pub fn inert(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous: Option<char> = None;
     for c in text.chars() {
-        out.push(match c {
-            '<' => '‹',
-            '>' => '›',
-            '[' => '⁅',
-            ']' => '⁆',
-            '@' if !previous.is_some_and(char::is_alphanumeric) => '＠',
-            c => c,
-        });
+        match c {
+            '<' => out.push('‹'),
+            '>' => out.push('›'),
+            '(' if previous == Some(']') => out.push_str(" ("),
+            '@' if !previous.is_some_and(char::is_alphanumeric) => out.push('＠'),
+            c => out.push(c),
+        }
         previous = Some(c);
     }
     out

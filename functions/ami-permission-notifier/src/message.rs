@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use watchkeeper_shared::headline::Shorten;
-use watchkeeper_shared::notification::MAX_SUBJECT_CHARS;
+use watchkeeper_shared::notification::{MAX_SUBJECT_CHARS, Step};
 use watchkeeper_shared::time;
 use watchkeeper_shared::{Headline, Notification, Severity};
 
@@ -129,15 +129,30 @@ pub fn notification(
     if let Some(region) = &event.region {
         notification = notification.with_fact("Region", region);
     }
+    // Chat threads every notice about one image, snapshot or account
+    // setting together, per account and region.
+    let place = format!(
+        "{}:{}",
+        event.account_id.as_deref().unwrap_or("unknown-account"),
+        event.region.as_deref().unwrap_or("unknown-region")
+    );
     match &event.request {
         Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
-            notification = notification.with_fact(resource.kind.label(), &resource.id);
+            notification = notification
+                .with_fact(resource.kind.label(), &resource.id)
+                .with_thread(format!("ami-permission:{place}:{}", resource.id))
+                .with_resource(&resource.id);
         }
         Request::DisableBlockPublicAccess { kind, .. } => {
-            notification = notification.with_fact(
-                "Setting",
-                format!("Block public access for {}", kind.plural()),
-            );
+            notification = notification
+                .with_fact(
+                    "Setting",
+                    format!("Block public access for {}", kind.plural()),
+                )
+                .with_thread(format!(
+                    "ami-permission:{place}:block-public-access:{}",
+                    kind.plural()
+                ));
         }
     }
     let what_key = if denied { "Attempted" } else { "What changed" };
@@ -209,9 +224,9 @@ pub fn notification(
         undo_command(event, &alert.changes)
     };
     if let Some(command) = undo {
-        notification = notification.with_section(
+        notification = notification.with_next_steps(
             "If this was not intended",
-            format!("Undo it with the AWS CLI:\n{command}"),
+            vec![Step::command("Undo it with the AWS CLI:", command)],
         );
     }
     notification.with_full_event(full_event)

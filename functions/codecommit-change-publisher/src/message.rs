@@ -112,6 +112,12 @@ fn base_notification(
             reference_label(&change.reference_type),
             &change.reference_name,
         )
+        // Chat threads every push to one branch or tag together.
+        .with_thread(format!(
+            "codecommit:{}:{}:{}",
+            change.repository_name, change.reference_type, change.reference_name
+        ))
+        .with_resource(&change.repository_name)
 }
 
 fn with_caller(notification: Notification, change: &RepositoryStateChange) -> Notification {

@@ -47,6 +47,9 @@ pub fn notification(event: &HealthEvent, raw_event: &Value, severity: Severity) 
         notification = notification.with_fact("Part", format!("{page} of {total}"));
     }
     notification = notification
+        // Chat threads every update of one Health event together.
+        .with_thread(format!("health:{}", detail.event_arn))
+        .with_resource(&detail.event_arn)
         .with_fact("Event ARN", &detail.event_arn)
         .with_fact("Dashboard", dashboard_link(&detail.event_arn))
         .with_section(

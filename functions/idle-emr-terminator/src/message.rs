@@ -1,6 +1,7 @@
 //! What operators are told about each cluster the function acted on (or,
 //! in dry run or under termination protection, would have).
 
+use watchkeeper_shared::notification::Step;
 use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::config::Config;
@@ -138,7 +139,10 @@ pub fn notification(config: &Config, facts: Facts<'_>) -> Notification {
         .with_fact("Region", facts.region)
         .with_fact("Console", console_link(cluster, facts.region))
         .with_section("Why", why)
-        .with_section("What you can do", next)
+        .with_next_steps("What you can do", vec![Step::text(next)])
+        // Chat threads every notice about one cluster together.
+        .with_thread(format!("emr-cluster:{}:{}", facts.region, cluster.id))
+        .with_resource(&cluster.id)
 }
 
 /// Everything the notice about a cluster spared for its steps says.
@@ -187,7 +191,9 @@ pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notificat
     .with_fact("Region", facts.region)
     .with_fact("Console", console_link(cluster, facts.region))
     .with_section("Why", why)
-    .with_section("What you can do", next)
+    .with_next_steps("What you can do", vec![Step::text(next)])
+    .with_thread(format!("emr-cluster:{}:{}", facts.region, cluster.id))
+    .with_resource(&cluster.id)
 }
 
 fn tags_text(cluster: &ClusterFacts) -> String {

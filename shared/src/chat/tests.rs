@@ -125,22 +125,14 @@ fn markup_that_forges_mentions_or_links_is_defused() {
         .with_next_steps(hostile, vec![Step::text(hostile)]);
     let chat = rendered(&notification);
     let text = chat.to_string();
-    for forged in [
-        "<!",
-        "<@",
-        "@here",
-        "@everyone",
-        "](",
-        "<https",
-        "<at>",
-        "[click",
-    ] {
+    for forged in ["<!", "<@", "@here", "@everyone", "](", "<https", "<at>"] {
         assert!(!text.contains(forged), "{forged} survived in {text}");
     }
     assert!(
         text.contains("＠here") && text.contains("‹!channel›"),
         "{text}"
     );
+    assert!(text.contains("[click] (https://evil.example)"), "{text}");
     assert!(
         text.contains("bob@example.com"),
         "an address is not a mention: {text}"
@@ -250,6 +242,8 @@ fn long_thread_keys_keep_their_start_and_end() {
     );
     assert!(id.len() <= MAX_THREAD_ID_CHARS);
     assert_eq!(thread_id("emr:j-1 ü"), "emr:j-1__");
+    let blank = Notification::new("idle-emr-terminator", Severity::Info, "x").with_thread(" \t");
+    assert!(rendered(&blank)["metadata"].get("threadId").is_none());
 }
 
 #[test]
