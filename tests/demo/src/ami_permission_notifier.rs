@@ -2,7 +2,7 @@ use ami_permission_notifier::{App, Report, handle};
 use testbed::Bed;
 use testbed::events::load;
 
-use crate::{heading, step};
+use crate::{heading, print_chat, step};
 
 const EVENTS: [&str; 13] = [
     "ami-public.json",
@@ -86,11 +86,14 @@ pub async fn run(bed: &Bed) {
             }
             _ => email,
         };
-        show_full_event = false;
         println!("  Email:");
         for line in email.lines() {
             println!("  | {line}");
         }
+        if show_full_event {
+            print_chat(message);
+        }
+        show_full_event = false;
     }
     // Empty the subscriber queues so later parts of the demo see only their own messages.
     let warnings = topics.warning_deliveries().await.len();

@@ -3,7 +3,7 @@ use testbed::Bed;
 use testbed::codecommit::{CodeCommitServer, Signature};
 use testbed::events::push_event;
 
-use crate::{heading, step};
+use crate::{heading, print_chat, step};
 
 pub async fn run(bed: &Bed) {
     let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
@@ -77,6 +77,7 @@ pub async fn run(bed: &Bed) {
             println!("  | {line}");
         }
         println!("\n  SMS: {}", message.body("sms"));
+        print_chat(&message);
     }
     // The demo's other parts read the same queues; leave them empty.
     topics.warning_deliveries().await;

@@ -2,7 +2,7 @@ use health_event_forwarder::{App, Report, handle};
 use testbed::Bed;
 use testbed::events::load;
 
-use crate::{heading, step};
+use crate::{heading, print_chat, step};
 
 const SAMPLES: [&str; 9] = [
     "health-public-issue.json",
@@ -59,6 +59,7 @@ pub async fn run(bed: &Bed) {
             for line in message.body("email").lines() {
                 println!("  | {line}");
             }
+            print_chat(message);
         }
     }
     // Drain the queues so later parts of the demo start clean.

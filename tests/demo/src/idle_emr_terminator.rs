@@ -4,7 +4,7 @@ use testbed::Moto;
 use testbed::emr::{ClusterSpec, cluster_state, put_history, run_cluster};
 use testbed::events::load;
 
-use crate::{heading, step};
+use crate::{heading, print_chat, step};
 
 pub async fn run(bed: &Bed) {
     let (moto, sdk) = (&bed.moto, &bed.sdk);
@@ -121,5 +121,6 @@ async fn print_notifications(moto: &Moto, report: &Report) {
         for line in message.body("email").lines() {
             println!("    | {line}");
         }
+        print_chat(message);
     }
 }

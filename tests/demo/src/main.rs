@@ -48,3 +48,26 @@ pub fn heading(title: &str) {
 pub fn step(text: &str) {
     println!("\n> {text}");
 }
+
+/// The chat message of `message` as a Slack or Teams channel shows it
+/// through Amazon Q Developer in chat applications: title, description and
+/// next steps, and the thread it joins.
+pub fn print_chat(message: &testbed::sns::PublishedMessage) {
+    let chat: serde_json::Value =
+        serde_json::from_str(&message.body("https")).expect("the chat message is JSON");
+    let content = &chat["content"];
+    println!("  Chat (Slack or Teams):");
+    println!("  ┃ {}", content["title"].as_str().unwrap_or_default());
+    for line in content["description"].as_str().unwrap_or_default().lines() {
+        println!("  ┃ {line}");
+    }
+    if let Some(steps) = content["nextSteps"].as_array() {
+        println!("  ┃ Next steps:");
+        for step in steps {
+            println!("  ┃ • {}", step.as_str().unwrap_or_default());
+        }
+    }
+    if let Some(thread) = chat["metadata"]["threadId"].as_str() {
+        println!("  (thread {thread})");
+    }
+}
