@@ -48,6 +48,7 @@ lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ ser
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(PYTHON) tests/template/lint_iam.py
 	$(PYTHON) tests/template/check_docs.py
+	$(PYTHON) tests/template/check_chat.py
 
 test-rust: setup ## Unit and integration tests (moto per test)
 	@mkdir -p $(CARGO_TARGET_DIR)

@@ -212,3 +212,55 @@ async fn idle_emr_terminator_chat_messages() {
         format!("emr-cluster:{}:{idle}", testbed::REGION)
     );
 }
+
+/// The chat message as a channel shows it: title, description, next steps.
+fn as_shown(chat: &Value) -> String {
+    let content = &chat["content"];
+    let mut lines = vec![
+        content["title"].as_str().unwrap_or_default().to_owned(),
+        String::new(),
+    ];
+    lines.extend(
+        content["description"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned),
+    );
+    if let Some(steps) = content["nextSteps"].as_array() {
+        lines.push(String::new());
+        lines.push("Next steps:".to_owned());
+        lines.extend(
+            steps
+                .iter()
+                .map(|step| format!("• {}", step.as_str().unwrap_or_default())),
+        );
+    }
+    lines.join("\n")
+}
+
+/// Each manual's "In chat" sample is its golden chat message as a channel
+/// shows it, so the manuals cannot drift from what is sent.
+#[test]
+fn each_manual_shows_its_golden_chat_message() {
+    let root = testbed::workspace_root();
+    for (manual, golden) in [
+        ("ami-permission-notifier", "ami-public"),
+        ("codecommit-change-publisher", "codecommit-branch-updated"),
+        ("health-event-forwarder", "health-account-issue"),
+        ("idle-emr-terminator", "emr-idle-alarm-terminated"),
+    ] {
+        let text = std::fs::read_to_string(root.join("functions").join(manual).join("README.md"))
+            .expect("the manual");
+        let chat: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("tests/chat").join(format!("{golden}.json")))
+                .expect("the golden file"),
+        )
+        .expect("JSON");
+        let shown = format!("```text\n{}\n```", as_shown(&chat));
+        assert!(
+            text.contains("## In chat") && text.contains(&shown),
+            "functions/{manual}/README.md does not show tests/chat/{golden}.json as:\n{shown}"
+        );
+    }
+}

@@ -31,6 +31,15 @@ const TEMPLATE_ONLY: &[(&str, &str)] = &[
         "Lambda's LoggingConfig; Lambda sets AWS_LAMBDA_LOG_LEVEL from it",
     ),
     ("LogRetentionDays", "the log groups' retention"),
+    ("ChatSlackWorkspaceId", "the Slack channel configuration"),
+    ("ChatSlackChannelId", "the Slack channel configuration"),
+    ("ChatTeamsTenantId", "the Teams channel configuration"),
+    ("ChatTeamsTeamId", "the Teams channel configuration"),
+    ("ChatTeamsChannelId", "the Teams channel configuration"),
+    (
+        "ChatMinimumSeverity",
+        "the topics the chat channels subscribe to",
+    ),
     (
         "IdleEmrSweepSchedule",
         "the schedule of the idle EMR terminator's sweep rule",
