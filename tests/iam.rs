@@ -117,6 +117,8 @@ fn items(value: &Value) -> Vec<Value> {
         .into_iter()
         .flat_map(|branch| match branch {
             Value::Array(list) => list.iter().flat_map(branches).collect(),
+            // An absent property lists nothing.
+            Value::Null => Vec::new(),
             single => vec![single],
         })
         .collect()

@@ -76,6 +76,9 @@ pub enum HandlerError<Own = NoOwnError> {
     /// The idempotency table failed, or another attempt holds the lease.
     #[error(transparent)]
     Idempotency(#[from] GuardError),
+    /// Hub mode: the member account's spoke role could not be assumed.
+    #[error(transparent)]
+    Reach(#[from] crate::reach::ReachError),
     /// The function's own failure.
     #[error(transparent)]
     Own(Own),
@@ -87,6 +90,7 @@ impl<Own: InvocationError> InvocationError for HandlerError<Own> {
             Self::BadEvent(error) => error.kind(),
             Self::Publish(error) => error.kind(),
             Self::Idempotency(error) => error.kind(),
+            Self::Reach(error) => error.kind(),
             Self::Own(error) => error.kind(),
         }
     }

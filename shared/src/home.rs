@@ -43,8 +43,20 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "elsewhere", rename_all = "snake_case")]
 pub enum Elsewhere {
-    Account { event: String, home: String },
-    Region { event: String, home: String },
+    Account {
+        event: String,
+        home: String,
+    },
+    Region {
+        event: String,
+        home: String,
+    },
+    /// Hub mode: a member account not on `MEMBER_ACCOUNTS`
+    /// ([`crate::reach::Reach::place`]).
+    NotAMember {
+        event: String,
+        organization: String,
+    },
 }
 
 impl fmt::Display for Elsewhere {
@@ -57,6 +69,13 @@ impl fmt::Display for Elsewhere {
             Self::Region { event, home } => write!(
                 f,
                 "event from region {event}, not this function's region {home}; events of other regions are not handled"
+            ),
+            Self::NotAMember {
+                event,
+                organization,
+            } => write!(
+                f,
+                "event from account {event}, which MEMBER_ACCOUNTS of organization {organization} does not list; it is not acted in"
             ),
         }
     }

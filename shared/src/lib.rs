@@ -20,6 +20,8 @@ pub mod notification;
 #[cfg(feature = "aws")]
 pub mod publisher;
 #[cfg(feature = "aws")]
+pub mod reach;
+#[cfg(feature = "aws")]
 pub mod runtime;
 pub mod skip;
 pub mod text;

@@ -17,6 +17,8 @@ use serde_json::Value;
 
 use crate::events::{EventError, EventRouting, quoted};
 use crate::home::{Elsewhere, Home, Scope};
+#[cfg(feature = "aws")]
+use crate::reach::{Place, Reach};
 
 /// A reason with a stable code.
 pub trait ReasonCode: fmt::Display {
@@ -87,6 +89,7 @@ impl ReasonCode for Routing {
             Self::NotHandled { .. } => "irrelevant_event",
             Self::Elsewhere(Elsewhere::Account { .. }) => "other_account",
             Self::Elsewhere(Elsewhere::Region { .. }) => "other_region",
+            Self::Elsewhere(Elsewhere::NotAMember { .. }) => "not_a_member",
         }
     }
 }
@@ -155,6 +158,63 @@ impl Route {
     pub fn admit(&self, event: &Value, home: &Home) -> Result<Admission, EventError> {
         admit(event, home, self.accepts, self.handled, self.scope)
     }
+
+    /// Like [`Self::admit`] for a function that acts where the event
+    /// happened: in hub mode, an event of a member account is placed there
+    /// ([`Reach::place`]) instead of skipped.
+    ///
+    /// # Errors
+    /// As [`admit`].
+    #[cfg(feature = "aws")]
+    pub fn place(&self, event: &Value, reach: &Reach) -> Result<Placement, EventError> {
+        let routing = match self.accepted(event)? {
+            Ok(routing) => routing,
+            Err(reason) => return Ok(Placement::Skipped(reason)),
+        };
+        Ok(
+            match reach.place(&routing.account, &routing.region, self.scope)? {
+                Ok(place) => Placement::Placed(routing, place),
+                Err(elsewhere) => {
+                    let reason = Routing::Elsewhere(elsewhere);
+                    tracing::info!(
+                        event_id = %routing.id,
+                        account = %routing.account,
+                        region = %routing.region,
+                        code = reason.code(),
+                        %reason,
+                        "skipped"
+                    );
+                    Placement::Skipped(reason)
+                }
+            },
+        )
+    }
+
+    /// The envelope when its `(source, detail-type)` is accepted, else the
+    /// logged reason.
+    fn accepted(&self, event: &Value) -> Result<Result<EventRouting, Routing>, EventError> {
+        let routing = EventRouting::read(event)?;
+        if self
+            .accepts
+            .iter()
+            .any(|(source, detail_type)| routing.matches(source, detail_type))
+        {
+            return Ok(Ok(routing));
+        }
+        let reason = Routing::not_handled(self.handled, &routing);
+        tracing::info!(event_id = %routing.id, code = reason.code(), %reason, "skipped");
+        Ok(Err(reason))
+    }
+}
+
+/// Where [`Route::place`] puts an event.
+#[cfg(feature = "aws")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// Acted on at `Place`.
+    Placed(EventRouting, Place),
+    /// Logged with the event's id and left alone.
+    Skipped(Routing),
 }
 
 /// Reads `event`'s envelope: admitted when its `(source, detail-type)` is one
@@ -169,19 +229,19 @@ impl Route {
 pub fn admit(
     event: &Value,
     home: &Home,
-    accepts: &[(&str, &str)],
+    accepts: &'static [(&'static str, &'static str)],
     handled: &'static str,
     scope: Scope,
 ) -> Result<Admission, EventError> {
-    let routing = EventRouting::read(event)?;
-    if !accepts
-        .iter()
-        .any(|(source, detail_type)| routing.matches(source, detail_type))
-    {
-        let reason = Routing::not_handled(handled, &routing);
-        tracing::info!(event_id = %routing.id, code = reason.code(), %reason, "skipped");
-        return Ok(Admission::Skipped(reason));
-    }
+    let route = Route {
+        accepts,
+        handled,
+        scope,
+    };
+    let routing = match route.accepted(event)? {
+        Ok(routing) => routing,
+        Err(reason) => return Ok(Admission::Skipped(reason)),
+    };
     Ok(match home.admit(&routing, scope)? {
         Some(elsewhere) => Admission::Skipped(Routing::Elsewhere(elsewhere)),
         None => Admission::Admitted(routing),

@@ -11,8 +11,9 @@ use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_
 use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled};
+use watchkeeper_shared::reach::{Clients, Place, Reach, ReachError};
 use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
-use watchkeeper_shared::skip::{ReasonCode, Route};
+use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
@@ -32,8 +33,14 @@ pub struct App {
     pub config: Config,
     /// The account and region this function runs in.
     pub home: Home,
+    /// Its home's clients.
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ec2: aws_sdk_ec2::Client,
+    /// Where an event is acted on: at home, or in hub mode in the member
+    /// account and region it happened in, with that place's clients made
+    /// once per warm function.
+    pub reach: Reach,
+    pub elsewhere: Clients<(aws_sdk_ec2::Client, aws_sdk_cloudwatch::Client)>,
     /// Each EventBridge event is acted on once; the actions are idempotent
     /// anyway, so this saves repeated work rather than preventing harm.
     pub guard: Guard,
@@ -63,6 +70,7 @@ impl App {
     ) -> Result<Self, InitError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
+        let reach = Reach::from_env(&mut env, sdk, home.clone());
         let settings = Settings::from_env(env)?;
         let alarms = match &settings.definitions_source {
             DefinitionsSource::Inline(text) => {
@@ -96,8 +104,29 @@ impl App {
             home,
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             ec2: aws_sdk_ec2::Client::new(sdk),
+            reach,
+            elsewhere: Clients::default(),
             guard,
         })
+    }
+
+    /// The EC2 and CloudWatch clients for `place`: the home ones, or the
+    /// member account's through its spoke role.
+    async fn clients(
+        &self,
+        place: &Place,
+    ) -> Result<(aws_sdk_ec2::Client, aws_sdk_cloudwatch::Client), ReachError> {
+        if !place.member && place.region == self.home.region {
+            return Ok((self.ec2.clone(), self.cloudwatch.clone()));
+        }
+        self.elsewhere
+            .get(&self.reach, place, |sdk| {
+                (
+                    aws_sdk_ec2::Client::new(sdk),
+                    aws_sdk_cloudwatch::Client::new(sdk),
+                )
+            })
+            .await
     }
 }
 
@@ -159,13 +188,16 @@ pub enum Report {
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    // The instance is read, and its alarms changed, in the function's own
-    // account and region only.
-    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
-        return Ok(Report::Skipped {
-            reason: SkipReason::Routing(routing),
-        });
-    }
+    // The instance is read, and its alarms changed, where the event
+    // happened: at home, or in hub mode in its member account and region.
+    let place = match ROUTE.place(event, &app.reach)? {
+        Placement::Placed(_, place) => place,
+        Placement::Skipped(routing) => {
+            return Ok(Report::Skipped {
+                reason: SkipReason::Routing(routing),
+            });
+        }
+    };
     let event = parse_event::<InstanceStateChange>(event)?;
     let change = &event.detail;
     // Skips need no AWS call, so they are decided before taking a lease.
@@ -186,7 +218,9 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // event with a new id and is acted on. (The actions are idempotent
     // anyway: the key saves repeated work, it prevents no harm.)
     app.guard
-        .once(&event.id, async || reconcile(app, &event, step).await)
+        .once(&event.id, async || {
+            reconcile(app, &event, step, &place).await
+        })
         .await
 }
 
@@ -194,13 +228,22 @@ async fn reconcile(
     app: &App,
     event: &EventBridgeEvent<InstanceStateChange>,
     step: FirstStep,
+    place: &Place,
 ) -> Result<Report, HandlerError> {
     let change = &event.detail;
+    let (ec2, cloudwatch) = match &step {
+        FirstStep::Skip { reason, .. } => {
+            return Ok(Report::Skipped {
+                reason: reason.clone(),
+            });
+        }
+        _ => app.clients(place).await?,
+    };
     let plan = match step {
         FirstStep::Skip { reason, .. } => return Ok(Report::Skipped { reason }),
         FirstStep::RemoveAlarms { instance_id, state } => decide::plan_removal(&instance_id, state),
         FirstStep::LookUpInstance { instance_id } => {
-            let lookup = act::describe_instance(&app.ec2, &instance_id).await?;
+            let lookup = act::describe_instance(&ec2, &instance_id).await?;
             let event_age = decide::event_age(&event.time, SystemTime::now());
             decide::plan_for_running(&app.config, &instance_id, &lookup, event_age).inspect_err(
                 |error| {
@@ -221,13 +264,15 @@ async fn reconcile(
     info!(
         event_id = %event.id,
         instance_id = %plan.instance_id,
+        account = %place.account_id,
+        region = %place.region,
         state = %change.state,
         %reason,
         alarms = ?alarm_names,
         "decided"
     );
     let prefix = decide::instance_alarm_prefix(&app.config, &plan.instance_id);
-    let outcome = act::apply_plan(&app.cloudwatch, &plan, &prefix).await?;
+    let outcome = act::apply_plan(&cloudwatch, &plan, &prefix).await?;
     info!(
         event_id = %event.id,
         instance_id = %plan.instance_id,

@@ -904,3 +904,144 @@ async fn tags_in_the_answer_need_no_describe_tags() {
 
     assert_eq!(bed.moto.count_calls("ec2", "DescribeTags").await, 0);
 }
+
+/// Hub mode (issue 14): a member account of the organization, its region,
+/// and the hub settings the template sets.
+const MEMBER: &str = "222222222222";
+const MEMBER_REGION: &str = "ap-southeast-2";
+const HUB: &[(&str, &str)] = &[
+    ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+    ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+];
+
+/// `sample` as the hub's bus delivers it from the member account.
+fn from_member(sample: &str, instance_id: &str) -> Value {
+    let mut event = with_detail(load(sample), "instance-id", instance_id);
+    event["account"] = json!(MEMBER);
+    event["region"] = json!(MEMBER_REGION);
+    event
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_instance_gets_its_alarms_there_and_the_hub_none() {
+    let bed = Bed::start().await;
+    let member = testbed::iam::member_account(&bed.sdk, MEMBER, MEMBER_REGION).await;
+    let instance_id = testbed::ec2::run_instance(&member, &[]).await;
+    let app = bed.app::<App>(HUB).await;
+    let assumed_before = bed.moto.count_calls("sts", "AssumeRole").await;
+
+    let report = handle(
+        &app,
+        &from_member("ec2-instance-running.json", &instance_id),
+    )
+    .await
+    .expect("the member's event is handled");
+    let Report::Reconciled { outcome, .. } = &report else {
+        panic!("expected alarms, got {report:?}");
+    };
+    assert_eq!(outcome.alarms_put.len(), 2, "{report:?}");
+    let prefix = format!("watchkeeper-{instance_id}-");
+    let mut put = outcome.alarms_put.clone();
+    put.sort();
+    assert_eq!(testbed::ec2::alarm_names(&member, &prefix).await, put);
+    assert!(
+        testbed::ec2::alarm_names(&bed.sdk, "watchkeeper-")
+            .await
+            .is_empty(),
+        "nothing is created in the hub account"
+    );
+
+    // Warm: the same member's next event assumes nothing again.
+    let report = handle(
+        &app,
+        &from_member("ec2-instance-terminated.json", &instance_id),
+    )
+    .await
+    .expect("the member's second event is handled");
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    assert!(testbed::ec2::alarm_names(&member, &prefix).await.is_empty());
+    assert_eq!(
+        bed.moto.count_calls("sts", "AssumeRole").await - assumed_before,
+        1,
+        "one AssumeRole per member account per warm function"
+    );
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_spoke_role_that_cannot_be_assumed_fails_naming_account_and_role() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(HUB).await;
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "sts",
+            "AssumeRole",
+            testbed::FaultKind::Status500,
+            5,
+        ))
+        .await;
+    let error = handle(
+        &app,
+        &from_member("ec2-instance-running.json", "i-0abc1234def567890"),
+    )
+    .await
+    .expect_err("no credentials for the member account");
+    assert_eq!(error.kind(), ErrorKind::AwsError);
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "assuming the spoke role arn:aws:iam::{MEMBER}:role/watchkeeper-spoke in account {MEMBER} failed"
+        )),
+        "{message}"
+    );
+    assert!(
+        testbed::ec2::alarm_names(&bed.sdk, "watchkeeper-")
+            .await
+            .is_empty(),
+        "nothing is done in the hub account instead"
+    );
+}
+
+#[tokio::test]
+async fn in_hub_mode_an_account_off_the_allow_list_is_skipped_with_no_aws_call() {
+    let bed = Bed::start().await;
+    let mut settings = HUB.to_vec();
+    settings.push(("MEMBER_ACCOUNTS", "333333333333"));
+    let app = bed.app::<App>(&settings).await;
+    let calls_before = bed.moto.calls().await.len();
+    let report = handle(
+        &app,
+        &from_member("ec2-instance-running.json", "i-0abc1234def567890"),
+    )
+    .await
+    .expect("skipped, not failed");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["result"], "skipped");
+    assert_eq!(json["code"], "not_a_member");
+    assert!(json["reason"].as_str().unwrap().contains(MEMBER), "{json}");
+    assert_eq!(
+        bed.moto.calls().await.len(),
+        calls_before,
+        "no AWS call for an account the function does not act in"
+    );
+}
+
+#[tokio::test]
+async fn in_hub_mode_the_hub_accounts_own_events_use_its_own_credentials() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(HUB).await;
+    let instance_id = bed.run_instance(&[]).await;
+    let event = with_detail(
+        load("ec2-instance-running.json"),
+        "instance-id",
+        instance_id.as_str(),
+    );
+    let report = handle(&app, &event).await.expect("handled");
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    assert_eq!(
+        bed.alarm_names(&format!("watchkeeper-{instance_id}-"))
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(bed.moto.count_calls("sts", "AssumeRole").await, 0);
+}
