@@ -56,7 +56,7 @@ def cfn_yaml_loader():
         pass
 
     def construct(loader, tag_suffix, node):
-        name = "Ref" if tag_suffix == "Ref" else "Fn::" + tag_suffix
+        name = tag_suffix if tag_suffix in ("Ref", "Condition") else "Fn::" + tag_suffix
         if isinstance(node, yaml.ScalarNode):
             value = loader.construct_scalar(node)
             if tag_suffix == "GetAtt":
