@@ -11,6 +11,9 @@
 //!   default.
 //! - A parameter no function reads (the template alone uses it) is listed in
 //!   [`TEMPLATE_ONLY`] with the reason.
+//!
+//! The template is read as CloudFormation deploys it, its `Fn::ForEach` loop
+//! expanded (`expanded.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
@@ -18,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value as Yaml;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
+
+mod expanded;
 
 /// Template parameters that no function reads as an environment variable,
 /// so they have no Rust default to agree with; only the documented default
@@ -78,7 +83,8 @@ fn read(path: &Path) -> String {
 }
 
 fn template() -> Yaml {
-    serde_yaml_ng::from_str(&read(&root().join("template.yaml"))).expect("template.yaml is YAML")
+    let json = expanded::expand(&read(&root().join("template.yaml")));
+    serde_yaml_ng::from_str(&json).expect("expand.py prints JSON")
 }
 
 /// A scalar as the text CloudFormation would pass (`50`, `true`, `""`).

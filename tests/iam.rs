@@ -1,6 +1,8 @@
 //! Least privilege, checked by machine: every IAM policy in `template.yaml`
 //! is read and any wildcard grant fails the test, naming the resource and
-//! statement.
+//! statement. The template is read as CloudFormation deploys it, its
+//! `Fn::ForEach` loop expanded (`expanded.rs`), so that a policy the loop
+//! makes is read too.
 //!
 //! A grant fails on `Action: "*"`, a service-wide `service:*`, `NotAction` or
 //! `NotResource` in an Allow, a managed or templated policy where an inline
@@ -13,6 +15,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 use serde_yaml_ng::value::Tag;
+
+mod expanded;
 
 /// Actions for which IAM offers no resource-level permissions, so
 /// `Resource: "*"` is the least that can be granted. Keep this list to the
@@ -47,6 +51,7 @@ enum PolicyKind {
     Resource,
 }
 
+/// A template as written, for the made-up templates of the tests below.
 fn load_template(yaml: &str) -> Value {
     let parsed: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(yaml).expect("template.yaml is YAML");
@@ -93,8 +98,11 @@ fn tag_name(tag: &Tag) -> String {
 }
 
 /// Every value a property may take once conditions are decided: both
-/// branches of `Fn::If`, nothing for `AWS::NoValue`.
+/// branches of `Fn::If`, nothing for `AWS::NoValue` or an absent property.
 fn branches(value: &Value) -> Vec<Value> {
+    if value.is_null() {
+        return Vec::new();
+    }
     if let Some([_, when_true, when_false]) = value
         .get("Fn::If")
         .and_then(Value::as_array)
@@ -273,10 +281,9 @@ struct Report {
     statements: Vec<Statement>,
 }
 
-fn check_template(yaml: &str) -> Report {
-    let template = load_template(yaml);
+fn check_template(template: &Value) -> Report {
     let mut findings = Vec::new();
-    let statements = statements(&template, &mut findings);
+    let statements = statements(template, &mut findings);
     for statement in &statements {
         check_statement(statement, &mut findings);
     }
@@ -291,9 +298,14 @@ fn project_template() -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
+/// A template as CloudFormation deploys it: its `Fn::ForEach` loops expanded.
+fn expanded_template(yaml: &str) -> Value {
+    serde_json::from_str(&expanded::expand(yaml)).expect("expand.py prints JSON")
+}
+
 #[test]
 fn template_grants_no_wildcard_permissions() {
-    let report = check_template(&project_template());
+    let report = check_template(&expanded_template(&project_template()));
     assert_eq!(
         report.findings,
         Vec::<String>::new(),
@@ -307,8 +319,7 @@ fn template_grants_no_wildcard_permissions() {
 
 #[test]
 fn every_function_has_its_policy_read() {
-    let yaml = project_template();
-    let template = load_template(&yaml);
+    let template = expanded_template(&project_template());
     let functions: BTreeSet<&String> = template["Resources"]
         .as_object()
         .expect("Resources")
@@ -316,7 +327,7 @@ fn every_function_has_its_policy_read() {
         .filter(|(_, resource)| resource["Type"] == "AWS::Serverless::Function")
         .map(|(name, _)| name)
         .collect();
-    let report = check_template(&yaml);
+    let report = check_template(&template);
     let with_statements: BTreeSet<&String> = functions
         .iter()
         .copied()
@@ -333,7 +344,7 @@ fn every_function_has_its_policy_read() {
 
 #[test]
 fn every_allowlisted_action_is_used_in_the_template() {
-    let report = check_template(&project_template());
+    let report = check_template(&expanded_template(&project_template()));
     let used: BTreeSet<String> = report
         .statements
         .iter()
@@ -410,7 +421,7 @@ fn wildcard_grants_are_found() {
         ),
     ];
     for (case, statement, expected) in cases {
-        let report = check_template(&function_template(statement));
+        let report = check_template(&load_template(&function_template(statement)));
         assert_eq!(report.findings, *expected, "case: {case}");
     }
 }
@@ -432,7 +443,7 @@ fn least_privilege_grants_pass() {
         ),
     ];
     for (case, statement) in cases {
-        let report = check_template(&function_template(statement));
+        let report = check_template(&load_template(&function_template(statement)));
         assert_eq!(report.findings, Vec::<String>::new(), "case: {case}");
         assert_eq!(report.statements.len(), 1, "case: {case}");
     }
@@ -452,7 +463,7 @@ fn managed_and_templated_policies_are_findings() {
     Properties:
       ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
 ";
-    let report = check_template(yaml);
+    let report = check_template(&load_template(yaml));
     assert_eq!(
         report.findings,
         vec![
@@ -461,6 +472,21 @@ fn managed_and_templated_policies_are_findings() {
             "Fn uses policy {\"SQSSendMessagePolicy\":{\"QueueName\":\"q\"}}: grant inline statements instead, so this test can read them",
         ]
     );
+}
+
+#[test]
+fn a_role_without_policies_grants_nothing() {
+    let yaml = "Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - { Effect: Allow, Principal: { Service: chatbot.amazonaws.com }, Action: sts:AssumeRole }
+";
+    let report = check_template(&load_template(yaml));
+    assert_eq!(report.findings, Vec::<String>::new());
+    assert!(report.statements.is_empty(), "{:?}", report.statements);
 }
 
 #[test]
@@ -482,7 +508,7 @@ fn key_policies_may_let_the_account_administer_the_key_and_nothing_more() {
             Action: kms:*
             Resource: \"*\"
 ";
-    let report = check_template(yaml);
+    let report = check_template(&load_template(yaml));
     assert_eq!(
         report.findings,
         vec!["Key statement Service allows every action of a service (kms:*)"]
@@ -501,12 +527,36 @@ fn a_wildcard_slipped_into_the_real_template_is_found() {
         widened, template,
         "the EC2 alarm creator's ReadInstances statement moved"
     );
-    let findings = check_template(&widened).findings;
+    let findings = check_template(&expanded_template(&widened)).findings;
     assert_eq!(
         findings,
         vec![
             "EC2AlarmCreatorFunction statement ReadInstances allows every action of a service (ec2:*)",
             "EC2AlarmCreatorFunction statement ReadInstances allows ec2:* on every resource (Resource \"*\"), but it can be scoped",
+        ]
+    );
+}
+
+#[test]
+fn a_wildcard_in_a_for_each_loop_is_found() {
+    let yaml = "Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Resources:
+  Fn::ForEach::Queues:
+    - Name
+    - [First, Second]
+    - ${Name}QueuePolicy:
+        Type: AWS::SQS::QueuePolicy
+        Properties:
+          Queues: [{ Ref: !Sub \"${Name}Queue\" }]
+          PolicyDocument:
+            Statement:
+              - { Sid: Send, Effect: Allow, Principal: { Service: events.amazonaws.com }, Action: sqs:*, Resource: !GetAtt [!Sub \"${Name}Queue\", Arn] }
+";
+    assert_eq!(
+        check_template(&expanded_template(yaml)).findings,
+        vec![
+            "FirstQueuePolicy statement Send allows every action of a service (sqs:*)",
+            "SecondQueuePolicy statement Send allows every action of a service (sqs:*)",
         ]
     );
 }

@@ -20,9 +20,9 @@ Run by `make lint`; exits 1 naming each problem.
 import sys
 from pathlib import Path
 
-from cfnlint.decode import decode
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import expand  # noqa: E402  (the template as CloudFormation expands it)
 
-ROOT = Path(__file__).resolve().parents[2]
 DENY_ALL = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll"}
 ALL_TOPICS = [{"Ref": "WarningTopic"}, {"Ref": "CriticalTopic"}, {"Ref": "OperationsTopic"}]
 CRITICAL_TOPICS = [{"Ref": "CriticalTopic"}, {"Ref": "OperationsTopic"}]
@@ -44,21 +44,8 @@ CHANNELS = {
 }
 
 
-def plain(value):
-    """The template's node types as plain dicts, lists and strings."""
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return str(value) if isinstance(value, str) else value
-
-
 def main():
-    template, matches = decode(str(ROOT / "template.yaml"))
-    if matches:
-        print(f"template.yaml does not parse: {matches}")
-        return 1
-    template = plain(template)
+    template = expand.expanded_template()
     resources, parameters = template["Resources"], template["Parameters"]
     problems = []
 

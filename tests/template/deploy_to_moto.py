@@ -1,7 +1,9 @@
 """Deploys template.yaml into moto's CloudFormation and checks what it created.
 
-moto does not run the SAM transform, so the template is transformed here
-with samtranslator (the library SAM CLI and CloudFormation use), the
+moto runs neither AWS::LanguageExtensions nor the SAM transform, so the
+template is expanded here as CloudFormation expands it (expand.py: Fn::ForEach
+by SAM CLI's own code) and transformed with samtranslator (the library SAM
+CLI and CloudFormation use), the
 function zips from `sam build` are uploaded to moto's S3, and the result is
 deployed with `aws cloudformation deploy`, as a user would. The functions,
 roles and their policies, EventBridge rules and targets, topics,
@@ -24,10 +26,12 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import yaml
 from samtranslator.translator.transform import transform
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import expand  # noqa: E402
+
+ROOT = expand.ROOT
 REGION = "eu-west-1"
 # moto's default account, where the stack is deployed.
 ACCOUNT_ID = "123456789012"
@@ -65,28 +69,6 @@ class NoManagedPolicies:
         return {}
 
 
-def cfn_yaml_loader():
-    """A YAML loader that reads CloudFormation's short-form tags (!Ref, !Sub, ...)."""
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(loader, tag_suffix, node):
-        name = "Ref" if tag_suffix == "Ref" else "Fn::" + tag_suffix
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if tag_suffix == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    Loader.add_multi_constructor("!", construct)
-    return Loader
-
-
 def start_moto():
     launcher = ROOT / "tests/testbed/moto_launcher.py"
     process = subprocess.Popen(
@@ -117,7 +99,7 @@ def main():
     args = parser.parse_args()
     build_dir = Path(args.build_dir)
 
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=cfn_yaml_loader())
+    template = expand.expanded_template()
     functions = {
         name: resource
         for name, resource in template["Resources"].items()

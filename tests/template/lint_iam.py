@@ -1,7 +1,8 @@
 """Checks every IAM policy of the deployed template against AWS's catalogue.
 
-template.yaml is expanded with samtranslator as tests/template/deploy_to_moto.py
-does (the SAM transform that CloudFormation runs), and every policy document
+template.yaml is expanded as tests/template/deploy_to_moto.py does (Fn::ForEach
+by expand.py, then the SAM transform with samtranslator, as CloudFormation
+runs them), and every policy document
 in the result (role policies and trust policies, queue, topic and key
 policies) is given to parliament, which ships AWS's service authorization
 reference (every action, the resource ARNs each accepts and its condition
@@ -37,6 +38,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import deploy_to_moto  # noqa: E402  (the template expansion is shared)
+import expand  # noqa: E402
 
 ROOT = deploy_to_moto.ROOT
 ACCEPTED = Path(__file__).resolve().with_name("iam-lint-accepted.yaml")
@@ -218,7 +220,7 @@ def flatten(value):
 
 def expanded_template():
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=deploy_to_moto.cfn_yaml_loader())
+    template = expand.expanded_template()
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
             # The transform needs an S3 location; the code is not read.
