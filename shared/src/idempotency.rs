@@ -27,7 +27,9 @@
 //! notice that failed with the `done` record ([`Guard::complete_with_pending`]):
 //! a retry finds the action done and the notice pending, takes the lease
 //! back ([`Guard::resume`]) and sends it, instead of finding nothing left
-//! to act on and staying silent.
+//! to act on and staying silent. [`Guard::act_then_notify`] runs that
+//! protocol ("act, then keep the pending notice") around a caller's own act
+//! and notify steps.
 //!
 //! Choosing a key: two deliveries with the same key must be the same alert
 //! or action, since the second is skipped. An EventBridge event `id` (or an
@@ -48,6 +50,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tracing::warn;
 
@@ -189,12 +193,17 @@ pub enum GuardError {
         key: String,
         message: String,
     },
+    /// The notice [`Guard::act_then_notify`] kept with the `done` record of
+    /// `key` (as stored) does not read back as the caller's notice type.
+    #[error("the notice kept in idempotency record {key} is unreadable: {problem}")]
+    PendingUnreadable { key: String, problem: String },
 }
 
-/// What [`Guard::run`] did.
+/// What [`Guard::run`] or [`Guard::act_then_notify`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Run<T> {
-    /// The work ran and its completion is recorded.
+    /// The work ran (for [`Guard::act_then_notify`], at least its notify
+    /// step) and its completion is recorded.
     Ran(T),
     /// The event was handled already; nothing ran.
     Duplicate(Handled),
@@ -219,6 +228,17 @@ impl Handled {
             handled_at: format_epoch(completed_at),
         }
     }
+}
+
+/// Where the notice handed to the notify step of [`Guard::act_then_notify`]
+/// comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeOrigin {
+    /// This attempt's act step has just returned it.
+    JustActed,
+    /// An earlier attempt acted, failed to notify, and kept the notice with
+    /// the `done` record; this attempt only sends it.
+    Pending,
 }
 
 /// Leases on idempotency keys for one function.
@@ -349,6 +369,105 @@ impl Guard {
             Run::Ran(report) => report,
             Run::Duplicate(handled) => R::duplicate(handled),
         })
+    }
+
+    /// Acts, then sends the notice about it, at most once per `key`,
+    /// without losing the notice: the two-phase protocol of the module
+    /// documentation. `act` returns the notice still to send, `P` (any value
+    /// serde writes as JSON; the caller's report of the action can travel
+    /// in it), and `notify` sends it and returns the caller's result `T`.
+    ///
+    /// - No live record: the lease is taken, `act` runs, then
+    ///   `notify(notice, NoticeOrigin::JustActed)`, then `key` is marked
+    ///   done. A failed `act` releases the lease, so a retry starts over. A
+    ///   failed `notify` marks `key` done with the notice kept as JSON
+    ///   ([`Guard::complete_with_pending`]), so a retry does not act again.
+    /// - A `done` record with a notice pending: the lease is taken back
+    ///   ([`Guard::resume`]) and only `notify(notice, NoticeOrigin::Pending)`
+    ///   runs, then `key` is marked done for good (or, when it fails, done
+    ///   with the notice still pending).
+    /// - A `done` record without one: `Ok(Run::Duplicate(_))`, nothing runs
+    ///   (the caller reports the duplicate: this logs nothing).
+    /// - A live lease of another attempt: the error below, nothing runs.
+    ///
+    /// A failure to release the lease or to keep the notice is logged (a
+    /// warning naming `key`), and the step's own error returned: the lease
+    /// then lapses at the deadline, and a retry after that acts again.
+    ///
+    /// # Errors
+    /// `act`'s or `notify`'s own error; else, converted into `E`,
+    /// [`GuardError::InProgressElsewhere`] when another attempt holds `key`
+    /// or took its pending notice first, [`GuardError::PendingUnreadable`]
+    /// when the kept notice does not read back as `P`, and
+    /// [`GuardError::Dynamo`] when the table fails.
+    pub async fn act_then_notify<P, T, E>(
+        &self,
+        key: &str,
+        act: impl AsyncFnOnce() -> Result<P, E>,
+        notify: impl AsyncFnOnce(P, NoticeOrigin) -> Result<T, E>,
+    ) -> Result<Run<T>, E>
+    where
+        P: Serialize + DeserializeOwned + Clone,
+        E: From<GuardError>,
+    {
+        let (notice, origin) = match self.begin(key).await? {
+            Begin::InProgressElsewhere { until } => {
+                return Err(self.in_progress_error(key, until).into());
+            }
+            Begin::AlreadyDone {
+                completed_at,
+                pending: None,
+            } => {
+                return Ok(Run::Duplicate(Handled::new(
+                    self.stored_key(key),
+                    completed_at,
+                )));
+            }
+            Begin::AlreadyDone {
+                pending: Some(pending),
+                ..
+            } => {
+                if !self.resume(key).await? {
+                    let until = now().saturating_add(1);
+                    return Err(self.in_progress_error(key, until).into());
+                }
+                let notice = serde_json::from_str(&pending).map_err(|error| {
+                    GuardError::PendingUnreadable {
+                        key: self.stored_key(key),
+                        problem: error.to_string(),
+                    }
+                })?;
+                (notice, NoticeOrigin::Pending)
+            }
+            Begin::Proceed => match act().await {
+                Ok(notice) => (notice, NoticeOrigin::JustActed),
+                Err(error) => {
+                    if let Err(release_error) = self.abandon(key).await {
+                        warn!(idempotency_key = %key, error = %release_error, "releasing the lease failed");
+                    }
+                    return Err(error);
+                }
+            },
+        };
+        match notify(notice.clone(), origin).await {
+            Ok(result) => {
+                self.complete(key).await?;
+                Ok(Run::Ran(result))
+            }
+            Err(error) => {
+                let kept = match serde_json::to_string(&notice) {
+                    Ok(pending) => self
+                        .complete_with_pending(key, &pending)
+                        .await
+                        .map_err(|error| error.to_string()),
+                    Err(problem) => Err(problem.to_string()),
+                };
+                if let Err(problem) = kept {
+                    warn!(idempotency_key = %key, %problem, "keeping the pending notice failed");
+                }
+                Err(error)
+            }
+        }
     }
 
     pub async fn begin(&self, key: &str) -> Result<Begin, GuardError> {
@@ -638,6 +757,18 @@ mod tests {
     fn epochs_format_as_utc_timestamps() {
         assert_eq!(format_epoch(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_epoch(1_795_341_900), "2026-11-22T10:05:00Z");
+    }
+
+    #[test]
+    fn an_unreadable_pending_notice_names_its_record() {
+        let error = GuardError::PendingUnreadable {
+            key: "terminator#sns:m-1|j-1".into(),
+            problem: "expected value at line 1 column 1".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "the notice kept in idempotency record terminator#sns:m-1|j-1 is unreadable: expected value at line 1 column 1"
+        );
     }
 
     #[test]

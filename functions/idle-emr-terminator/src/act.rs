@@ -80,8 +80,6 @@ pub enum ActError {
     },
     #[error(transparent)]
     Publish(#[from] PublishError),
-    #[error("the notice kept in idempotency record {key} is unreadable: {problem}")]
-    PendingNotice { key: String, problem: String },
 }
 
 /// A cluster ListClusters returned.
