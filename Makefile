@@ -45,11 +45,13 @@ lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ ser
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	sam validate --lint
 	cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	cfn-lint -- spoke.yaml
 # sam validate and cfn-lint expand template.yaml's Fn::ForEach themselves;
 # checkov would skip the loop's resources, so it reads the expanded template.
 	@mkdir -p .aws-sam
 	$(PYTHON) tests/template/expand.py > .aws-sam/expanded-template.json
 	$(CHECKOV_VENV)/bin/checkov --file .aws-sam/expanded-template.json --framework cloudformation --quiet --compact --skip-download
+	$(CHECKOV_VENV)/bin/checkov --file spoke.yaml --framework cloudformation --quiet --compact --skip-download
 	$(PYTHON) tests/template/lint_iam.py
 	$(PYTHON) tests/template/check_docs.py
 	$(PYTHON) tests/template/check_chat.py
@@ -63,6 +65,7 @@ test-rust: setup ## Unit and integration tests (moto per test)
 test-template: setup ## sam build (debug), then deploy the template into moto's CloudFormation and check it
 	SAM_BUILD_MODE=debug sam build --config-env x86_64
 	$(PYTHON) tests/template/deploy_to_moto.py
+	$(PYTHON) tests/template/check_spoke.py
 
 test: lint test-template test-rust fuzz-short ## Everything: lint, sam build (debug), template deployment, all tests, a short fuzzing pass
 	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)

@@ -92,6 +92,7 @@ def resource_arn(name, resource_type):
         "AWS::Lambda::Function": lambda: arn("lambda", f"function:{name}"),
         "AWS::Logs::LogGroup": lambda: arn("logs", f"log-group:{name}:*"),
         "AWS::Events::Rule": lambda: arn("events", f"rule/{name}"),
+        "AWS::Events::EventBus": lambda: arn("events", f"event-bus/{name}"),
         "AWS::IAM::Role": lambda: arn("iam", f"role/{name}", region=""),
         "AWS::CloudWatch::Alarm": lambda: arn("cloudwatch", f"alarm:{name}"),
     }
