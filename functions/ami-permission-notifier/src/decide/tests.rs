@@ -1,11 +1,8 @@
 use super::*;
-use crate::config::OrganizationIds;
-use crate::input::{Caller, Resource, ResourceKind};
+use crate::fixtures::{ORG, OU, OWN, event, image, org, ou};
+use crate::input::ResourceKind;
 use watchkeeper_shared::publisher::Topics;
 
-const OWN: &str = "111122223333";
-const ORG: &str = "arn:aws:organizations::111122223333:organization/o-abc1234567";
-const OU: &str = "arn:aws:organizations::111122223333:ou/o-abc1234567/ou-ab12-cdef3456";
 const OTHER_OU: &str = "arn:aws:organizations::999988887777:ou/o-zzzz999999/ou-zz99-11112222";
 
 fn config() -> Config {
@@ -42,44 +39,6 @@ fn remove(grantee: Grantee) -> PermissionChange {
 
 fn account(id: &str) -> Grantee {
     Grantee::Account(id.into())
-}
-
-fn ou(arn: &str) -> Grantee {
-    Grantee::OrganizationalUnit {
-        arn: arn.into(),
-        ids: OrganizationIds::from_arn(arn),
-    }
-}
-
-fn org(arn: &str) -> Grantee {
-    Grantee::Organization {
-        arn: arn.into(),
-        ids: OrganizationIds::from_arn(arn),
-    }
-}
-
-fn image() -> Resource {
-    Resource {
-        kind: ResourceKind::Image,
-        id: "ami-1".into(),
-    }
-}
-
-fn event(request: Request) -> PermissionEvent {
-    PermissionEvent {
-        event_id: "e1".into(),
-        event_name: "ModifyImageAttribute".into(),
-        cloudtrail_event_id: None,
-        event_time: None,
-        region: Some("eu-west-1".into()),
-        account_id: Some(OWN.into()),
-        origin: Origin::Ip("203.0.113.10".into()),
-        user_agent: None,
-        error_code: None,
-        error_message: None,
-        caller: Caller::default(),
-        request,
-    }
 }
 
 fn permissions(changes: Vec<PermissionChange>) -> PermissionEvent {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::fixtures::{self, ORG, OU};
 use serde_json::{Value, json};
 use watchkeeper_shared::events::cloudtrail::API_CALL_DETAIL_TYPE;
 use watchkeeper_shared::events::parse_event;
@@ -29,26 +30,17 @@ fn image(parameters: Value) -> Request {
     )
 }
 
-fn ami() -> Resource {
-    Resource {
-        kind: ResourceKind::Image,
-        id: "ami-1".into(),
-    }
-}
-
 #[test]
 fn requests_become_typed_changes() {
-    let org = "arn:aws:organizations::111122223333:organization/o-abc1234567";
-    let ou = "arn:aws:organizations::111122223333:ou/o-abc1234567/ou-ab12-cdef3456";
     let cases: Vec<(&str, Value, Request)> = vec![
         (
             "every item of add and remove, in order",
             json!({"imageId": "ami-1", "launchPermission": {
-                "add": {"items": [{"group": "all"}, {"userId": "444455556666"}, {"organizationArn": org}]},
-                "remove": {"items": [{"organizationalUnitArn": ou}, {"group": "all"}]}
+                "add": {"items": [{"group": "all"}, {"userId": "444455556666"}, {"organizationArn": ORG}]},
+                "remove": {"items": [{"organizationalUnitArn": OU}, {"group": "all"}]}
             }, "attributeType": "launchPermission"}),
             Request::Permissions {
-                resource: ami(),
+                resource: fixtures::image(),
                 changes: vec![
                     PermissionChange {
                         direction: Direction::Add,
@@ -60,17 +52,11 @@ fn requests_become_typed_changes() {
                     },
                     PermissionChange {
                         direction: Direction::Add,
-                        grantee: Grantee::Organization {
-                            arn: org.into(),
-                            ids: OrganizationIds::from_arn(org),
-                        },
+                        grantee: fixtures::org(ORG),
                     },
                     PermissionChange {
                         direction: Direction::Remove,
-                        grantee: Grantee::OrganizationalUnit {
-                            arn: ou.into(),
-                            ids: OrganizationIds::from_arn(ou),
-                        },
+                        grantee: fixtures::ou(OU),
                     },
                     PermissionChange {
                         direction: Direction::Remove,
@@ -83,7 +69,7 @@ fn requests_become_typed_changes() {
             "unknown and empty items are kept, never dropped",
             json!({"imageId": "ami-1", "launchPermission": {"add": {"items": [{"group": "friends"}, {}, {"newKind": "x"}]}}}),
             Request::Permissions {
-                resource: ami(),
+                resource: fixtures::image(),
                 changes: vec![
                     PermissionChange {
                         direction: Direction::Add,
@@ -104,7 +90,7 @@ fn requests_become_typed_changes() {
             "description attribute",
             json!({"imageId": "ami-1", "description": {"value": "golden"}, "attributeType": "description"}),
             Request::OtherAttribute {
-                resource: ami(),
+                resource: fixtures::image(),
                 attribute: "description".into(),
                 new_value: Some("golden".into()),
             },
@@ -113,7 +99,7 @@ fn requests_become_typed_changes() {
             "description without attributeType",
             json!({"imageId": "ami-1", "description": {"value": "golden"}}),
             Request::OtherAttribute {
-                resource: ami(),
+                resource: fixtures::image(),
                 attribute: "description".into(),
                 new_value: Some("golden".into()),
             },
@@ -122,7 +108,7 @@ fn requests_become_typed_changes() {
             "another attribute",
             json!({"imageId": "ami-1", "attributeType": "imdsSupport"}),
             Request::OtherAttribute {
-                resource: ami(),
+                resource: fixtures::image(),
                 attribute: "imdsSupport".into(),
                 new_value: None,
             },
@@ -131,7 +117,7 @@ fn requests_become_typed_changes() {
             "launch permission named without readable items",
             json!({"imageId": "ami-1", "attributeType": "launchPermission"}),
             Request::Permissions {
-                resource: ami(),
+                resource: fixtures::image(),
                 changes: vec![],
             },
         ),
@@ -143,10 +129,7 @@ fn requests_become_typed_changes() {
 
 #[test]
 fn snapshot_permissions_and_other_attributes() {
-    let snapshot = Resource {
-        kind: ResourceKind::Snapshot,
-        id: "snap-1".into(),
-    };
+    let snapshot = fixtures::snapshot();
     let shared = request(
         json!({"eventName": "ModifySnapshotAttribute", "requestParameters": {
             "snapshotId": "snap-1",

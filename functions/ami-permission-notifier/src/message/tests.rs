@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::OrganizationIds;
 use crate::decide::Trust;
+use crate::fixtures::{self, OU};
 use crate::input::PermissionChange;
 use serde_json::json;
 
@@ -17,20 +17,15 @@ fn caller() -> Caller {
     }
 }
 
+/// The shared event with what CloudTrail adds: its id, the time, the user
+/// agent, and a caller.
 fn event(request: Request) -> PermissionEvent {
     PermissionEvent {
-        event_id: "e1".into(),
-        event_name: "ModifyImageAttribute".into(),
         cloudtrail_event_id: Some("ct-1".into()),
         event_time: Some("2026-11-22T10:02:03Z".into()),
-        region: Some("eu-west-1".into()),
-        account_id: Some("111122223333".into()),
-        origin: Origin::Ip("203.0.113.10".into()),
         user_agent: Some("aws-cli/2.15.0".into()),
-        error_code: None,
-        error_message: None,
         caller: caller(),
-        request,
+        ..fixtures::event(request)
     }
 }
 
@@ -67,16 +62,8 @@ fn alias() -> AccountLabel {
 
 #[test]
 fn one_notification_lists_every_change_in_order() {
-    let ou = "arn:aws:organizations::111122223333:ou/o-abc1234567/ou-ab12-cdef3456";
     let (event, alert) = image_changes(vec![
-        assessed(
-            Direction::Remove,
-            Grantee::OrganizationalUnit {
-                arn: ou.into(),
-                ids: OrganizationIds::from_arn(ou),
-            },
-            Trust::Trusted,
-        ),
+        assessed(Direction::Remove, fixtures::ou(OU), Trust::Trusted),
         assessed(
             Direction::Add,
             Grantee::Account("444455556666".into()),
@@ -315,14 +302,8 @@ fn callers_are_named_by_who_they_are() {
 
 #[test]
 fn wording_of_each_request() {
-    let image = Resource {
-        kind: ResourceKind::Image,
-        id: "ami-1".into(),
-    };
-    let snapshot = Resource {
-        kind: ResourceKind::Snapshot,
-        id: "snap-1".into(),
-    };
+    let image = fixtures::image();
+    let snapshot = fixtures::snapshot();
     let public = |direction| vec![assessed(direction, Grantee::Public, Trust::Public)];
     let cases: Vec<(Request, Vec<AssessedChange>, bool, &str)> = vec![
         (

@@ -1,24 +1,14 @@
 use super::*;
+use crate::fixtures::{self, NEW, OLD};
 use watchkeeper_shared::events::codecommit::ReferenceEvent;
 
-const NEW: &str = "3d8f3a4c5b6e7f8091a2b3c4d5e6f708192a3b4c";
-const OLD: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 const MID: &str = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807";
 
+/// `main` of kind `kind` moved from [`OLD`] to [`NEW`] by alice.
 fn change(kind: ReferenceType) -> RepositoryStateChange {
     RepositoryStateChange {
-        event: ReferenceEvent::Updated,
-        repository_name: "app".into(),
-        repository_id: None,
-        reference_type: kind,
-        reference_name: "main".into(),
-        reference_full_name: None,
-        commit_id: Some(NEW.into()),
-        old_commit_id: Some(OLD.into()),
-        base_commit_id: None,
-        source_commit_id: None,
-        merge_option: None,
         caller_user_arn: Some("arn:aws:iam::123456789012:user/alice".into()),
+        ..fixtures::change(ReferenceEvent::Updated, kind, "main", Some(NEW), Some(OLD))
     }
 }
 

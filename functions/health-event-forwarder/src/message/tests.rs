@@ -1,10 +1,11 @@
 use super::*;
+use crate::fixtures;
 use serde_json::json;
 use watchkeeper_shared::events::parse_event;
 use watchkeeper_shared::notification::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS};
 
 fn raw(detail_type: &str, detail: Value) -> Value {
-    let mut full = json!({
+    let base = json!({
         "eventArn": "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_1",
         "service": "EC2",
         "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
@@ -13,13 +14,7 @@ fn raw(detail_type: &str, detail: Value) -> Value {
         "eventRegion": "us-east-1",
         "startTime": "2026-11-22T10:00:00Z"
     });
-    for (key, value) in detail.as_object().unwrap() {
-        full[key] = value.clone();
-    }
-    json!({
-        "id": "e1", "detail-type": detail_type, "source": "aws.health",
-        "account": "123456789012", "region": "us-east-1", "detail": full
-    })
+    fixtures::health_event(detail_type, base, detail)
 }
 
 fn parsed(raw: &Value) -> HealthEvent {
