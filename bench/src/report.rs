@@ -1,6 +1,8 @@
 //! Rendering results: the report on stdout and the tables of
 //! `docs/performance.md`.
 
+use std::collections::BTreeMap;
+
 use crate::results::Results;
 
 /// The tables of docs/performance.md, from these results.
@@ -22,16 +24,7 @@ pub fn markdown_tables(results: &Results) -> String {
             .as_ref()
             .and_then(|ratios| ratios.init_cpu)
             .map_or(String::new(), |ratio| format!(" ({ratio:.1}×)"));
-        let calls: Vec<String> = report
-            .first_invoke_calls
-            .iter()
-            .map(|(call, count)| {
-                let action = call
-                    .split_once(':')
-                    .map_or(call.as_str(), |(_, action)| action);
-                format!("{action} {count}")
-            })
-            .collect();
+        let calls = by_action(&report.first_invoke_calls);
         line(format!(
             "| `{}` | {} | {:.2}{} | {:.2} | {:.2} | {:.1} | {:.1} / {:.1} | {:.1} | {:.2} / {:.2} | {} |",
             report.function,
@@ -58,16 +51,7 @@ pub fn markdown_tables(results: &Results) -> String {
     line("|---|---|---|---|---|".to_owned());
     for case in &results.scaling {
         for point in &case.points {
-            let calls: Vec<String> = point
-                .calls
-                .iter()
-                .map(|(call, count)| {
-                    let action = call
-                        .split_once(':')
-                        .map_or(call.as_str(), |(_, action)| action);
-                    format!("{action} {count}")
-                })
-                .collect();
+            let calls = by_action(&point.calls);
             line(format!(
                 "| {} | {} | {:.1} | {:.2} | {}{} |",
                 case.case,
@@ -120,6 +104,19 @@ pub fn markdown_tables(results: &Results) -> String {
         ));
     }
     out
+}
+
+/// `service:Action` → count as `Action count`, in the map's order.
+fn by_action(calls: &BTreeMap<String, usize>) -> Vec<String> {
+    calls
+        .iter()
+        .map(|(call, count)| {
+            let action = call
+                .split_once(':')
+                .map_or(call.as_str(), |(_, action)| action);
+            format!("{action} {count}")
+        })
+        .collect()
 }
 
 /// The run's figures on stdout: per scenario, ratios to the floor, cost,
