@@ -12,6 +12,9 @@ pub mod input;
 pub mod message;
 pub mod metrics;
 
+#[cfg(test)]
+mod fixtures;
+
 pub use handler::{App, HandlerError, Report, handle};
 
 watchkeeper_shared::function!(App, Report, HandlerError, handler::NAME, handle);

@@ -26,7 +26,7 @@ mod tests {
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::events::cloudtrail::ApiCall;
     use watchkeeper_shared::events::parse_event;
-    use watchkeeper_shared::home::{Home, Scope};
+    use watchkeeper_shared::home::Scope;
     use watchkeeper_shared::idempotency::Handled;
     use watchkeeper_shared::skip::{self, Admission};
 
@@ -34,10 +34,7 @@ mod tests {
     /// call: routing, reading the request, then deciding.
     fn skip_reason(event: &Value, settings: &[(&str, &str)]) -> SkipReason {
         let config = Config::from_env(testbed::offline_env(settings)).unwrap();
-        let home = Home {
-            account_id: "123456789012".into(),
-            region: "us-east-1".into(),
-        };
+        let home = testbed::home();
         if let Admission::Skipped(routing) = skip::admit(
             event,
             &home,

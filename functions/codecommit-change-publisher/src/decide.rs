@@ -209,10 +209,8 @@ pub fn caller_name(arn: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::config::{BranchFilter, BranchPattern, RepositoryFilter};
+    use crate::fixtures::{NEW, OLD, change};
     use watchkeeper_shared::publisher::Topics;
-
-    const NEW: &str = "3d8f3a4c5b6e7f8091a2b3c4d5e6f708192a3b4c";
-    const OLD: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 
     fn config() -> Config {
         Config {
@@ -230,29 +228,6 @@ mod tests {
             report_tags: true,
             max_commits: 50,
             max_files_per_commit: 100,
-        }
-    }
-
-    fn change(
-        event: ReferenceEvent,
-        kind: ReferenceType,
-        name: &str,
-        new: Option<&str>,
-        old: Option<&str>,
-    ) -> RepositoryStateChange {
-        RepositoryStateChange {
-            event,
-            repository_name: "app".into(),
-            repository_id: None,
-            reference_type: kind,
-            reference_name: name.into(),
-            reference_full_name: None,
-            commit_id: new.map(str::to_owned),
-            old_commit_id: old.map(str::to_owned),
-            base_commit_id: None,
-            source_commit_id: None,
-            merge_option: None,
-            caller_user_arn: None,
         }
     }
 

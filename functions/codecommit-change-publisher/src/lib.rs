@@ -12,6 +12,9 @@ pub mod message;
 pub mod metrics;
 pub mod walk;
 
+#[cfg(test)]
+mod fixtures;
+
 pub use handler::{App, HandlerError, Report, handle};
 
 watchkeeper_shared::function!(App, Report, HandlerError, handler::NAME, handle);

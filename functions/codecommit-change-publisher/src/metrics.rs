@@ -21,7 +21,7 @@ mod tests {
     use crate::config::Config;
     use crate::decide::{self, Plan, SkipReason};
     use serde_json::{Value, json};
-    use testbed::events::load;
+    use testbed::events::{load, with_detail};
     use watchkeeper_shared::Severity;
     use watchkeeper_shared::events::EventRouting;
     use watchkeeper_shared::events::codecommit::RepositoryStateChange;
@@ -38,11 +38,6 @@ mod tests {
             Plan::Skip { reason } => reason,
             other => panic!("expected a skip, got {other:?}"),
         }
-    }
-
-    fn with_detail(mut event: Value, field: &str, value: &str) -> Value {
-        event["detail"][field] = json!(value);
-        event
     }
 
     #[test]

@@ -195,19 +195,16 @@ pub fn idempotency_key(event: &HealthEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{self, config};
     use serde_json::json;
     use watchkeeper_shared::events::parse_event;
-
-    fn config(pairs: &[(&str, &str)]) -> Config {
-        Config::from_env(testbed::offline_env(pairs)).unwrap()
-    }
 
     fn event(detail_type: &str, detail: Value) -> HealthEvent {
         parse_event(&raw(detail_type, detail)).unwrap()
     }
 
     fn raw(detail_type: &str, detail: Value) -> Value {
-        let mut full = json!({
+        let base = json!({
             "eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1",
             "service": "EC2",
             "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE",
@@ -215,13 +212,7 @@ mod tests {
             "eventRegion": "us-east-1",
             "startTime": "2026-11-22T10:00:00Z"
         });
-        for (key, value) in detail.as_object().unwrap() {
-            full[key] = value.clone();
-        }
-        json!({
-            "id": "e1", "detail-type": detail_type, "source": "aws.health",
-            "account": "123456789012", "region": "us-east-1", "detail": full
-        })
+        fixtures::health_event(detail_type, base, detail)
     }
 
     /// Environment variables on top of the topics.

@@ -19,8 +19,8 @@ impl ReportMetrics for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::decide::{self, Decision, SkipReason};
+    use crate::fixtures;
     use serde_json::Value;
     use serde_json::json;
     use testbed::events::load;
@@ -34,7 +34,7 @@ mod tests {
 
     /// The report the handler gives for `event` when a filter drops it.
     fn filtered(event: &Value, settings: &[(&str, &str)]) -> Report {
-        let config = Config::from_env(testbed::offline_env(settings)).unwrap();
+        let config = fixtures::config(settings);
         let parsed = parse_event::<HealthEventDetail>(event).unwrap();
         match decide::decide(&parsed, event, &config) {
             Decision::Drop { severity, rule } => Report::Filtered {
