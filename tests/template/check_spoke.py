@@ -42,6 +42,8 @@ PARAMETERS = {
 # (spoke rule, hub function, its event, its hub-bus rule)
 FORWARDED = [
     ("EC2InstanceStateChangeRule", "EC2AlarmCreatorFunction", "InstanceStateChange", "EC2AlarmCreatorHubRule"),
+    ("AMIPermissionChangeRule", "AMIPermissionNotifierFunction", "PermissionChange", "AMIPermissionNotifierHubRule"),
+    ("HealthEventRule", "HealthEventForwarderFunction", "HealthEvent", "HealthEventForwarderHubRule"),
 ]
 
 problems = []
@@ -98,17 +100,19 @@ def main():
         == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}},
         "the hub's bus must admit only the organization's accounts",
     )
-    assume = [
-        statement
-        for statement in hub["EC2AlarmCreatorFunction"]["Properties"]["Policies"][0]["Statement"]
-        if isinstance(statement, dict) and "Fn::If" in statement and statement["Fn::If"][0] == "IsHub"
-    ]
-    check(
-        len(assume) == 1
-        and assume[0]["Fn::If"][1]["Action"] == "sts:AssumeRole"
-        and assume[0]["Fn::If"][1]["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}},
-        "the EC2 alarm creator must assume the spoke role only in hub mode and only in the organization",
-    )
+    for function in ("EC2AlarmCreatorFunction", "AMIPermissionNotifierFunction"):
+        assume = [
+            statement
+            for statement in hub[function]["Properties"]["Policies"][0]["Statement"]
+            if isinstance(statement, dict) and "Fn::If" in statement and statement["Fn::If"][0] == "IsHub"
+        ]
+        check(
+            len(assume) == 1
+            and assume[0]["Fn::If"][1]["Action"] == "sts:AssumeRole"
+            and assume[0]["Fn::If"][1]["Condition"]
+            == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}},
+            f"{function} must assume the spoke role only in hub mode and only in the organization",
+        )
 
     moto, port = deploy_to_moto.start_moto()
     try:
@@ -167,6 +171,13 @@ def main():
             and statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == f"arn:aws:iam::{HUB}:role/watchkeeper-*"
             and statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5",
             f"the spoke role trusts {statement}, not only the hub stack's roles in the organization",
+        )
+        aliases = document(
+            iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="AMIPermissionNotifier")["PolicyDocument"]
+        )
+        check(
+            [s["Action"] for s in aliases["Statement"]] == ["iam:ListAccountAliases"],
+            f"the AMI permission notifier's spoke policy allows {aliases['Statement']}",
         )
         policy = document(
             iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="EC2AlarmCreator")["PolicyDocument"]

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
+use std::sync::Arc;
+
+use tracing::{info, warn};
 
 use watchkeeper_shared::Severity;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
@@ -12,13 +14,15 @@ use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled};
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::skip::{ReasonCode, Route};
+use watchkeeper_shared::reach::{Clients, Place, Reach};
+use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::act::AccountAliases;
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
 use crate::input::{self, Input, Request};
 use crate::message;
+use crate::message::AccountLabel;
 
 /// The events this function takes, and from where.
 pub const ROUTE: Route = Route {
@@ -35,6 +39,10 @@ pub struct App {
     pub home: Home,
     pub publisher: Publisher,
     pub aliases: AccountAliases,
+    /// Hub mode: which member accounts are reported on, and their aliases,
+    /// read through their spoke roles once per warm function.
+    pub reach: Reach,
+    pub member_aliases: Clients<Arc<AccountAliases>>,
     /// Each EventBridge event is notified once.
     pub guard: Guard,
 }
@@ -46,7 +54,11 @@ impl App {
     pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
-        Ok(Self::new(Config::from_env(env)?, home, guard, sdk, sdk))
+        let reach = Reach::from_env(&mut env, sdk, home.clone());
+        Ok(Self {
+            reach,
+            ..Self::new(Config::from_env(env)?, home, guard, sdk, sdk)
+        })
     }
 
     /// `iam_sdk` may differ from `sdk`, so tests can make only IAM fail.
@@ -60,6 +72,8 @@ impl App {
         Self {
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             aliases: AccountAliases::new(iam_sdk),
+            reach: Reach::new(sdk.clone(), home.clone(), None),
+            member_aliases: Clients::default(),
             config,
             home,
             guard,
@@ -95,11 +109,14 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The alias is the function's own account's, and only it is looked up;
     // an event another account forwarded here is not labelled with it.
     // The region does not matter: the alert names the event's region.
-    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
-        return Ok(Report::Skipped {
-            reason: SkipReason::Routing(routing),
-        });
-    }
+    let place = match ROUTE.place(event, &app.reach)? {
+        Placement::Placed(_, place) => place,
+        Placement::Skipped(routing) => {
+            return Ok(Report::Skipped {
+                reason: SkipReason::Routing(routing),
+            });
+        }
+    };
     let call = parse_event::<ApiCall>(event)?;
     let permission_event = match input::read(&call)? {
         Input::Watched(permission_event) => permission_event,
@@ -116,7 +133,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // records with two ids, and alert twice.
     app.guard
         .once(&call.id, async || {
-            notify(app, event, &call, &permission_event).await
+            notify(app, event, &call, &permission_event, &place).await
         })
         .await
 }
@@ -126,6 +143,7 @@ async fn notify(
     event: &Value,
     call: &EventBridgeEvent<ApiCall>,
     permission_event: &input::PermissionEvent,
+    place: &Place,
 ) -> Result<Report, HandlerError> {
     let resource = match &permission_event.request {
         Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
@@ -164,14 +182,7 @@ async fn notify(
         changes = alert.changes.len(),
         "decided"
     );
-    let account = app
-        .aliases
-        .label(
-            &call.id,
-            permission_event.account_id.as_deref(),
-            &app.home.account_id,
-        )
-        .await;
+    let account = account_label(app, &call.id, permission_event, place).await;
     let notification = message::notification(permission_event, &alert, &account, event.clone());
     let subject = notification.render().subject;
     let topic_arn = app
@@ -200,5 +211,52 @@ async fn notify(
 impl watchkeeper_shared::function::FromHandled for Report {
     fn duplicate(handled: Handled) -> Self {
         Self::Duplicate { handled }
+    }
+}
+
+/// How the notification names the account: by its alias, looked up in the
+/// function's own account, or in hub mode in the member account through its
+/// spoke role. A lookup that fails, the spoke role's included, is logged and
+/// the account named by its id: the alert goes out regardless.
+async fn account_label(
+    app: &App,
+    event_id: &str,
+    permission_event: &input::PermissionEvent,
+    place: &Place,
+) -> AccountLabel {
+    if !place.member {
+        return app
+            .aliases
+            .label(
+                event_id,
+                permission_event.account_id.as_deref(),
+                &app.home.account_id,
+            )
+            .await;
+    }
+    // IAM is global: one lookup per member account, from the home region.
+    let account = Place {
+        region: app.home.region.clone(),
+        ..place.clone()
+    };
+    match app
+        .member_aliases
+        .get(&app.reach, &account, |sdk| {
+            Arc::new(AccountAliases::new(sdk))
+        })
+        .await
+    {
+        Ok(aliases) => {
+            aliases
+                .label(event_id, Some(&place.account_id), &place.account_id)
+                .await
+        }
+        Err(error) => {
+            warn!(%event_id, account = %place.account_id, %error, "account alias lookup failed; naming the account by its id");
+            AccountLabel {
+                alias: None,
+                id: Some(place.account_id.clone()),
+            }
+        }
     }
 }

@@ -986,3 +986,85 @@ async fn the_alias_names_only_this_functions_own_account() {
     assert!(!body.contains(ALIAS), "{body}");
     assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 0);
 }
+
+/// Hub mode (issue 14): a member account of the organization, and the hub
+/// settings the template sets.
+const MEMBER: &str = "222222222222";
+const HUB: &[(&str, &str)] = &[
+    ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+    ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+];
+
+/// `ami-public.json` as the hub's bus delivers it from the member account.
+fn from_member() -> Value {
+    let mut event = load("ami-public.json");
+    event["account"] = MEMBER.into();
+    event["detail"]["recipientAccountId"] = MEMBER.into();
+    event["detail"]["userIdentity"]["accountId"] = MEMBER.into();
+    event
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_change_is_reported_with_that_accounts_alias() {
+    let bed = start().await;
+    let member = testbed::iam::member_account(&bed.sdk, MEMBER, testbed::REGION).await;
+    testbed::iam::create_account_alias(&member, "payments-prod").await;
+    let app = notifier(&bed, HUB);
+    let report = handle(&app, &from_member()).await.expect("reported");
+    let Report::Notified { subject, .. } = &report else {
+        panic!("expected a notification, got {report:?}");
+    };
+    assert!(
+        subject.starts_with("[payments-prod] AMI ami-0abc1234def567890 made PUBLIC"),
+        "{subject}"
+    );
+    let message = &bed.moto.published().await[0];
+    let email = message.body("email");
+    assert!(
+        email.contains("Account: payments-prod (222222222222)"),
+        "{email}"
+    );
+    assert!(
+        !email.contains(ALIAS),
+        "the hub's alias names no member account"
+    );
+    // Warm: the member's alias is looked up once.
+    let mut again = from_member();
+    again["id"] = "second-member-event".into();
+    handle(&app, &again).await.expect("reported");
+    assert_eq!(bed.moto.count_calls("iam", "ListAccountAliases").await, 1);
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_spoke_role_that_cannot_be_assumed_still_sends_the_alert_naming_the_account_by_id()
+ {
+    let bed = start().await;
+    let app = notifier(&bed, HUB);
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "sts",
+            "AssumeRole",
+            testbed::FaultKind::Status500,
+            5,
+        ))
+        .await;
+    let report = handle(&app, &from_member())
+        .await
+        .expect("the alert goes out");
+    let Report::Notified { subject, .. } = &report else {
+        panic!("expected a notification, got {report:?}");
+    };
+    assert!(
+        subject.starts_with("[222222222222] AMI ami-0abc1234def567890 made PUBLIC"),
+        "{subject}"
+    );
+}
+
+#[tokio::test]
+async fn in_single_account_mode_a_member_accounts_change_is_still_skipped() {
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
+    let report = handle(&app, &from_member()).await.expect("skipped");
+    assert!(matches!(report, Report::Skipped { .. }), "{report:?}");
+    assert_nothing_sent(&bed).await;
+}

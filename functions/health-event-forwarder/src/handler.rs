@@ -13,7 +13,8 @@ use watchkeeper_shared::events::parse_event;
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled, Run};
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::skip::{ReasonCode, Route};
+use watchkeeper_shared::reach::Reach;
+use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
@@ -38,6 +39,8 @@ pub struct App {
     pub config: Config,
     /// The account and region this function runs in.
     pub home: Home,
+    /// Hub mode: which member accounts' Health events are reported.
+    pub reach: Reach,
     pub publisher: Publisher,
     /// Each Health update is notified once.
     pub guard: Guard,
@@ -47,11 +50,13 @@ impl App {
     pub fn from_env(sdk: &aws_config::SdkConfig, mut env: EnvReader) -> Result<Self, ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
+        let reach = Reach::from_env(&mut env, sdk, home.clone());
         let config = Config::from_env(env)?;
         let publisher = Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone());
         Ok(Self {
             config,
             home,
+            reach,
             publisher,
             guard,
         })
@@ -96,7 +101,9 @@ pub enum Report {
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
-    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
+    // In hub mode, a member account's events (forwarded by its spoke) are
+    // reported too; Health needs no call in that account.
+    if let Placement::Skipped(routing) = ROUTE.place(event, &app.reach)? {
         return Ok(Report::Skipped {
             reason: SkipReason::Routing(routing),
         });

@@ -897,3 +897,30 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
     );
     assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
 }
+
+/// Hub mode (issue 14): a member account's Health event, forwarded by its
+/// spoke to the hub's bus, is reported naming that account; one off the
+/// allow-list is skipped.
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_health_event_is_reported_naming_it() {
+    let bed = Bed::start().await;
+    let hub = [
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", "watchkeeper-spoke"),
+    ];
+    let app = bed.forwarder(&hub);
+    let mut event = load("health-account-issue.json");
+    event["account"] = "222222222222".into();
+    let report = handle(&app, &event).await.expect("reported");
+    assert!(matches!(report, Report::Notified { .. }), "{report:?}");
+    let email = bed.moto.published().await[0].body("email");
+    assert!(email.contains("Account: 222222222222"), "{email}");
+
+    let listed = bed.forwarder(&[hub[0], hub[1], ("MEMBER_ACCOUNTS", "333333333333")]);
+    let mut other = event.clone();
+    other["id"] = "unlisted-member".into();
+    let report = handle(&listed, &other).await.expect("skipped");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["code"], "not_a_member", "{json}");
+    assert_eq!(bed.moto.published().await.len(), 1);
+}
