@@ -7,6 +7,7 @@ mod codecommit_change_publisher;
 mod ec2_alarm_creator;
 mod health_event_forwarder;
 mod idle_emr_terminator;
+mod organization;
 
 use testbed::Bed;
 
@@ -31,6 +32,7 @@ async fn main() {
     idle_emr_terminator::run(&bed).await;
     codecommit_change_publisher::run(&bed).await;
     health_event_forwarder::run(&bed).await;
+    organization::run(&bed).await;
 
     let calls = moto.calls().await;
     println!(
