@@ -44,6 +44,12 @@ FORWARDED = [
     ("EC2InstanceStateChangeRule", "EC2AlarmCreatorFunction", "InstanceStateChange", "EC2AlarmCreatorHubRule"),
     ("AMIPermissionChangeRule", "AMIPermissionNotifierFunction", "PermissionChange", "AMIPermissionNotifierHubRule"),
     ("HealthEventRule", "HealthEventForwarderFunction", "HealthEvent", "HealthEventForwarderHubRule"),
+    (
+        "CodeCommitRepositoryStateChangeRule",
+        "CodeCommitChangePublisherFunction",
+        "RepositoryStateChange",
+        "CodeCommitChangePublisherHubRule",
+    ),
 ]
 
 problems = []
@@ -100,7 +106,7 @@ def main():
         == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}},
         "the hub's bus must admit only the organization's accounts",
     )
-    for function in ("EC2AlarmCreatorFunction", "AMIPermissionNotifierFunction"):
+    for function in ("EC2AlarmCreatorFunction", "AMIPermissionNotifierFunction", "CodeCommitChangePublisherFunction"):
         assume = [
             statement
             for statement in hub[function]["Properties"]["Policies"][0]["Statement"]
@@ -171,6 +177,14 @@ def main():
             and statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == f"arn:aws:iam::{HUB}:role/watchkeeper-*"
             and statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5",
             f"the spoke role trusts {statement}, not only the hub stack's roles in the organization",
+        )
+        commits = document(
+            iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="CodeCommitChangePublisher")["PolicyDocument"]
+        )
+        check(
+            commits["Statement"][0]["Action"] == ["codecommit:GetCommit", "codecommit:GetDifferences"]
+            and commits["Statement"][0]["Resource"] == f"arn:aws:codecommit:*:{MEMBER}:*",
+            f"the CodeCommit publisher's spoke policy is {commits['Statement']}",
         )
         aliases = document(
             iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="AMIPermissionNotifier")["PolicyDocument"]

@@ -13,7 +13,8 @@ use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled};
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::skip::{ReasonCode, Route};
+use watchkeeper_shared::reach::{Clients, Place, Reach, ReachError};
+use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::act::{self, ActError};
 use crate::config::Config;
@@ -34,7 +35,15 @@ pub struct App {
     pub config: Config,
     /// The account and region this function runs in.
     pub home: Home,
+    /// Its home's CodeCommit client.
     pub codecommit: aws_sdk_codecommit::Client,
+    /// Hub mode: where an event is read (its member account and region,
+    /// through the spoke role), with that place's client made once.
+    pub reach: Reach,
+    pub elsewhere: Clients<aws_sdk_codecommit::Client>,
+    /// CodeCommit's endpoint when it is not AWS's (the test bed's local
+    /// CodeCommit), for the clients of other places too.
+    pub codecommit_endpoint: Option<String>,
     pub publisher: Publisher,
     /// Each EventBridge event is published once.
     pub guard: Guard,
@@ -60,33 +69,36 @@ impl App {
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
+        let reach = Reach::from_env(&mut env, sdk, home.clone());
         let config = Config::from_env(env)?;
-        Ok(Self::new(
+        Ok(Self {
+            publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
+            codecommit: aws_sdk_codecommit::Client::new(codecommit_sdk),
+            reach,
+            elsewhere: Clients::default(),
+            codecommit_endpoint: codecommit_sdk.endpoint_url().map(str::to_owned),
             config,
             home,
             guard,
-            aws_sdk_codecommit::Client::new(codecommit_sdk),
-            aws_sdk_sns::Client::new(sdk),
-        ))
+        })
     }
 
-    /// With the CodeCommit client given separately, e.g. one pointed at
-    /// another endpoint than SNS.
-    pub fn new(
-        config: Config,
-        home: Home,
-        guard: Guard,
-        codecommit: aws_sdk_codecommit::Client,
-        sns: aws_sdk_sns::Client,
-    ) -> Self {
-        let publisher = Publisher::new(sns, config.topics.clone());
-        Self {
-            config,
-            home,
-            codecommit,
-            publisher,
-            guard,
+    /// The CodeCommit client for `place`: the home one, or the member
+    /// account's through its spoke role.
+    async fn codecommit(&self, place: &Place) -> Result<aws_sdk_codecommit::Client, ReachError> {
+        if !place.member && place.region == self.home.region {
+            return Ok(self.codecommit.clone());
         }
+        let endpoint = self.codecommit_endpoint.clone();
+        self.elsewhere
+            .get(&self.reach, place, move |sdk| {
+                let mut config = aws_sdk_codecommit::config::Builder::from(sdk);
+                if let Some(endpoint) = endpoint {
+                    config = config.endpoint_url(endpoint);
+                }
+                aws_sdk_codecommit::Client::from_conf(config.build())
+            })
+            .await
     }
 }
 
@@ -120,11 +132,14 @@ pub enum Report {
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // The repository is read in the function's own account and region.
-    if let Some(routing) = ROUTE.admit(event, &app.home)?.skipped() {
-        return Ok(Report::Skipped {
-            reason: SkipReason::Routing(routing),
-        });
-    }
+    let place = match ROUTE.place(event, &app.reach)? {
+        Placement::Placed(_, place) => place,
+        Placement::Skipped(routing) => {
+            return Ok(Report::Skipped {
+                reason: SkipReason::Routing(routing),
+            });
+        }
+    };
     // Kinds other than reference events lack the reference fields: they
     // are skipped on their kind before the rest is read.
     let kind = parse_event::<StateChangeKind>(event)?;
@@ -146,13 +161,14 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // commit): the same alert. Two pushes, even of the same commits to two
     // branches, are two events with two ids, and alert twice.
     app.guard
-        .once(&event.id, async || publish(app, &event).await)
+        .once(&event.id, async || publish(app, &event, &place).await)
         .await
 }
 
 async fn publish(
     app: &App,
     event: &EventBridgeEvent<RepositoryStateChange>,
+    place: &Place,
 ) -> Result<Report, HandlerError> {
     let change = &event.detail;
     let repository = change.repository_name.as_str();
@@ -179,7 +195,8 @@ async fn publish(
             previous_head,
         } => {
             let walk = HistoryWalk::new(&new_head, &previous_head, app.config.max_commits);
-            let (outcome, commits) = act::walk_push(&app.codecommit, repository, walk).await?;
+            let codecommit = app.codecommit(place).await?;
+            let (outcome, commits) = act::walk_push(&codecommit, repository, walk).await?;
             info!(
                 event_id = %event.id,
                 repository,
@@ -203,7 +220,8 @@ async fn publish(
             head,
             previous_head,
         } => {
-            let report = act::head_report(&app.codecommit, repository, &head).await?;
+            let codecommit = app.codecommit(place).await?;
+            let report = act::head_report(&codecommit, repository, &head).await?;
             let notification = message::new_head_notification(
                 change,
                 max_files,
@@ -214,6 +232,14 @@ async fn publish(
             (notification, 1)
         }
         Plan::Deleted { last_commit } => (message::deleted_notification(change, &last_commit), 0),
+    };
+    // In hub mode, a member account's push names the account and region.
+    let notification = if place.member {
+        notification
+            .with_fact("Account", &place.account_id)
+            .with_fact("Region", &place.region)
+    } else {
+        notification
     };
     let subject = notification.render().subject;
     let message_id = app.publisher.publish(&notification).await?;

@@ -831,3 +831,40 @@ impl PartialEq<Skip> for Report {
 fn skipped(reason: &str) -> Skip {
     Skip(reason.to_owned())
 }
+
+/// Hub mode (issue 14): a push in a member account is read through the
+/// member's spoke role (credentials from moto's STS, once per warm
+/// function) and named by account and region. The local CodeCommit server
+/// keeps one repository set for every account, so this checks the route
+/// (placement, assumed credentials, the client for that place), not
+/// CodeCommit's account isolation.
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_push_is_read_there_and_names_the_account() {
+    let mut bed = Bed::start(&[
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", "watchkeeper-spoke"),
+    ])
+    .await;
+    let first = initial_commit(&mut bed.repo);
+    bed.repo.write("src/retry.rs", "pub fn retry() {}\n");
+    let second = bed.repo.commit("Add payment retries");
+    let mut event = push_event(&second, &first);
+    event["account"] = "222222222222".into();
+    event["region"] = "ap-southeast-2".into();
+
+    let report = bed.handle(&event).await.expect("the member's push is read");
+    assert!(
+        matches!(report, Report::Published { commits: 1, .. }),
+        "{report:?}"
+    );
+    let received = bed.received().await;
+    assert!(
+        received
+            .email
+            .contains("Account: 222222222222\nRegion: ap-southeast-2\n"),
+        "{}",
+        received.email
+    );
+    assert_eq!(bed.moto.count_calls("sts", "AssumeRole").await, 1);
+    assert!(bed.server.count_calls("GetCommit") >= 1);
+}
