@@ -44,6 +44,7 @@ FORWARDED = [
     ("EC2InstanceStateChangeRule", "EC2AlarmCreatorFunction", "InstanceStateChange", "EC2AlarmCreatorHubRule"),
     ("AMIPermissionChangeRule", "AMIPermissionNotifierFunction", "PermissionChange", "AMIPermissionNotifierHubRule"),
     ("HealthEventRule", "HealthEventForwarderFunction", "HealthEvent", "HealthEventForwarderHubRule"),
+    ("IdleEmrAlarmRule", "IdleEmrTerminatorFunction", "IdleAlarmStateChange", "IdleEmrTerminatorHubRule"),
     (
         "CodeCommitRepositoryStateChangeRule",
         "CodeCommitChangePublisherFunction",
@@ -70,6 +71,19 @@ def document(value):
         return json.loads(value)
     except json.JSONDecodeError:
         return ast.literal_eval(value)
+
+
+def resolved(value, template):
+    """`value` with each `Ref` to a parameter replaced by the value the
+    spoke was deployed with (its default unless PARAMETERS sets it)."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in template["Parameters"]:
+            name = value["Ref"]
+            return PARAMETERS.get(name, template["Parameters"][name].get("Default"))
+        return {key: resolved(item, template) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolved(item, template) for item in value]
+    return value
 
 
 def plain(value):
@@ -106,7 +120,12 @@ def main():
         == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}},
         "the hub's bus must admit only the organization's accounts",
     )
-    for function in ("EC2AlarmCreatorFunction", "AMIPermissionNotifierFunction", "CodeCommitChangePublisherFunction"):
+    for function in (
+        "EC2AlarmCreatorFunction",
+        "AMIPermissionNotifierFunction",
+        "IdleEmrTerminatorFunction",
+        "CodeCommitChangePublisherFunction",
+    ):
         assume = [
             statement
             for statement in hub[function]["Properties"]["Policies"][0]["Statement"]
@@ -158,7 +177,7 @@ def main():
             if not check(name in rules, f"rule {rule} was not created in the member account"):
                 continue
             pattern = json.loads(rules[name]["EventPattern"])
-            handled = hub[function]["Properties"]["Events"][event]["Properties"]["Pattern"]
+            handled = resolved(hub[function]["Properties"]["Events"][event]["Properties"]["Pattern"], spoke)
             check(pattern == handled, f"deployed {rule} has pattern {pattern}, not {handled}")
             targets = events.list_targets_by_rule(Rule=name)["Targets"]
             check(
@@ -185,6 +204,26 @@ def main():
             commits["Statement"][0]["Action"] == ["codecommit:GetCommit", "codecommit:GetDifferences"]
             and commits["Statement"][0]["Resource"] == f"arn:aws:codecommit:*:{MEMBER}:*",
             f"the CodeCommit publisher's spoke policy is {commits['Statement']}",
+        )
+        emr = document(
+            iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="IdleEmrTerminator")["PolicyDocument"]
+        )
+        emr_actions = sorted(
+            action
+            for statement in emr["Statement"]
+            if statement
+            for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+        )
+        check(
+            emr_actions
+            == [
+                "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStacks",
+                "elasticmapreduce:DescribeCluster",
+                "elasticmapreduce:ListSteps",
+                "elasticmapreduce:TerminateJobFlows",
+            ],
+            f"the idle EMR terminator's spoke policy allows {emr_actions} (no DeleteStack unless IdleEmrStackMode)",
         )
         aliases = document(
             iam.get_role_policy(RoleName="watchkeeper-spoke", PolicyName="AMIPermissionNotifier")["PolicyDocument"]

@@ -28,6 +28,9 @@ pub const EMR_CLUSTER_RESOURCE_TYPE: &str = "AWS::EMR::Cluster";
 pub enum ActError {
     #[error(transparent)]
     Idempotency(#[from] watchkeeper_shared::idempotency::GuardError),
+    /// Hub mode: the member account's spoke role could not be assumed.
+    #[error(transparent)]
+    Reach(#[from] watchkeeper_shared::reach::ReachError),
     #[error("EMR ListClusters (state WAITING) failed: {failure}")]
     ListClusters {
         #[source]

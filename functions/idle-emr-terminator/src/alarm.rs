@@ -27,16 +27,17 @@ pub(crate) async fn handle_alarms(
         region,
     } in alarms
     {
-        // A cluster is looked up and terminated in the function's own
-        // account and region only.
-        if let Some(elsewhere) = app
-            .home
-            .check_origin(account, region, Scope::AccountAndRegion)?
-        {
-            info!(alarm_name = %change.alarm_name, %account, %region, reason = %elsewhere, "skipped");
-            skipped.push(AlarmSkip::Elsewhere(elsewhere));
-            continue;
-        }
+        // A cluster is looked up and terminated where its alarm is: the
+        // function's own account and region, or in hub mode a member
+        // account's, through its spoke role.
+        let place = match app.reach.place(account, region, Scope::AccountAndRegion)? {
+            Ok(place) => place,
+            Err(elsewhere) => {
+                info!(alarm_name = %change.alarm_name, %account, %region, reason = %elsewhere, "skipped");
+                skipped.push(AlarmSkip::Elsewhere(elsewhere));
+                continue;
+            }
+        };
         match decide::alarm_step(change)? {
             AlarmStep::Skip { reason } => {
                 info!(alarm_name = %change.alarm_name, state = %change.new_state, %reason, "skipped");
@@ -52,6 +53,7 @@ pub(crate) async fn handle_alarms(
                 // one notice. The next firing, or another cluster, differs.
                 candidates.push(Candidate {
                     key: format!("{delivery}|{cluster_id}"),
+                    place,
                     cluster_id,
                     evidence: IdleEvidence::from_alarm(change),
                 });

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use tracing::{error, info};
 
 use watchkeeper_shared::idempotency::{Handled, NoticeOrigin, Run};
-use watchkeeper_shared::notification::RenderedMessage;
+use watchkeeper_shared::notification::{Notification, RenderedMessage};
+use watchkeeper_shared::reach::Place;
 
 use crate::act::{self, ActError};
 use crate::decide::{self, Action, Eligibility, IdleEvidence};
@@ -20,6 +21,8 @@ use crate::outcome::ClusterOutcome;
 /// it: the alarm's delivery, or the sweep's window, with the cluster id.
 pub(crate) struct Candidate {
     pub(crate) key: String,
+    /// Where the cluster is: the function's home, or a member account.
+    pub(crate) place: Place,
     pub(crate) cluster_id: String,
     pub(crate) evidence: IdleEvidence,
 }
@@ -36,11 +39,12 @@ pub(crate) async fn check_candidates(
     let checked = candidates.len();
     for Candidate {
         key,
+        place,
         cluster_id,
         evidence,
     } in candidates
     {
-        match act_once(app, &key, &cluster_id, &evidence, now).await {
+        match act_once(app, &key, &place, &cluster_id, &evidence, now).await {
             Ok(result) => results.push(result),
             Err(failure) => {
                 error!(%cluster_id, error = %failure, "cluster failed");
@@ -75,6 +79,7 @@ struct Acted {
 async fn act_once(
     app: &App,
     key: &str,
+    place: &Place,
     cluster_id: &str,
     evidence: &IdleEvidence,
     now: i64,
@@ -83,7 +88,7 @@ async fn act_once(
         .guard
         .act_then_notify(
             key,
-            async || decide_and_act(app, cluster_id, evidence, now).await,
+            async || decide_and_act(app, place, cluster_id, evidence, now).await,
             async |acted: Acted, origin| {
                 if origin == NoticeOrigin::Pending {
                     info!(%cluster_id, idempotency_key = %key, outcome = %acted.result.outcome, "already acted; sending the pending notice");
@@ -129,6 +134,7 @@ fn duplicate(cluster_id: &str, handled: Handled) -> ClusterResult {
 /// rendered but not sent.
 async fn decide_and_act(
     app: &App,
+    place: &Place,
     cluster_id: &str,
     evidence: &IdleEvidence,
     now: i64,
@@ -143,7 +149,8 @@ async fn decide_and_act(
         },
         notice: None,
     };
-    let cluster = act::describe_cluster(&app.emr, cluster_id).await?;
+    let clients = app.clusters(place).await?;
+    let cluster = act::describe_cluster(&clients.emr, cluster_id).await?;
     let guard = decide::check_guards(cluster.as_ref(), now, config);
     let (Some(cluster), false) = (cluster, matches!(guard, Eligibility::Skip(_))) else {
         let reason = match &guard {
@@ -153,13 +160,13 @@ async fn decide_and_act(
         info!(%cluster_id, %reason, "skipped");
         return Ok(skipped(reason));
     };
-    let stack = act::find_owning_stack(&app.cloudformation, cluster_id).await?;
+    let stack = act::find_owning_stack(&clients.cloudformation, cluster_id).await?;
     let Some(plan) = decide::plan_action(config, &guard, stack.as_ref()) else {
         return Ok(skipped("no action planned".to_owned()));
     };
     // The last guard, as late as possible: a step submitted since the
     // idleness was measured leaves the cluster WAITING for a while.
-    let steps = act::list_unfinished_steps(&app.emr, cluster_id).await?;
+    let steps = act::list_unfinished_steps(&clients.emr, cluster_id).await?;
     if let Some(queued) = decide::check_steps(&steps) {
         let reason = queued.describe();
         let outcome = ClusterOutcome::StepsQueued;
@@ -178,9 +185,10 @@ async fn decide_and_act(
                 cluster: &cluster,
                 evidence,
                 queued: &queued,
-                region: &app.region,
+                region: &place.region,
             },
         );
+        let notification = with_account(notification, place);
         return Ok(Acted {
             result: ClusterResult {
                 cluster_id: cluster_id.to_owned(),
@@ -204,11 +212,11 @@ async fn decide_and_act(
     );
     if !plan.dry_run {
         match &plan.action {
-            Action::TerminateCluster => act::terminate_cluster(&app.emr, cluster_id).await?,
+            Action::TerminateCluster => act::terminate_cluster(&clients.emr, cluster_id).await?,
             Action::DeleteStack {
                 stack_id,
                 stack_name,
-            } => act::delete_stack(&app.cloudformation, stack_id, stack_name).await?,
+            } => act::delete_stack(&clients.cloudformation, stack_id, stack_name).await?,
             Action::ReportProtected => {}
         }
     }
@@ -219,9 +227,10 @@ async fn decide_and_act(
             evidence,
             stack: stack.as_ref(),
             plan: &plan,
-            region: &app.region,
+            region: &place.region,
         },
     );
+    let notification = with_account(notification, place);
     Ok(Acted {
         result: ClusterResult {
             cluster_id: cluster_id.to_owned(),
@@ -231,4 +240,13 @@ async fn decide_and_act(
         },
         notice: Some(notification.render()),
     })
+}
+
+/// In hub mode, a member account's cluster's notice names the account.
+fn with_account(notification: Notification, place: &Place) -> Notification {
+    if place.member {
+        notification.with_fact("Account", &place.account_id)
+    } else {
+        notification
+    }
 }

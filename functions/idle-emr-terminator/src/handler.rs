@@ -15,6 +15,7 @@ use watchkeeper_shared::events::EventError;
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::Guard;
 use watchkeeper_shared::publisher::Publisher;
+use watchkeeper_shared::reach::{Clients, Place, Reach, ReachError};
 use watchkeeper_shared::runtime::{ErrorKind, InvocationError};
 use watchkeeper_shared::skip::{ReasonCode, Routing};
 
@@ -38,6 +39,11 @@ pub struct App {
     pub emr: aws_sdk_emr::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Hub mode: where an alarm's cluster is checked and acted on (its
+    /// member account and region, through the spoke role), with that
+    /// place's clients made once.
+    pub reach: Reach,
+    pub elsewhere: Clients<Clusters>,
     pub publisher: Publisher,
     /// Each cluster is acted on once per alarm message or sweep window.
     pub guard: Guard,
@@ -53,6 +59,7 @@ impl App {
     ) -> Result<Self, watchkeeper_shared::config::ConfigError> {
         let guard = Guard::from_env(&mut env, sdk, NAME);
         let home = Home::from_env(&mut env);
+        let reach = Reach::from_env(&mut env, sdk, home.clone());
         let config = Config::from_env(env)?;
         Ok(Self {
             home,
@@ -63,10 +70,50 @@ impl App {
             emr: aws_sdk_emr::Client::new(sdk),
             cloudformation: aws_sdk_cloudformation::Client::new(sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            reach,
+            elsewhere: Clients::default(),
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             config,
             guard,
         })
+    }
+}
+
+/// The clients a cluster is checked and acted on with, in one place.
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    pub emr: aws_sdk_emr::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+impl App {
+    /// Where the function runs: its own account and region.
+    pub fn home_place(&self) -> Place {
+        Place {
+            account_id: self.home.account_id.clone(),
+            region: self.region.clone(),
+            member: false,
+        }
+    }
+
+    /// The clients for `place`: the home ones, or the member account's
+    /// through its spoke role.
+    pub async fn clusters(&self, place: &Place) -> Result<Clusters, ReachError> {
+        if !place.member && place.region == self.region {
+            return Ok(Clusters {
+                emr: self.emr.clone(),
+                cloudformation: self.cloudformation.clone(),
+                cloudwatch: self.cloudwatch.clone(),
+            });
+        }
+        self.elsewhere
+            .get(&self.reach, place, |sdk| Clusters {
+                emr: aws_sdk_emr::Client::new(sdk),
+                cloudformation: aws_sdk_cloudformation::Client::new(sdk),
+                cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            })
+            .await
     }
 }
 

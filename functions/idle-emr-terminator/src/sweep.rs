@@ -37,6 +37,7 @@ pub(crate) async fn sweep(app: &App, event_id: &str, now: i64) -> Result<Report,
                 // window is a new judgement on new data.
                 candidates.push(Candidate {
                     key: format!("sweep:{}-{}|{}", window.start, window.end, cluster.id),
+                    place: app.home_place(),
                     cluster_id: cluster.id.clone(),
                     evidence: IdleEvidence::Metric {
                         window_minutes: config.idle_window_minutes,

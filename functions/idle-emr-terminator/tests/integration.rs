@@ -1228,3 +1228,49 @@ async fn a_one_minute_alarm_says_1_minute() {
             .contains("\nIdle: at least 1 minute (per alarm)\n")
     );
 }
+
+/// Hub mode (issue 14): an idle alarm of a member account's cluster is
+/// acted on in that account and region, through its spoke role; the hub's
+/// own cluster of the same name is untouched.
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_idle_cluster_is_terminated_there_and_the_notice_names_it() {
+    let bed = Bed::start().await;
+    let member_region = "ap-southeast-2";
+    let member = testbed::iam::member_account(&bed.sdk, "222222222222", member_region).await;
+    let spec = ClusterSpec {
+        name: "analytics-adhoc",
+        ..Default::default()
+    };
+    let id = run_cluster(&member, &spec).await;
+    let hub_cluster = bed.cluster(spec).await;
+    let app = bed.app(&[
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+    ]);
+    let mut alarm = event("emr-idle-alarm-eventbridge.json", &id);
+    alarm["account"] = "222222222222".into();
+    alarm["region"] = member_region.into();
+
+    let report = handle(&app, &alarm)
+        .await
+        .expect("the member's alarm is handled");
+
+    assert_eq!(outcomes(&report), vec![(id.clone(), "terminated".into())]);
+    assert_eq!(cluster_state(&member, &id).await, "TERMINATED");
+    assert_eq!(
+        bed.state(&hub_cluster).await,
+        "WAITING",
+        "the hub's cluster is untouched"
+    );
+    let email = bed.moto.published().await[0].body("email");
+    assert!(
+        email.contains(&format!("Region: {member_region}\n")),
+        "{email}"
+    );
+    assert!(email.contains("Account: 222222222222\n"), "{email}");
+    assert_eq!(
+        bed.moto.count_calls("sts", "AssumeRole").await,
+        2,
+        "the test's own and the function's"
+    );
+}
