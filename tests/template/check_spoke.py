@@ -219,7 +219,9 @@ def main():
             == [
                 "cloudformation:DescribeStackResources",
                 "cloudformation:DescribeStacks",
+                "cloudwatch:GetMetricData",
                 "elasticmapreduce:DescribeCluster",
+                "elasticmapreduce:ListClusters",
                 "elasticmapreduce:ListSteps",
                 "elasticmapreduce:TerminateJobFlows",
             ],

@@ -13,6 +13,9 @@ pub const OPT_OUT_TAG_KEY_VAR: &str = "OPT_OUT_TAG_KEY";
 pub const MINIMUM_AGE_MINUTES_VAR: &str = "MINIMUM_AGE_MINUTES";
 pub const STACK_MODE_VAR: &str = "STACK_MODE";
 pub const STACK_NAME_PREFIX_VAR: &str = "STACK_NAME_PREFIX";
+/// Hub mode: the regions the scheduled sweep covers in every account it
+/// sweeps; empty: the function's own region.
+pub const SWEEP_REGIONS_VAR: &str = "SWEEP_REGIONS";
 
 pub const EMR_NAMESPACE: &str = "AWS/ElasticMapReduce";
 pub const EMR_IS_IDLE_METRIC: &str = "IsIdle";
@@ -93,6 +96,8 @@ pub struct Config {
     pub stack_mode: bool,
     /// In stack mode, only stacks whose names start with this are deleted.
     pub stack_name_prefix: String,
+    /// Hub mode: the regions the sweep covers; empty: the function's own.
+    pub sweep_regions: Vec<String>,
 }
 
 impl Config {
@@ -149,6 +154,7 @@ impl Config {
             env.parsed_or(MINIMUM_AGE_MINUTES_VAR, DEFAULT_MINIMUM_AGE_MINUTES);
         let stack_mode = env.flag_or(STACK_MODE_VAR, false);
         let stack_name_prefix = env.optional(STACK_NAME_PREFIX_VAR).unwrap_or_default();
+        let sweep_regions = env.list(SWEEP_REGIONS_VAR);
         env.finish()?;
         Ok(Self {
             topics,
@@ -160,6 +166,7 @@ impl Config {
             minimum_age_minutes,
             stack_mode,
             stack_name_prefix,
+            sweep_regions,
         })
     }
 

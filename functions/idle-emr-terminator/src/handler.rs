@@ -131,6 +131,13 @@ pub enum HandlerError {
         checked: usize,
         failures: Vec<String>,
     },
+    /// Hub mode: the sweep could not list or judge some of its places; the
+    /// others were swept and acted on.
+    #[error("the sweep of {} is incomplete: {}", count(.places, "place", "places"), .failures.join("; "))]
+    SweepIncomplete {
+        places: usize,
+        failures: Vec<String>,
+    },
 }
 
 impl InvocationError for HandlerError {
@@ -139,7 +146,9 @@ impl InvocationError for HandlerError {
             Self::BadEvent(_) | Self::BadClusterId(_) => ErrorKind::BadEvent,
             Self::Aws(ActError::Idempotency(error)) => error.kind(),
             Self::Aws(ActError::Publish(error)) => error.kind(),
-            Self::Aws(_) | Self::ClustersFailed { .. } => ErrorKind::AwsError,
+            Self::Aws(_) | Self::ClustersFailed { .. } | Self::SweepIncomplete { .. } => {
+                ErrorKind::AwsError
+            }
         }
     }
 }

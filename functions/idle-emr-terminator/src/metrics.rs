@@ -222,6 +222,7 @@ mod tests {
             minimum_age_minutes: 30,
             stack_mode: false,
             stack_name_prefix: String::new(),
+            sweep_regions: Vec::new(),
         };
         let cluster = ClusterFacts {
             id: "j-2AB".into(),

@@ -1274,3 +1274,134 @@ async fn in_hub_mode_a_member_accounts_idle_cluster_is_terminated_there_and_the_
         "the test's own and the function's"
     );
 }
+
+/// Hub mode (issue 14): the sweep covers 3 accounts × 2 regions, each
+/// through its own clients (member accounts through their spoke roles,
+/// each assumed once), with one `ListClusters` and one `GetMetricData` per
+/// place. A place that fails is named, and the others are still swept and
+/// acted on.
+#[tokio::test]
+async fn in_hub_mode_the_sweep_covers_every_account_and_region_and_one_broken_place_hides_none() {
+    let bed = Bed::start().await;
+    let (members, regions) = (["222222222222", "333333333333"], ["eu-west-1", "us-east-2"]);
+    let home_other_region = bed
+        .sdk
+        .to_builder()
+        .region(aws_config::Region::new(regions[1]))
+        .build();
+    let mut configs = vec![bed.sdk.clone(), home_other_region];
+    for member in members {
+        for region in regions {
+            configs.push(testbed::iam::member_account(&bed.sdk, member, region).await);
+        }
+    }
+    const PER_PLACE: usize = 20;
+    for config in &configs {
+        for n in 0..PER_PLACE {
+            let name = format!("quiet-{n}");
+            run_cluster(
+                config,
+                &ClusterSpec {
+                    name: &name,
+                    ..Default::default()
+                },
+            )
+            .await;
+        }
+    }
+    // One idle cluster, in the last member account's second region.
+    let idle_place = configs.last().expect("six places");
+    let idle = run_cluster(
+        idle_place,
+        &ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        },
+    )
+    .await;
+    put_history(
+        idle_place,
+        "AWS/ElasticMapReduce",
+        "IsIdle",
+        &idle,
+        75,
+        |_| Some(1.0),
+    )
+    .await;
+
+    let app = bed.app(&[
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+        ("MEMBER_ACCOUNTS", "222222222222,333333333333"),
+        ("SWEEP_REGIONS", "eu-west-1,us-east-2"),
+    ]);
+    let assumed = bed.moto.count_calls("sts", "AssumeRole").await;
+    let listed = bed
+        .moto
+        .count_calls("elasticmapreduce", "ListClusters")
+        .await;
+    let fetched = bed.moto.count_calls("monitoring", "GetMetricData").await;
+    // The first place swept, the hub's own region, cannot list its clusters.
+    bed.moto
+        .inject_fault(Fault::new(
+            "elasticmapreduce",
+            "ListClusters",
+            FaultKind::Status500,
+            3,
+        ))
+        .await;
+
+    let error = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .expect_err("one place failed");
+    assert_eq!(error.kind(), ErrorKind::AwsError);
+    let message = error.to_string();
+    assert!(
+        message.starts_with("the sweep of 6 places is incomplete: account 123456789012 region eu-west-1: EMR ListClusters"),
+        "{message}"
+    );
+    assert_eq!(
+        cluster_state(idle_place, &idle).await,
+        "TERMINATED",
+        "the other places were still acted on"
+    );
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "ListClusters")
+            .await
+            - listed,
+        3 + 5,
+        "three attempts at the broken place, one call at each other place"
+    );
+    assert_eq!(
+        bed.moto.count_calls("monitoring", "GetMetricData").await - fetched,
+        5,
+        "one per place that listed its clusters"
+    );
+    assert_eq!(
+        bed.moto.count_calls("sts", "AssumeRole").await - assumed,
+        2,
+        "one per member account, shared by its regions"
+    );
+
+    // The next sweep, with the fault gone: every place, no new AssumeRole.
+    bed.moto.clear_faults().await;
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .expect("every place is swept");
+    let Report::Checked { clusters } = &report else {
+        panic!("{report:?}");
+    };
+    assert_eq!(
+        clusters
+            .iter()
+            .filter(|result| result.outcome == ClusterOutcome::NoData)
+            .count(),
+        6 * PER_PLACE
+    );
+    assert_eq!(
+        bed.moto.count_calls("sts", "AssumeRole").await - assumed,
+        2,
+        "warm: no STS call"
+    );
+}

@@ -38,12 +38,21 @@ pub async fn member_account(sdk: &SdkConfig, account_id: &str, region: &str) -> 
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
         crate::ACCOUNT_ID
     );
-    aws_sdk_iam::Client::new(&member)
+    let created = aws_sdk_iam::Client::new(&member)
         .create_role()
         .role_name(SPOKE_ROLE_NAME)
         .assume_role_policy_document(trust)
         .send()
-        .await
-        .expect("CreateRole of the spoke role in the member account");
+        .await;
+    // One role per account: a second region of the same account finds it.
+    if let Err(error) = created {
+        let already = error
+            .as_service_error()
+            .is_some_and(|error| error.is_entity_already_exists_exception());
+        assert!(
+            already,
+            "CreateRole of the spoke role in the member account: {error:?}"
+        );
+    }
     member
 }

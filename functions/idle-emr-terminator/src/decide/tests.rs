@@ -19,6 +19,7 @@ fn config() -> Config {
         minimum_age_minutes: 30,
         stack_mode: false,
         stack_name_prefix: String::new(),
+        sweep_regions: Vec::new(),
     }
 }
 
@@ -342,6 +343,7 @@ fn plans() {
     let prefixed = Config {
         stack_mode: true,
         stack_name_prefix: "analytics-".into(),
+        sweep_regions: Vec::new(),
         ..config()
     };
     let with = |edit: &dyn Fn(&mut OwningStack)| {

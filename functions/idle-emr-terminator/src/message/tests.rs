@@ -18,6 +18,7 @@ fn config() -> Config {
         minimum_age_minutes: 30,
         stack_mode: false,
         stack_name_prefix: String::new(),
+        sweep_regions: Vec::new(),
     }
 }
 
