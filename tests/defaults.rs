@@ -42,6 +42,15 @@ const TEMPLATE_ONLY: &[(&str, &str)] = &[
     ("ChatTeamsTeamId", "the Teams channel configuration"),
     ("ChatTeamsChannelId", "the Teams channel configuration"),
     (
+        "SpokeOrganizationalUnitIds",
+        "the spoke StackSet's deployment targets",
+    ),
+    ("SpokeRegions", "the spoke StackSet's regions"),
+    (
+        "SpokeStackSetCallAs",
+        "whom the spoke StackSet is created as",
+    ),
+    (
         "ChatMinimumSeverity",
         "the topics the chat channels subscribe to",
     ),

@@ -2,6 +2,7 @@
 //! tolerant field parsers, SNS notification rendering and publishing,
 //! configuration from environment variables, AWS client set-up and logging.
 
+pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod chat;

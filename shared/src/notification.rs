@@ -178,6 +178,20 @@ impl Notification {
         self
     }
 
+    /// Sets the fact `key` to `value`: in its place if the notification has
+    /// it, at the end otherwise.
+    pub fn set_fact(mut self, key: &str, value: impl Into<String>) -> Self {
+        match self
+            .summary
+            .iter_mut()
+            .find(|(existing, _)| existing == key)
+        {
+            Some((_, existing)) => *existing = value.into(),
+            None => self.summary.push((key.to_owned(), value.into())),
+        }
+        self
+    }
+
     pub fn with_section(mut self, heading: impl Into<String>, body: impl Into<String>) -> Self {
         self.sections.push(Section {
             heading: heading.into(),

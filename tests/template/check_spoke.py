@@ -11,6 +11,12 @@
    forwarding role), the spoke role's trust (only the hub stack's roles, in
    the organization) and its policy (the EC2 alarm creator's actions, alarms
    by prefix).
+3. The hub's StackSet (hub mode with SpokeOrganizationalUnitIds) is
+   service-managed with auto-deployment, deploys spoke.yaml itself, and
+   gives every spoke parameter, each from the hub parameter of the same name
+   where there is one, so the spokes cannot drift from the hub.
+4. Deployed in the hub's own account (an OU that holds it), the spoke
+   creates no rule and no role: the hub handles its own events already.
 
 Run by `make test-template`; exits 1 naming each problem.
 """
@@ -94,8 +100,43 @@ def plain(value):
     return str(value) if isinstance(value, str) else value
 
 
+def check_stack_set(hub_template, spoke):
+    """The hub's StackSet: service-managed, auto-deployed, spoke.yaml's own
+    template, and every spoke parameter given from the hub's."""
+    stack_set = hub_template["Resources"].get("SpokeStackSet")
+    if not check(stack_set is not None, "template.yaml has no SpokeStackSet"):
+        return
+    check(stack_set.get("Condition") == "DeploysSpokes", "the StackSet must exist only with DeploysSpokes")
+    conditions = hub_template["Conditions"]
+    check(
+        {"Condition": "IsHub"} in conditions["DeploysSpokes"]["Fn::And"],
+        "DeploysSpokes must imply hub mode (IsHub)",
+    )
+    properties = stack_set["Properties"]
+    check(properties["TemplateURL"] == "spoke.yaml", "the StackSet must deploy spoke.yaml (sam deploy uploads it)")
+    check(properties["PermissionModel"] == "SERVICE_MANAGED", "the StackSet must be service-managed")
+    check(
+        properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False},
+        f"the StackSet's auto-deployment is {properties['AutoDeployment']}: accounts joining the OUs must get the spoke",
+    )
+    given = {p["ParameterKey"]: p["ParameterValue"] for p in properties["Parameters"]}
+    wanted = set(spoke["Parameters"])
+    check(
+        set(given) == wanted,
+        f"the StackSet gives spoke parameters {sorted(given)}, spoke.yaml has {sorted(wanted)}",
+    )
+    hub_parameters = hub_template["Parameters"]
+    for name, value in given.items():
+        if name in hub_parameters:
+            check(
+                value == {"Ref": name},
+                f"the StackSet gives the spoke's {name} as {value}, not the hub's own {name}",
+            )
+
+
 def main():
-    hub = expand.expanded_template()["Resources"]
+    hub_template = expand.expanded_template()
+    hub = hub_template["Resources"]
     spoke, matches = decode(str(ROOT / "spoke.yaml"))
     if matches:
         sys.exit(f"spoke.yaml does not parse: {matches}")
@@ -125,11 +166,15 @@ def main():
         "AMIPermissionNotifierFunction",
         "IdleEmrTerminatorFunction",
         "CodeCommitChangePublisherFunction",
+        "HealthEventForwarderFunction",
     ):
         assume = [
             statement
             for statement in hub[function]["Properties"]["Policies"][0]["Statement"]
-            if isinstance(statement, dict) and "Fn::If" in statement and statement["Fn::If"][0] == "IsHub"
+            if isinstance(statement, dict)
+            and "Fn::If" in statement
+            and statement["Fn::If"][0] == "IsHub"
+            and statement["Fn::If"][1]["Action"] == "sts:AssumeRole"
         ]
         check(
             len(assume) == 1
@@ -138,6 +183,8 @@ def main():
             == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}},
             f"{function} must assume the spoke role only in hub mode and only in the organization",
         )
+
+    check_stack_set(hub_template, spoke)
 
     moto, port = deploy_to_moto.start_moto()
     try:
@@ -264,6 +311,32 @@ def main():
         # Nothing went to the hub account.
         hub_roles = [r["RoleName"] for r in hub_session.client("iam", endpoint_url=endpoint).list_roles()["Roles"]]
         check("watchkeeper-spoke" not in hub_roles, "the spoke role was created in the hub account")
+
+        # A stack instance in the hub's own account creates nothing that
+        # acts: its events reach the hub's functions on its default bus.
+        hub_cloudformation = hub_session.client("cloudformation", endpoint_url=endpoint)
+        hub_cloudformation.create_stack(
+            StackName="watchkeeper-spoke-in-hub",
+            TemplateBody=(ROOT / "spoke.yaml").read_text(),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        status = hub_cloudformation.describe_stacks(StackName="watchkeeper-spoke-in-hub")["Stacks"][0]["StackStatus"]
+        check(status == "CREATE_COMPLETE", f"the spoke stack in the hub account ended {status}")
+        # moto lists a resource whose condition is false with empty names,
+        # and makes nothing for the placeholder.
+        created = sorted(
+            r["ResourceType"]
+            for r in hub_cloudformation.list_stack_resources(StackName="watchkeeper-spoke-in-hub")[
+                "StackResourceSummaries"
+            ]
+            if r["ResourceType"] not in ("", "AWS::CloudFormation::WaitConditionHandle")
+        )
+        hub_rules = hub_session.client("events", endpoint_url=endpoint).list_rules()["Rules"]
+        check(
+            created == [] and hub_rules == [],
+            f"the spoke in the hub's own account created {created} and rules {hub_rules}; it must create no rule or role",
+        )
     finally:
         moto.kill()
 

@@ -5,6 +5,7 @@ use serde_json::Value;
 use tracing::info;
 
 use watchkeeper_shared::Severity;
+use watchkeeper_shared::account::AccountNames;
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::codecommit::{
     RepositoryStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE, StateChangeKind,
@@ -44,6 +45,8 @@ pub struct App {
     /// CodeCommit's endpoint when it is not AWS's (the test bed's local
     /// CodeCommit), for the clients of other places too.
     pub codecommit_endpoint: Option<String>,
+    /// Hub mode: the accounts' aliases, for the notices.
+    pub accounts: AccountNames,
     pub publisher: Publisher,
     /// Each EventBridge event is published once.
     pub guard: Guard,
@@ -77,6 +80,7 @@ impl App {
             reach,
             elsewhere: Clients::default(),
             codecommit_endpoint: codecommit_sdk.endpoint_url().map(str::to_owned),
+            accounts: AccountNames::new(sdk),
             config,
             home,
             guard,
@@ -233,13 +237,12 @@ async fn publish(
         }
         Plan::Deleted { last_commit } => (message::deleted_notification(change, &last_commit), 0),
     };
-    // In hub mode, a member account's push names the account and region.
-    let notification = if place.member {
-        notification
-            .with_fact("Account", &place.account_id)
-            .with_fact("Region", &place.region)
-    } else {
-        notification
+    // In hub mode, every push names the account (id and alias) and region.
+    let notification = match app.accounts.in_hub_mode(&app.reach, place, &event.id).await {
+        Some(account) => notification
+            .with_fact("Account", account)
+            .with_fact("Region", &place.region),
+        None => notification,
     };
     let subject = notification.render().subject;
     let message_id = app.publisher.publish(&notification).await?;

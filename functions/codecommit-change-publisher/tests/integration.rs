@@ -834,7 +834,8 @@ fn skipped(reason: &str) -> Skip {
 
 /// Hub mode (issue 14): a push in a member account is read through the
 /// member's spoke role (credentials from moto's STS, once per warm
-/// function) and named by account and region. The local CodeCommit server
+/// function) and named by account (id and the member's own alias, read
+/// through the same role) and region. The local CodeCommit server
 /// keeps one repository set for every account, so this checks the route
 /// (placement, assumed credentials, the client for that place), not
 /// CodeCommit's account isolation.
@@ -851,6 +852,14 @@ async fn in_hub_mode_a_member_accounts_push_is_read_there_and_names_the_account(
     let mut event = push_event(&second, &first);
     event["account"] = "222222222222".into();
     event["region"] = "ap-southeast-2".into();
+    let member = testbed::iam::member_account(
+        &bed.moto.sdk_config().await,
+        "222222222222",
+        testbed::REGION,
+    )
+    .await;
+    testbed::iam::create_account_alias(&member, "team-repos").await;
+    let assumed_by_the_test = bed.moto.count_calls("sts", "AssumeRole").await;
 
     let report = bed.handle(&event).await.expect("the member's push is read");
     assert!(
@@ -861,10 +870,14 @@ async fn in_hub_mode_a_member_accounts_push_is_read_there_and_names_the_account(
     assert!(
         received
             .email
-            .contains("Account: 222222222222\nRegion: ap-southeast-2\n"),
+            .contains("Account: team-repos (222222222222)\nRegion: ap-southeast-2\n"),
         "{}",
         received.email
     );
-    assert_eq!(bed.moto.count_calls("sts", "AssumeRole").await, 1);
+    assert_eq!(
+        bed.moto.count_calls("sts", "AssumeRole").await - assumed_by_the_test,
+        1,
+        "one role assumption serves the commits and the alias"
+    );
     assert!(bed.server.count_calls("GetCommit") >= 1);
 }

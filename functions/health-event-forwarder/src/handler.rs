@@ -5,6 +5,7 @@ use serde_json::Value;
 use tracing::info;
 
 use watchkeeper_shared::Severity;
+use watchkeeper_shared::account::AccountNames;
 use watchkeeper_shared::config::{ConfigError, EnvReader};
 use watchkeeper_shared::events::health::{
     ABUSE_EVENT_DETAIL_TYPE, EVENT_DETAIL_TYPE, HealthEvent, HealthEventDetail, SOURCE,
@@ -13,7 +14,7 @@ use watchkeeper_shared::events::parse_event;
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled, Run};
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::reach::Reach;
+use watchkeeper_shared::reach::{Place, Reach};
 use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::config::Config;
@@ -41,6 +42,8 @@ pub struct App {
     pub home: Home,
     /// Hub mode: which member accounts' Health events are reported.
     pub reach: Reach,
+    /// Hub mode: the accounts' aliases, for the notices.
+    pub accounts: AccountNames,
     pub publisher: Publisher,
     /// Each Health update is notified once.
     pub guard: Guard,
@@ -57,6 +60,7 @@ impl App {
             config,
             home,
             reach,
+            accounts: AccountNames::new(sdk),
             publisher,
             guard,
         })
@@ -103,16 +107,19 @@ pub enum Report {
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     // In hub mode, a member account's events (forwarded by its spoke) are
     // reported too; Health needs no call in that account.
-    if let Placement::Skipped(routing) = ROUTE.place(event, &app.reach)? {
-        return Ok(Report::Skipped {
-            reason: SkipReason::Routing(routing),
-        });
-    }
+    let place = match ROUTE.place(event, &app.reach)? {
+        Placement::Placed(_, place) => place,
+        Placement::Skipped(routing) => {
+            return Ok(Report::Skipped {
+                reason: SkipReason::Routing(routing),
+            });
+        }
+    };
     let parsed = parse_event::<HealthEventDetail>(event)?;
     let key = decide::idempotency_key(&parsed);
     let run = app
         .guard
-        .run(&key, async || notify(app, event, &parsed).await)
+        .run(&key, async || notify(app, event, &parsed, &place).await)
         .await?;
     match run {
         Run::Ran(report) => Ok(report),
@@ -123,7 +130,12 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
     }
 }
 
-async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report, HandlerError> {
+async fn notify(
+    app: &App,
+    event: &Value,
+    parsed: &HealthEvent,
+    place: &Place,
+) -> Result<Report, HandlerError> {
     let detail = &parsed.detail;
     let (_, severity_reason) = decide::severity(parsed, &app.config);
     let (severity, notification) = match decide::decide(parsed, event, &app.config) {
@@ -147,6 +159,19 @@ async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report
             severity,
             notification,
         } => (severity, notification),
+    };
+    // In hub mode the account is named by alias too, when the event is
+    // about the account that sent it (not an organizational view's other
+    // account, whose alias the spoke role cannot read).
+    let affected = parsed.affected_account();
+    let about_sender = affected.is_empty() || affected == place.account_id;
+    let notification = match app
+        .accounts
+        .in_hub_mode(&app.reach, place, &parsed.id)
+        .await
+    {
+        Some(account) if about_sender => Box::new(notification.set_fact("Account", account)),
+        _ => notification,
     };
     let rendered = notification.render();
     let topic_arn = app.config.topics.for_severity(severity).to_owned();

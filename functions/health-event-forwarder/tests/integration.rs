@@ -899,8 +899,9 @@ async fn an_attempt_that_fails_after_publishing_is_not_repeated_by_its_retry() {
 }
 
 /// Hub mode (issue 14): a member account's Health event, forwarded by its
-/// spoke to the hub's bus, is reported naming that account; one off the
-/// allow-list is skipped.
+/// spoke to the hub's bus, is reported naming that account by id and by
+/// its own alias (read through its spoke role, once per warm function);
+/// one off the allow-list is skipped.
 #[tokio::test]
 async fn in_hub_mode_a_member_accounts_health_event_is_reported_naming_it() {
     let bed = Bed::start().await;
@@ -909,12 +910,26 @@ async fn in_hub_mode_a_member_accounts_health_event_is_reported_naming_it() {
         ("SPOKE_ROLE_NAME", "watchkeeper-spoke"),
     ];
     let app = bed.forwarder(&hub);
+    let member = testbed::iam::member_account(&bed.sdk, "222222222222", testbed::REGION).await;
+    testbed::iam::create_account_alias(&member, "payments-prod").await;
     let mut event = load("health-account-issue.json");
     event["account"] = "222222222222".into();
     let report = handle(&app, &event).await.expect("reported");
     assert!(matches!(report, Report::Notified { .. }), "{report:?}");
     let email = bed.moto.published().await[0].body("email");
-    assert!(email.contains("Account: 222222222222"), "{email}");
+    assert!(
+        email.contains("Account: payments-prod (222222222222)\n"),
+        "{email}"
+    );
+    let mut update = event.clone();
+    update["id"] = "a-later-update".into();
+    update["detail"]["lastUpdatedTime"] = "Thu, 01 Dec 2022 10:00:00 GMT".into();
+    handle(&app, &update).await.expect("reported");
+    assert_eq!(
+        bed.moto.count_calls("iam", "ListAccountAliases").await,
+        1,
+        "the member's alias is read once per warm function"
+    );
 
     let listed = bed.forwarder(&[hub[0], hub[1], ("MEMBER_ACCOUNTS", "333333333333")]);
     let mut other = event.clone();
@@ -922,5 +937,9 @@ async fn in_hub_mode_a_member_accounts_health_event_is_reported_naming_it() {
     let report = handle(&listed, &other).await.expect("skipped");
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["code"], "not_a_member", "{json}");
-    assert_eq!(bed.moto.published().await.len(), 1);
+    assert_eq!(
+        bed.moto.published().await.len(),
+        2,
+        "the two updates, not the unlisted one"
+    );
 }

@@ -188,7 +188,7 @@ async fn decide_and_act(
                 region: &place.region,
             },
         );
-        let notification = with_account(notification, place);
+        let notification = with_account(app, notification, place, cluster_id).await;
         return Ok(Acted {
             result: ClusterResult {
                 cluster_id: cluster_id.to_owned(),
@@ -230,7 +230,7 @@ async fn decide_and_act(
             region: &place.region,
         },
     );
-    let notification = with_account(notification, place);
+    let notification = with_account(app, notification, place, cluster_id).await;
     Ok(Acted {
         result: ClusterResult {
             cluster_id: cluster_id.to_owned(),
@@ -242,11 +242,19 @@ async fn decide_and_act(
     })
 }
 
-/// In hub mode, a member account's cluster's notice names the account.
-fn with_account(notification: Notification, place: &Place) -> Notification {
-    if place.member {
-        notification.with_fact("Account", &place.account_id)
-    } else {
-        notification
+/// In hub mode, every cluster's notice names the account (id and alias).
+async fn with_account(
+    app: &App,
+    notification: Notification,
+    place: &Place,
+    cluster_id: &str,
+) -> Notification {
+    match app
+        .accounts
+        .in_hub_mode(&app.reach, place, cluster_id)
+        .await
+    {
+        Some(account) => notification.with_fact("Account", account),
+        None => notification,
     }
 }

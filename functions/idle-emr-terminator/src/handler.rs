@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::info;
 
+use watchkeeper_shared::account::AccountNames;
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::EventError;
 use watchkeeper_shared::home::{Home, Scope};
@@ -44,6 +45,8 @@ pub struct App {
     /// place's clients made once.
     pub reach: Reach,
     pub elsewhere: Clients<Clusters>,
+    /// Hub mode: the accounts' aliases, for the notices.
+    pub accounts: AccountNames,
     pub publisher: Publisher,
     /// Each cluster is acted on once per alarm message or sweep window.
     pub guard: Guard,
@@ -72,6 +75,7 @@ impl App {
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             reach,
             elsewhere: Clients::default(),
+            accounts: AccountNames::new(sdk),
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
             config,
             guard,

@@ -1242,6 +1242,7 @@ async fn in_hub_mode_a_member_accounts_idle_cluster_is_terminated_there_and_the_
         ..Default::default()
     };
     let id = run_cluster(&member, &spec).await;
+    testbed::iam::create_account_alias(&member, "analytics-dev").await;
     let hub_cluster = bed.cluster(spec).await;
     let app = bed.app(&[
         ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
@@ -1267,11 +1268,14 @@ async fn in_hub_mode_a_member_accounts_idle_cluster_is_terminated_there_and_the_
         email.contains(&format!("Region: {member_region}\n")),
         "{email}"
     );
-    assert!(email.contains("Account: 222222222222\n"), "{email}");
+    assert!(
+        email.contains("Account: analytics-dev (222222222222)\n"),
+        "{email}"
+    );
     assert_eq!(
         bed.moto.count_calls("sts", "AssumeRole").await,
         2,
-        "the test's own and the function's"
+        "the test's own and the function's (for the cluster and the alias)"
     );
 }
 
