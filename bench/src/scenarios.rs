@@ -24,6 +24,20 @@ pub const FUNCTIONS: [&str; 5] = [
     "idle-emr-terminator",
 ];
 
+/// The member account of the hub-mode scenario.
+pub const MEMBER_ACCOUNT: &str = "222222222222";
+
+/// The settings of a hub: the organization and the spoke role's name.
+fn hub_mode() -> Vec<(String, String)> {
+    vec![
+        ("ORGANIZATION_ID".to_owned(), "o-a1b2c3d4e5".to_owned()),
+        (
+            "SPOKE_ROLE_NAME".to_owned(),
+            testbed::iam::SPOKE_ROLE_NAME.to_owned(),
+        ),
+    ]
+}
+
 /// Gives an event fresh identities for invocation `n` of scenario
 /// `scenario`, so the idempotency guard sees a new event each time: the
 /// EventBridge `id`, CloudTrail's `detail.eventID`, SNS `MessageId`s, and
@@ -125,6 +139,30 @@ pub async fn seed_scenarios(
         reseed: Reseed::Alarms(stopped_alarms),
         env: Vec::new(),
         note: Some("2 alarms to delete, put back before every invocation".to_owned()),
+    });
+
+    // Hub mode (issue 14): the same running event from a member account,
+    // beside the same-account figure above. The first invoke assumes the
+    // member's spoke role (one sts:AssumeRole) before its EC2 and
+    // CloudWatch calls; warm invocations reuse the credentials (no STS).
+    let member = testbed::iam::member_account(sdk, MEMBER_ACCOUNT, testbed::REGION).await;
+    let member_instance = testbed::ec2::run_instance(&member, &[("Name", "bench-member-1")]).await;
+    let mut member_event = with_detail(
+        load("ec2-instance-running.json"),
+        "instance-id",
+        member_instance.as_str(),
+    );
+    member_event["account"] = MEMBER_ACCOUNT.into();
+    scenarios.push(Scenario {
+        function: "ec2-alarm-creator",
+        event_name: "ec2-instance-running.json, member account".to_owned(),
+        event: member_event,
+        reseed: Reseed::None,
+        env: hub_mode(),
+        note: Some(
+            "hub mode: the instance is in member account 222222222222, reached through its spoke role, assumed on the first invoke only"
+                .to_owned(),
+        ),
     });
 
     testbed::iam::create_account_alias(sdk, "prod-acct").await;
