@@ -1,6 +1,6 @@
 //! Instants: reading the timestamp forms events and services carry, epoch
 //! seconds to and from date-times, and the two ways Watchkeeper writes a
-//! time, all on the [`time`](::time) crate.
+//! time, all on the `time` crate.
 //!
 //! - For people, one format everywhere: [`display`], `2026-11-22 10:05 UTC`
 //!   (UTC, to the minute).
