@@ -223,6 +223,7 @@ mod tests {
             stack_mode: false,
             stack_name_prefix: String::new(),
             sweep_regions: Vec::new(),
+            auto_termination: crate::config::AutoTermination::OFF,
         };
         let cluster = ClusterFacts {
             id: "j-2AB".into(),

@@ -19,6 +19,7 @@ fn config() -> Config {
         stack_mode: false,
         stack_name_prefix: String::new(),
         sweep_regions: Vec::new(),
+        auto_termination: crate::config::AutoTermination::OFF,
     }
 }
 
