@@ -18,6 +18,7 @@ use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
+use crate::message;
 
 /// Health events, from this account: Health delivers an account's events
 /// to that account's bus (in the organizational view, the management or
@@ -91,6 +92,10 @@ pub enum Report {
         topic_arn: String,
         subject: String,
         message_id: String,
+        /// The region of AWS Health's backup copy, when that copy was the
+        /// first to arrive.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backup_region: Option<String>,
     },
     /// This update was notified already; nothing was sent again.
     Duplicate {
@@ -109,21 +114,35 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         });
     }
     let parsed = parse_event::<HealthEventDetail>(event)?;
+    let backup_region = decide::backup_region(&parsed, event)?;
+    // The same key for the primary and the backup copy of one update.
     let key = decide::idempotency_key(&parsed);
     let run = app
         .guard
-        .run(&key, async || notify(app, event, &parsed).await)
+        .run(&key, async || {
+            notify(app, event, &parsed, backup_region.as_deref()).await
+        })
         .await?;
     match run {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate(handled) => Ok(Report::Duplicate {
-            event_arn: parsed.detail.event_arn.clone(),
-            handled,
-        }),
+        Run::Duplicate(handled) => {
+            if let Some(region) = &backup_region {
+                info!(event_id = %parsed.id, event_arn = %parsed.detail.event_arn, backup_region = %region, "backup copy of an update already notified");
+            }
+            Ok(Report::Duplicate {
+                event_arn: parsed.detail.event_arn.clone(),
+                handled,
+            })
+        }
     }
 }
 
-async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report, HandlerError> {
+async fn notify(
+    app: &App,
+    event: &Value,
+    parsed: &HealthEvent,
+    backup_region: Option<&str>,
+) -> Result<Report, HandlerError> {
     let detail = &parsed.detail;
     let (_, severity_reason) = decide::severity(parsed, &app.config);
     let (severity, notification) = match decide::decide(parsed, event, &app.config) {
@@ -148,6 +167,10 @@ async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report
             notification,
         } => (severity, notification),
     };
+    let notification = match backup_region {
+        Some(region) => message::via_backup_region(*notification, region),
+        None => *notification,
+    };
     let rendered = notification.render();
     let topic_arn = app.config.topics.for_severity(severity).to_owned();
     info!(
@@ -156,6 +179,7 @@ async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report
         event_type_code = %detail.event_type_code,
         category = %detail.event_type_category,
         region = parsed.impacted_region().unwrap_or("not stated"),
+        backup_region = backup_region.unwrap_or(""),
         affected_account = parsed.affected_account(),
         entities = detail.affected_entities.len(),
         %severity,
@@ -174,5 +198,6 @@ async fn notify(app: &App, event: &Value, parsed: &HealthEvent) -> Result<Report
         topic_arn,
         subject: rendered.subject,
         message_id,
+        backup_region: backup_region.map(str::to_owned),
     })
 }
