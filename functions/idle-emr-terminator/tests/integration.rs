@@ -1715,3 +1715,62 @@ async fn a_failing_attach_leaves_the_others_attached_fails_the_sweep_and_the_nex
     assert_eq!(bed.idle_timeout(&failed).await, Some(3600));
     assert_eq!(bed.published_subjects().await.len(), 2);
 }
+
+/// Hub mode: the policy is attached in the member account, through its
+/// spoke role, and the one notice names the account.
+#[tokio::test]
+async fn in_hub_mode_the_policy_is_attached_in_the_member_account_and_the_notice_names_it() {
+    let bed = Bed::start().await;
+    let member = testbed::iam::member_account(&bed.sdk, "222222222222", testbed::REGION).await;
+    let theirs = run_cluster(
+        &member,
+        &ClusterSpec {
+            name: "payments-etl",
+            ..Default::default()
+        },
+    )
+    .await;
+    let ours = bed
+        .cluster(ClusterSpec {
+            name: "hub-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let app = bed.app(&[
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+        ("MEMBER_ACCOUNTS", "222222222222"),
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+    ]);
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        sorted(outcomes(&report)),
+        pairs(&[(&ours, "policy_attached"), (&theirs, "policy_attached")])
+    );
+    assert_eq!(
+        auto_termination_idle_timeout(&member, &theirs).await,
+        Some(3600)
+    );
+    assert_eq!(bed.idle_timeout(&ours).await, Some(3600));
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let email = published[0].body("email");
+    assert!(
+        email.contains(&format!(
+            "- payments-etl ({theirs}): WAITING, emr-7.1.0, {}, account 222222222222\n",
+            testbed::REGION
+        )),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!(
+            "- hub-adhoc ({ours}): WAITING, emr-7.1.0, {}\n",
+            testbed::REGION
+        )),
+        "{email}"
+    );
+}
