@@ -168,14 +168,19 @@ struct Attached {
 /// listing the clusters changed, at most once per sweep window: the
 /// idempotency key is the window, so a repeated or retried sweep of the
 /// same window neither attaches nor notifies again (a cluster whose attach
-/// failed is tried again by the next sweep). Returns the results and the
-/// failures.
+/// failed is tried again by the next sweep), and a notice that failed after
+/// the policies were attached is sent by the retry. Returns the results and
+/// the failures.
 pub(crate) async fn attach_all(
     app: &App,
     window: &Window,
     attachments: Vec<Attachment>,
 ) -> Result<(Vec<ClusterResult>, Vec<String>), ActError> {
-    if attachments.is_empty() {
+    // With the option on, the key is consulted even with nothing to
+    // attach: an earlier attempt of this window may have attached policies
+    // and failed to send the notice, which is then still pending (and the
+    // clusters, which have their policy now, are no longer planned).
+    if !app.config.auto_termination.attach {
         return Ok((Vec::new(), Vec::new()));
     }
     let key = format!(

@@ -1774,3 +1774,43 @@ async fn in_hub_mode_the_policy_is_attached_in_the_member_account_and_the_notice
         "{email}"
     );
 }
+
+#[tokio::test]
+async fn a_policy_notice_that_fails_after_attaching_is_sent_by_the_retry_without_attaching_again() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("ATTACH_AUTO_TERMINATION_POLICY", "true")]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "notebooks",
+            running_step: true,
+            ..Default::default()
+        })
+        .await;
+    bed.moto
+        .inject_fault(Fault::new("sns", "Publish", FaultKind::Status500, 5))
+        .await;
+    let sweep = load("emr-sweep-schedule.json");
+    let now = 1_795_000_000;
+
+    let error = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PublishError, "{error}");
+    assert_eq!(bed.idle_timeout(&id).await, Some(3600));
+    assert!(bed.published_subjects().await.is_empty());
+
+    bed.moto.clear_faults().await;
+    let retried = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap();
+    // The cluster has its policy now; the pending notice is what is left.
+    assert_eq!(
+        bed.published_subjects().await,
+        vec!["Attached an auto-termination policy (idle 60 minutes) to 1 EMR cluster"]
+    );
+    assert_eq!(bed.calls("PutAutoTerminationPolicy").await, 1);
+    assert!(
+        outcomes(&retried).contains(&(id.clone(), "managed_by_emr".into())),
+        "{retried:?}"
+    );
+}
