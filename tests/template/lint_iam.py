@@ -54,6 +54,7 @@ PARAMETERS = dict(
     CodeCommitRepositoryNames="service-a,service-b",
     IdleEmrStackMode="true",
     IdleEmrStackNamePrefix="emr-",
+    IdleEmrAttachAutoTerminationPolicy="true",
 )
 
 # Where each resource type keeps its policy documents.

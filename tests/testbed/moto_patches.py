@@ -23,6 +23,18 @@ docs/development.md.
    otherwise uses us-east-1, so a cluster a eu-west-1 CloudFormation stack
    created was invisible to eu-west-1 EMR calls. Like moto's other services,
    it now falls back to the region the request was signed for.
+
+4. EMR's auto-termination policy: PutAutoTerminationPolicy,
+   GetAutoTerminationPolicy and RemoveAutoTerminationPolicy. moto 5.2.6
+   serves none of them. AWS: "Creates or updates an auto-termination policy
+   for an Amazon EMR cluster" (IdleTimeout "a minimum of 60 seconds and a
+   maximum of 604800 seconds"), "Auto-termination is supported in Amazon
+   EMR releases 5.30.0 and 6.1.0 and later"; Get answers the cluster's
+   policy, or no AutoTerminationPolicy when it has none. The policy is kept
+   on moto's own cluster (`auto_termination_policy`), so it lives and dies
+   with the cluster; an unknown cluster is InvalidRequestException as for
+   moto's other cluster calls, a release before those, or a timeout out of
+   range, ValidationException.
 """
 
 
@@ -30,6 +42,7 @@ def apply():
     _describe_stack_resources_by_physical_id()
     _emr_cluster_instances_from_cloudformation()
     _emr_region_from_signature()
+    _emr_auto_termination_policy()
 
 
 def _describe_stack_resources_by_physical_id():
@@ -85,3 +98,48 @@ def _emr_region_from_signature():
         return BaseResponse.get_region_from_url(self, request, full_url)
 
     ElasticMapReduceResponse.get_region_from_url = get_region_from_url
+
+
+def _emr_auto_termination_policy():
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.emr.exceptions import ValidationException
+    from moto.emr.responses import ElasticMapReduceResponse
+    from moto.emr.utils import ReleaseLabel
+
+    def takes_policy(release_label):
+        if not release_label:
+            return False
+        try:
+            release = ReleaseLabel(release_label)
+        except ValueError:
+            return False
+        if release.major == 5:
+            return release >= ReleaseLabel("emr-5.30.0")
+        if release.major == 6:
+            return release >= ReleaseLabel("emr-6.1.0")
+        return release.major > 6
+
+    def put_auto_termination_policy(self):
+        cluster = self.backend.describe_cluster(self._get_param("ClusterId"))
+        policy = self._get_param("AutoTerminationPolicy") or {}
+        idle_timeout = policy.get("IdleTimeout", 3600)
+        if not 60 <= int(idle_timeout) <= 604800:
+            raise ValidationException(f"IdleTimeout {idle_timeout} is not between 60 and 604800 seconds.")
+        if not takes_policy(getattr(cluster, "release_label", None)):
+            raise ValidationException("Auto-termination is supported in Amazon EMR releases 5.30.0 and 6.1.0 and later.")
+        cluster.auto_termination_policy = {"IdleTimeout": int(idle_timeout)}
+        return EmptyResult()
+
+    def get_auto_termination_policy(self):
+        cluster = self.backend.describe_cluster(self._get_param("ClusterId"))
+        policy = getattr(cluster, "auto_termination_policy", None)
+        return ActionResult({"AutoTerminationPolicy": policy} if policy else {})
+
+    def remove_auto_termination_policy(self):
+        cluster = self.backend.describe_cluster(self._get_param("ClusterId"))
+        cluster.auto_termination_policy = None
+        return EmptyResult()
+
+    ElasticMapReduceResponse.put_auto_termination_policy = put_auto_termination_policy
+    ElasticMapReduceResponse.get_auto_termination_policy = get_auto_termination_policy
+    ElasticMapReduceResponse.remove_auto_termination_policy = remove_auto_termination_policy

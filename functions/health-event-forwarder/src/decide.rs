@@ -6,6 +6,7 @@ use std::fmt;
 use serde_json::Value;
 
 use watchkeeper_shared::Severity;
+use watchkeeper_shared::events::EventError;
 use watchkeeper_shared::events::health::{EventCategory, HealthEvent};
 use watchkeeper_shared::notification::Notification;
 use watchkeeper_shared::skip::{ReasonCode, Routing};
@@ -142,6 +143,45 @@ pub fn decide(event: &HealthEvent, raw_event: &Value, config: &Config) -> Decisi
     }
 }
 
+/// The name of the detail field AWS Health sets on the copy of a public
+/// event it sends to the backup region.
+pub const BACKUP_EVENT_FIELD: &str = "backupEvent";
+
+/// Where this copy of the event was delivered, when it is AWS Health's
+/// backup copy: AWS Health sends public events both to the impacted region
+/// and to a backup region (us-west-2, whose own backup is us-east-1), and
+/// marks the backup copy `detail.backupEvent: true`. `None` for the
+/// primary copy (`false`, or no field). The region is the envelope's
+/// `region`, the one the copy was delivered to.
+///
+/// # Errors
+/// [`EventError::Field`] naming `detail.backupEvent` when it is neither a
+/// boolean nor the text `true`/`false`.
+pub fn backup_region(event: &HealthEvent, raw_event: &Value) -> Result<Option<String>, EventError> {
+    let backup = match raw_event
+        .get("detail")
+        .and_then(|detail| detail.get(BACKUP_EVENT_FIELD))
+    {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::String(text)) if text.trim().eq_ignore_ascii_case("true") => true,
+        Some(Value::String(text)) if text.trim().eq_ignore_ascii_case("false") => false,
+        Some(other) => {
+            return Err(EventError::Field {
+                path: format!("detail.{BACKUP_EVENT_FIELD}"),
+                problem: format!("expected true or false, got {other}"),
+            });
+        }
+    };
+    Ok(backup.then(|| {
+        if event.region.is_empty() {
+            "not stated".to_owned()
+        } else {
+            event.region.clone()
+        }
+    }))
+}
+
 /// One alert: one update of a Health event about one account.
 ///
 /// Two deliveries with the same key are the same alert, so the second is
@@ -161,6 +201,11 @@ pub fn decide(event: &HealthEvent, raw_event: &Value, config: &Config) -> Decisi
 /// The EventBridge event id is deliberately left out: a redelivery under
 /// the same id has the same content, and AWS Health sending the same
 /// update again under a new id is still the alert operators already have.
+/// So are the envelope's `region`, `time` and `detail.backupEvent`: the
+/// copy AWS Health sends to the backup region keeps the event ARN and
+/// `communicationId` (AWS: "these remain consistent for AWS Health messages
+/// sent to the backup Region"), so it has the primary copy's key and
+/// whichever copy arrives second is suppressed as a duplicate.
 pub fn idempotency_key(event: &HealthEvent) -> String {
     let detail = &event.detail;
     let or_dash = |text: &str| {
@@ -483,5 +528,61 @@ mod tests {
         );
         redelivered["id"] = json!("another-delivery");
         assert_eq!(idempotency_key(&parse_event(&redelivered).unwrap()), key);
+    }
+
+    /// AWS Health's copy of a public event for the backup region: the same
+    /// update, delivered to another region, with `backupEvent: true`.
+    fn backup_copy(primary: &Value) -> Value {
+        let mut copy = primary.clone();
+        copy["id"] = json!("backup-delivery");
+        copy["region"] = json!("us-west-2");
+        copy["time"] = json!("2026-11-22T10:05:02Z");
+        copy["detail"]["backupEvent"] = json!(true);
+        copy
+    }
+
+    #[test]
+    fn the_backup_copy_of_an_update_has_the_primary_copys_key() {
+        let detail = json!({"lastUpdatedTime": "2026-11-22T10:00:00Z", "statusCode": "open", "communicationId": "abc-1", "eventScopeCode": "PUBLIC"});
+        let primary = raw(EVENT, detail.clone());
+        let backup = backup_copy(&primary);
+        let key = |raw: &Value| idempotency_key(&parse_event(raw).unwrap());
+        assert_eq!(key(&backup), key(&primary));
+        // Still apart: another update, another communication, another account.
+        for change in [
+            json!({"lastUpdatedTime": "2026-11-22T11:00:00Z"}),
+            json!({"communicationId": "abc-2"}),
+            json!({"statusCode": "closed"}),
+            json!({"affectedAccount": "444455556666"}),
+        ] {
+            let mut other = backup.clone();
+            for (field, value) in change.as_object().unwrap() {
+                other["detail"][field] = value.clone();
+            }
+            assert_ne!(key(&other), key(&primary), "{change}");
+        }
+    }
+
+    #[test]
+    fn only_the_backup_copy_names_its_region() {
+        let primary = raw(EVENT, json!({}));
+        let region = |raw: &Value| backup_region(&parse_event(raw).unwrap(), raw);
+        assert_eq!(region(&primary).unwrap(), None);
+        let mut said_primary = primary.clone();
+        said_primary["detail"]["backupEvent"] = json!(false);
+        assert_eq!(region(&said_primary).unwrap(), None);
+        assert_eq!(
+            region(&backup_copy(&primary)).unwrap(),
+            Some("us-west-2".to_owned())
+        );
+        let mut as_text = backup_copy(&primary);
+        as_text["detail"]["backupEvent"] = json!("TRUE");
+        assert_eq!(region(&as_text).unwrap(), Some("us-west-2".to_owned()));
+        let mut bad = backup_copy(&primary);
+        bad["detail"]["backupEvent"] = json!(1);
+        assert_eq!(
+            region(&bad).unwrap_err().to_string(),
+            "event field `detail.backupEvent` is malformed: expected true or false, got 1"
+        );
     }
 }

@@ -19,6 +19,7 @@ use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::config::Config;
 use crate::decide::{self, Decision, SkipReason};
+use crate::message;
 
 /// Health events, from this account: Health delivers an account's events
 /// to that account's bus (in the organizational view, the management or
@@ -95,6 +96,10 @@ pub enum Report {
         topic_arn: String,
         subject: String,
         message_id: String,
+        /// The region of AWS Health's backup copy, when that copy was the
+        /// first to arrive.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backup_region: Option<String>,
     },
     /// This update was notified already; nothing was sent again.
     Duplicate {
@@ -116,17 +121,26 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         }
     };
     let parsed = parse_event::<HealthEventDetail>(event)?;
+    let backup_region = decide::backup_region(&parsed, event)?;
+    // The same key for the primary and the backup copy of one update.
     let key = decide::idempotency_key(&parsed);
     let run = app
         .guard
-        .run(&key, async || notify(app, event, &parsed, &place).await)
+        .run(&key, async || {
+            notify(app, event, &parsed, &place, backup_region.as_deref()).await
+        })
         .await?;
     match run {
         Run::Ran(report) => Ok(report),
-        Run::Duplicate(handled) => Ok(Report::Duplicate {
-            event_arn: parsed.detail.event_arn.clone(),
-            handled,
-        }),
+        Run::Duplicate(handled) => {
+            if let Some(region) = &backup_region {
+                info!(event_id = %parsed.id, event_arn = %parsed.detail.event_arn, backup_region = %region, "backup copy of an update already notified");
+            }
+            Ok(Report::Duplicate {
+                event_arn: parsed.detail.event_arn.clone(),
+                handled,
+            })
+        }
     }
 }
 
@@ -135,6 +149,7 @@ async fn notify(
     event: &Value,
     parsed: &HealthEvent,
     place: &Place,
+    backup_region: Option<&str>,
 ) -> Result<Report, HandlerError> {
     let detail = &parsed.detail;
     let (_, severity_reason) = decide::severity(parsed, &app.config);
@@ -160,6 +175,10 @@ async fn notify(
             notification,
         } => (severity, notification),
     };
+    let notification = match backup_region {
+        Some(region) => message::via_backup_region(*notification, region),
+        None => *notification,
+    };
     // In hub mode the account is named by alias too, when the event is
     // about the account that sent it (not an organizational view's other
     // account, whose alias the spoke role cannot read).
@@ -170,7 +189,7 @@ async fn notify(
         .in_hub_mode(&app.reach, place, &parsed.id)
         .await
     {
-        Some(account) if about_sender => Box::new(notification.set_fact("Account", account)),
+        Some(account) if about_sender => notification.set_fact("Account", account),
         _ => notification,
     };
     let rendered = notification.render();
@@ -181,6 +200,7 @@ async fn notify(
         event_type_code = %detail.event_type_code,
         category = %detail.event_type_category,
         region = parsed.impacted_region().unwrap_or("not stated"),
+        backup_region = backup_region.unwrap_or(""),
         affected_account = parsed.affected_account(),
         entities = detail.affected_entities.len(),
         %severity,
@@ -199,5 +219,6 @@ async fn notify(
         topic_arn,
         subject: rendered.subject,
         message_id,
+        backup_region: backup_region.map(str::to_owned),
     })
 }

@@ -76,6 +76,23 @@ pub fn notification(event: &HealthEvent, raw_event: &Value, severity: Severity) 
     }
 }
 
+/// The notice of an event whose backup copy arrived first says so, beside
+/// the impacted region: the primary region's delivery had not arrived (and
+/// a later one is suppressed as a duplicate).
+pub fn via_backup_region(mut notification: Notification, region: &str) -> Notification {
+    let fact = (
+        "Delivered".to_owned(),
+        format!("via the backup region {region}"),
+    );
+    let at = notification
+        .summary
+        .iter()
+        .position(|(key, _)| key == "Region")
+        .map_or(notification.summary.len(), |index| index + 1);
+    notification.summary.insert(at, fact);
+    notification
+}
+
 /// `Resolved: EC2 issue in us-east-1 for account 444455556666, part 1 of 3: AWS_EC2_OPERATIONAL_ISSUE`;
 /// the service, region, account and event type code are the parts a
 /// subject may shorten.

@@ -111,6 +111,7 @@ mod tests {
                 topic_arn: "arn:t".into(),
                 subject: "AWS Health".into(),
                 message_id: "m-1".into(),
+                backup_region: None,
             };
             assert_eq!(report.metrics(), vec![Count::notification_sent(severity)]);
         }

@@ -943,3 +943,70 @@ async fn in_hub_mode_a_member_accounts_health_event_is_reported_naming_it() {
         "the two updates, not the unlisted one"
     );
 }
+
+/// AWS Health sends a public event both to the impacted region and to the
+/// backup region; whichever copy arrives first is notified, once.
+#[tokio::test]
+async fn the_primary_and_backup_copies_of_an_update_notify_once_in_either_order() {
+    let primary = load("health-public-issue.json");
+    let backup = load("health-public-issue-backup.json");
+    assert_eq!(backup["detail"]["backupEvent"], true);
+    for (order, first_is_backup) in [([&primary, &backup], false), ([&backup, &primary], true)] {
+        let bed = Bed::start().await;
+        let app = bed.forwarder(&[]);
+        let first = handle(&app, order[0]).await.unwrap();
+        let Report::Notified { backup_region, .. } = &first else {
+            panic!("{first:?}");
+        };
+        assert_eq!(
+            backup_region.as_deref(),
+            first_is_backup.then_some("us-west-2"),
+            "{first:?}"
+        );
+        let second = handle(&app, order[1]).await.unwrap();
+        assert!(matches!(second, Report::Duplicate { .. }), "{second:?}");
+        assert_eq!(bed.published_subjects().await, vec![OPEN_SUBJECT]);
+        let published = bed.moto.published().await;
+        let email = published[0].body("email");
+        assert_eq!(
+            email.contains("Delivered: via the backup region us-west-2\n"),
+            first_is_backup,
+            "{email}"
+        );
+        assert_eq!(bed.topics.critical_deliveries().await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_backup_copy_alone_is_notified_once_naming_the_backup_region() {
+    let bed = Bed::start().await;
+    let app = bed.forwarder(&[]);
+    let backup = load("health-public-issue-backup.json");
+
+    let report = handle(&app, &backup).await.unwrap();
+
+    let Report::Notified {
+        backup_region,
+        severity,
+        ..
+    } = &report
+    else {
+        panic!("{report:?}");
+    };
+    assert_eq!(backup_region.as_deref(), Some("us-west-2"));
+    assert_eq!(*severity, watchkeeper_shared::Severity::Critical);
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let email = published[0].body("email");
+    // The impacted region is still the event's, not the delivery's.
+    assert!(
+        email.contains("\nRegion: us-east-1\nDelivered: via the backup region us-west-2\n"),
+        "{email}"
+    );
+    let chat = published[0].body("https");
+    assert!(chat.contains("via the backup region us-west-2"), "{chat}");
+    // A redelivery of the backup copy is the same alert.
+    let again = handle(&app, &backup).await.unwrap();
+    assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
+    assert_eq!(bed.moto.published().await.len(), 1);
+}

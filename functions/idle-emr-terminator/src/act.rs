@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata as _;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use aws_sdk_emr::types::{ClusterState, StepState as EmrStepState};
+use aws_sdk_emr::types::{AutoTerminationPolicy, ClusterState, StepState as EmrStepState};
 
 use watchkeeper_shared::publisher::PublishError;
 
 use crate::config::{CLUSTER_DIMENSION, MetricMode};
-use crate::decide::{ClusterFacts, OwningStack, StepInfo, StepState, Window};
+use crate::decide::{ClusterFacts, ExistingPolicy, OwningStack, StepInfo, StepState, Window};
 use crate::failure::AwsFailure;
 use crate::words::count;
 
@@ -31,8 +31,24 @@ pub enum ActError {
     /// Hub mode: the member account's spoke role could not be assumed.
     #[error(transparent)]
     Reach(#[from] watchkeeper_shared::reach::ReachError),
-    #[error("EMR ListClusters (state WAITING) failed: {failure}")]
+    #[error("EMR ListClusters ({}) failed: {failure}", states_text(.states))]
     ListClusters {
+        states: Vec<String>,
+        #[source]
+        failure: AwsFailure,
+    },
+    #[error("EMR GetAutoTerminationPolicy for cluster {cluster_id} failed: {failure}")]
+    GetAutoTerminationPolicy {
+        cluster_id: String,
+        #[source]
+        failure: AwsFailure,
+    },
+    #[error(
+        "EMR PutAutoTerminationPolicy (idle timeout {idle_timeout_seconds} s) for cluster {cluster_id} failed: {failure}"
+    )]
+    PutAutoTerminationPolicy {
+        cluster_id: String,
+        idle_timeout_seconds: u32,
         #[source]
         failure: AwsFailure,
     },
@@ -85,35 +101,106 @@ pub enum ActError {
     Publish(#[from] PublishError),
 }
 
+fn states_text(states: &[String]) -> String {
+    match states {
+        [state] => format!("state {state}"),
+        states => format!("states {}", states.join(", ")),
+    }
+}
+
 /// A cluster ListClusters returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterSummary {
     pub id: String,
     pub name: String,
+    /// EMR's state name, e.g. `WAITING`.
+    pub state: String,
 }
 
-/// Every WAITING cluster, across all pages.
-pub async fn list_waiting_clusters(
+impl ClusterSummary {
+    pub fn is_waiting(&self) -> bool {
+        self.state.eq_ignore_ascii_case(crate::decide::WAITING)
+    }
+}
+
+/// Every cluster in one of `states`, across all pages, with one paginated
+/// ListClusters call whatever the number of states.
+pub async fn list_clusters(
     emr: &aws_sdk_emr::Client,
+    states: &[ClusterState],
 ) -> Result<Vec<ClusterSummary>, ActError> {
     let mut clusters = Vec::new();
     let mut pages = emr
         .list_clusters()
-        .cluster_states(ClusterState::Waiting)
+        .set_cluster_states(Some(states.to_vec()))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| ActError::ListClusters {
+            states: states
+                .iter()
+                .map(|state| state.as_str().to_owned())
+                .collect(),
             failure: AwsFailure::from_sdk(error),
         })?;
         clusters.extend(page.clusters().iter().filter_map(|cluster| {
             Some(ClusterSummary {
                 id: cluster.id()?.to_owned(),
                 name: cluster.name().unwrap_or_default().to_owned(),
+                state: cluster
+                    .status()
+                    .and_then(|status| status.state())
+                    .map(|state| state.as_str().to_owned())
+                    .unwrap_or_default(),
             })
         }));
     }
     Ok(clusters)
+}
+
+/// The cluster's auto-termination policy, or `None` when it has none
+/// (EMR then answers without one).
+pub async fn get_auto_termination_policy(
+    emr: &aws_sdk_emr::Client,
+    cluster_id: &str,
+) -> Result<Option<ExistingPolicy>, ActError> {
+    let output = emr
+        .get_auto_termination_policy()
+        .cluster_id(cluster_id)
+        .send()
+        .await
+        .map_err(|error| ActError::GetAutoTerminationPolicy {
+            cluster_id: cluster_id.to_owned(),
+            failure: AwsFailure::from_sdk(error),
+        })?;
+    Ok(output
+        .auto_termination_policy()
+        .map(|policy| ExistingPolicy {
+            idle_timeout_seconds: policy.idle_timeout(),
+        }))
+}
+
+/// Attaches (or replaces) the cluster's auto-termination policy.
+pub async fn put_auto_termination_policy(
+    emr: &aws_sdk_emr::Client,
+    cluster_id: &str,
+    idle_timeout_seconds: u32,
+) -> Result<(), ActError> {
+    emr.put_auto_termination_policy()
+        .cluster_id(cluster_id)
+        .auto_termination_policy(
+            AutoTerminationPolicy::builder()
+                .idle_timeout(i64::from(idle_timeout_seconds))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| ActError::PutAutoTerminationPolicy {
+            cluster_id: cluster_id.to_owned(),
+            idle_timeout_seconds,
+            failure: AwsFailure::from_sdk(error),
+        })?;
+    Ok(())
 }
 
 /// Each cluster's datapoints `(period start, value)` over the window, with
@@ -451,9 +538,32 @@ mod tests {
             ),
             (
                 ActError::ListClusters {
+                    states: vec!["WAITING".into()],
                     failure: throttled(),
                 },
                 "EMR ListClusters (state WAITING) failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::ListClusters {
+                    states: vec!["WAITING".into(), "RUNNING".into()],
+                    failure: throttled(),
+                },
+                "EMR ListClusters (states WAITING, RUNNING) failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::GetAutoTerminationPolicy {
+                    cluster_id: cluster_id(),
+                    failure: throttled(),
+                },
+                "EMR GetAutoTerminationPolicy for cluster j-123 failed: ThrottlingException: Rate exceeded",
+            ),
+            (
+                ActError::PutAutoTerminationPolicy {
+                    cluster_id: cluster_id(),
+                    idle_timeout_seconds: 3600,
+                    failure: throttled(),
+                },
+                "EMR PutAutoTerminationPolicy (idle timeout 3600 s) for cluster j-123 failed: ThrottlingException: Rate exceeded",
             ),
             (
                 ActError::GetMetricData {

@@ -16,6 +16,14 @@ pub const STACK_NAME_PREFIX_VAR: &str = "STACK_NAME_PREFIX";
 /// Hub mode: the regions the scheduled sweep covers in every account it
 /// sweeps; empty: the function's own region.
 pub const SWEEP_REGIONS_VAR: &str = "SWEEP_REGIONS";
+/// The sweep attaches EMR's own auto-termination policy to clusters that
+/// lack one (off by default).
+pub const ATTACH_AUTO_TERMINATION_POLICY_VAR: &str = "ATTACH_AUTO_TERMINATION_POLICY";
+/// The idle timeout of the policy the sweep attaches, in seconds.
+pub const AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS_VAR: &str = "AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS";
+/// With the policy option on: still apply Watchkeeper's own idle check to
+/// clusters that EMR's policy governs (off: they are left to EMR).
+pub const IDLE_CHECK_POLICY_MANAGED_VAR: &str = "IDLE_CHECK_POLICY_MANAGED";
 
 pub const EMR_NAMESPACE: &str = "AWS/ElasticMapReduce";
 pub const EMR_IS_IDLE_METRIC: &str = "IsIdle";
@@ -32,6 +40,9 @@ pub const DEFAULT_MINIMUM_AGE_MINUTES: u32 = 30;
 /// for 500 queries, and the window inside CloudWatch's 15-day retention of
 /// 5-minute data.
 pub const MAX_DATAPOINTS_PER_WINDOW: u32 = 200;
+/// EMR's bounds for a policy's `IdleTimeout`: 60 seconds to 7 days.
+pub const AUTO_TERMINATION_IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 60..=604_800;
+pub const DEFAULT_AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS: u32 = 3600;
 
 /// Which metric says whether a cluster is idle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +109,29 @@ pub struct Config {
     pub stack_name_prefix: String,
     /// Hub mode: the regions the sweep covers; empty: the function's own.
     pub sweep_regions: Vec<String>,
+    /// The sweep's handling of EMR's own auto-termination policy.
+    pub auto_termination: AutoTermination,
+}
+
+/// What the sweep does about EMR's own auto-termination policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoTermination {
+    /// Attach one to WAITING and RUNNING clusters that lack one. Off: the
+    /// sweep neither reads nor attaches policies, as before.
+    pub attach: bool,
+    /// The idle timeout of the policy attached, in seconds (60..=604800).
+    pub idle_timeout_seconds: u32,
+    /// Still apply Watchkeeper's idle check to clusters a policy governs.
+    pub idle_check_managed: bool,
+}
+
+impl AutoTermination {
+    /// The default: the sweep leaves policies alone.
+    pub const OFF: Self = Self {
+        attach: false,
+        idle_timeout_seconds: DEFAULT_AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS,
+        idle_check_managed: false,
+    };
 }
 
 impl Config {
@@ -155,6 +189,22 @@ impl Config {
         let stack_mode = env.flag_or(STACK_MODE_VAR, false);
         let stack_name_prefix = env.optional(STACK_NAME_PREFIX_VAR).unwrap_or_default();
         let sweep_regions = env.list(SWEEP_REGIONS_VAR);
+        let auto_termination = AutoTermination {
+            attach: env.flag_or(ATTACH_AUTO_TERMINATION_POLICY_VAR, false),
+            idle_timeout_seconds: env.parsed_or(
+                AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS_VAR,
+                DEFAULT_AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS,
+            ),
+            idle_check_managed: env.flag_or(IDLE_CHECK_POLICY_MANAGED_VAR, false),
+        };
+        if !AUTO_TERMINATION_IDLE_TIMEOUT_RANGE.contains(&auto_termination.idle_timeout_seconds) {
+            env.problem(format!(
+                "{AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS_VAR}={} is not valid: EMR takes {} to {} seconds (7 days)",
+                auto_termination.idle_timeout_seconds,
+                AUTO_TERMINATION_IDLE_TIMEOUT_RANGE.start(),
+                AUTO_TERMINATION_IDLE_TIMEOUT_RANGE.end()
+            ));
+        }
         env.finish()?;
         Ok(Self {
             topics,
@@ -167,6 +217,7 @@ impl Config {
             stack_mode,
             stack_name_prefix,
             sweep_regions,
+            auto_termination,
         })
     }
 
@@ -208,6 +259,60 @@ mod tests {
         assert_eq!(config.opt_out_tag_key, "watchkeeper:keep");
         assert_eq!(config.minimum_age_minutes, 30);
         assert_eq!(config.stack_name_prefix, "");
+        assert_eq!(
+            config.auto_termination,
+            AutoTermination {
+                attach: false,
+                idle_timeout_seconds: 3600,
+                idle_check_managed: false,
+            }
+        );
+    }
+
+    #[test]
+    fn the_policy_idle_timeout_must_be_within_emrs_bounds() {
+        for (timeout, valid) in [
+            ("59", false),
+            ("60", true),
+            ("604800", true),
+            ("604801", false),
+            ("0", false),
+        ] {
+            let result = Config::from_env(env(&[
+                ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+                ("AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS", timeout),
+            ]));
+            match (result, valid) {
+                (Ok(config), true) => {
+                    assert!(config.auto_termination.attach);
+                    assert_eq!(
+                        config.auto_termination.idle_timeout_seconds.to_string(),
+                        timeout
+                    );
+                }
+                (Err(error), false) => assert_eq!(
+                    error.problems,
+                    vec![format!(
+                        "AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS={timeout} is not valid: EMR takes 60 to 604800 seconds (7 days)"
+                    )]
+                ),
+                (other, _) => panic!("{timeout}: {other:?}"),
+            }
+        }
+        let error = Config::from_env(env(&[
+            ("ATTACH_AUTO_TERMINATION_POLICY", "sometimes"),
+            ("AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS", "an hour"),
+            ("IDLE_CHECK_POLICY_MANAGED", "maybe"),
+        ]))
+        .unwrap_err();
+        assert_eq!(error.problems.len(), 3, "{:?}", error.problems);
+        for (problem, variable) in error.problems.iter().zip([
+            "ATTACH_AUTO_TERMINATION_POLICY",
+            "AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS",
+            "IDLE_CHECK_POLICY_MANAGED",
+        ]) {
+            assert!(problem.starts_with(variable), "{problem}");
+        }
     }
 
     #[test]

@@ -593,6 +593,189 @@ pub fn check_steps(steps: &[StepInfo]) -> Option<QueuedSteps> {
     (!unfinished.is_empty()).then_some(QueuedSteps { steps: unfinished })
 }
 
+// ---- EMR's own auto-termination policy (the sweep, when attaching) ----
+
+/// A cluster's EMR release, from a label such as `emr-6.4.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl Release {
+    /// `emr-X.Y.Z`; anything else (an AMI-version cluster has no label) is `None`.
+    pub fn parse(label: &str) -> Option<Self> {
+        let mut numbers = label.strip_prefix("emr-")?.splitn(3, '.');
+        let mut next = || numbers.next()?.parse::<u32>().ok();
+        Some(Self {
+            major: next()?,
+            minor: next()?,
+            patch: next()?,
+        })
+    }
+
+    /// Whether EMR's auto-termination judges this release's idleness on the
+    /// full signal (YARN, running notebooks, SSH and on-cluster UIs): 5.34.0
+    /// and later in 5.x, 6.4.0 and later in 6.x, every 7.x. EMR takes a
+    /// policy from 5.30.0 and 6.1.0, but until these releases it may end a
+    /// cluster with a notebook kernel running, so the sweep does not attach
+    /// one there.
+    pub fn takes_policy(self) -> bool {
+        match self.major {
+            0..=4 => false,
+            5 => self.minor >= 34,
+            6 => self.minor >= 4,
+            _ => true,
+        }
+    }
+}
+
+/// The oldest releases the sweep attaches a policy to, as operators read it.
+pub const POLICY_RELEASES: &str = "emr-5.34.0 or emr-6.4.0 and later";
+
+/// A policy EMR already has for a cluster (GetAutoTerminationPolicy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExistingPolicy {
+    /// Seconds; `None` when EMR did not say.
+    pub idle_timeout_seconds: Option<i64>,
+}
+
+/// What the sweep does about EMR's auto-termination policy for a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyPlan {
+    /// Attach a policy with this idle timeout (in dry run, only report it).
+    Attach {
+        idle_timeout_seconds: u32,
+        dry_run: bool,
+    },
+    Leave(PolicyLeave),
+}
+
+/// Why the sweep attaches no policy to a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyLeave {
+    /// It has one already: EMR's own policy governs it.
+    ManagedByEmr(ExistingPolicy),
+    /// Its release cannot take a policy, or not with EMR's full idle signal.
+    ReleaseUnsupported {
+        release_label: Option<String>,
+    },
+    OptedOut {
+        tag_key: String,
+    },
+    /// No longer WAITING or RUNNING (it changed since it was listed).
+    NotActive {
+        state: String,
+    },
+    NotFound,
+}
+
+impl ReasonCode for PolicyLeave {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::ManagedByEmr(_) => "managed_by_emr",
+            Self::ReleaseUnsupported { .. } => "policy_unsupported",
+            Self::OptedOut { .. } => "opted_out",
+            Self::NotActive { .. } => "not_active",
+            Self::NotFound => "not_found",
+        }
+    }
+}
+
+impl fmt::Display for PolicyLeave {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ManagedByEmr(ExistingPolicy {
+                idle_timeout_seconds: Some(seconds),
+            }) => write!(
+                f,
+                "managed by EMR's own auto-termination policy (idle timeout {})",
+                duration(u64::try_from(*seconds).unwrap_or_default())
+            ),
+            Self::ManagedByEmr(_) => f.write_str("managed by EMR's own auto-termination policy"),
+            Self::ReleaseUnsupported {
+                release_label: Some(label),
+            } => write!(
+                f,
+                "release {label} cannot take EMR's auto-termination policy with its full idle signal (needs {POLICY_RELEASES})"
+            ),
+            Self::ReleaseUnsupported {
+                release_label: None,
+            } => write!(
+                f,
+                "EMR reports no release label, so the cluster may not take an auto-termination policy (needs {POLICY_RELEASES})"
+            ),
+            Self::OptedOut { tag_key } => {
+                write!(f, "cluster carries the opt-out tag {tag_key}")
+            }
+            Self::NotActive { state } => {
+                write!(f, "cluster is {state}, no longer WAITING or RUNNING")
+            }
+            Self::NotFound => f.write_str("EMR does not know this cluster"),
+        }
+    }
+}
+
+/// The states in which the sweep attaches a policy: a cluster that is up.
+pub const POLICY_STATES: [&str; 2] = [WAITING, "RUNNING"];
+
+/// EMR's own policy governs a cluster that has one: nothing to attach.
+pub fn existing_policy_governs(existing: Option<ExistingPolicy>) -> Option<PolicyLeave> {
+    existing.map(PolicyLeave::ManagedByEmr)
+}
+
+/// For a cluster without a policy, as DescribeCluster shows it now: attach
+/// one, unless it opted out of Watchkeeper, is no longer up, or its release
+/// cannot take one (reported, never attempted).
+pub fn plan_policy(cluster: Option<&ClusterFacts>, config: &Config) -> PolicyPlan {
+    let Some(cluster) = cluster else {
+        return PolicyPlan::Leave(PolicyLeave::NotFound);
+    };
+    if !POLICY_STATES
+        .iter()
+        .any(|state| cluster.state.eq_ignore_ascii_case(state))
+    {
+        return PolicyPlan::Leave(PolicyLeave::NotActive {
+            state: cluster.state.clone(),
+        });
+    }
+    if cluster.tags.contains_key(&config.opt_out_tag_key) {
+        return PolicyPlan::Leave(PolicyLeave::OptedOut {
+            tag_key: config.opt_out_tag_key.clone(),
+        });
+    }
+    let supported = cluster
+        .release_label
+        .as_deref()
+        .and_then(Release::parse)
+        .is_some_and(Release::takes_policy);
+    if !supported {
+        return PolicyPlan::Leave(PolicyLeave::ReleaseUnsupported {
+            release_label: cluster.release_label.clone(),
+        });
+    }
+    PolicyPlan::Attach {
+        idle_timeout_seconds: config.auto_termination.idle_timeout_seconds,
+        dry_run: config.dry_run,
+    }
+}
+
+/// Whether Watchkeeper's own idle check still runs on a WAITING cluster
+/// after the policy step: not on one EMR's policy governs (found, or
+/// attached just now), unless `IDLE_CHECK_POLICY_MANAGED` says so. In dry
+/// run nothing is attached, so the cluster is checked as it is.
+pub fn idle_check_applies(plan: &PolicyPlan, config: &Config) -> bool {
+    if config.auto_termination.idle_check_managed {
+        return true;
+    }
+    match plan {
+        PolicyPlan::Attach { dry_run, .. } => *dry_run,
+        PolicyPlan::Leave(PolicyLeave::ManagedByEmr(_)) => false,
+        PolicyPlan::Leave(_) => true,
+    }
+}
+
 // ---- The action ----
 
 #[derive(Debug, Clone, PartialEq, Eq)]

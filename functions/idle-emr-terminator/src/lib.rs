@@ -15,6 +15,7 @@ pub mod handler;
 pub mod message;
 pub mod metrics;
 pub mod outcome;
+mod policy;
 mod sweep;
 mod trigger;
 pub mod words;

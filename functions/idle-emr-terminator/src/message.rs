@@ -6,7 +6,7 @@ use watchkeeper_shared::{Headline, Notification, Severity};
 
 use crate::config::Config;
 use crate::decide::{Action, ClusterFacts, IdleEvidence, OwningStack, Plan, QueuedSteps};
-use crate::words::count;
+use crate::words::{count, duration};
 
 /// The `source` attribute of every notification this function sends.
 pub const SOURCE: &str = "idle-emr-terminator";
@@ -194,6 +194,117 @@ pub fn spared_notification(config: &Config, facts: SparedFacts<'_>) -> Notificat
     .with_next_steps("What you can do", vec![Step::text(next)])
     .with_thread(format!("emr-cluster:{}:{}", facts.region, cluster.id))
     .with_resource(&cluster.id)
+}
+
+/// A cluster the sweep attached EMR's auto-termination policy to (or, in
+/// dry run, would have).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyChange {
+    pub cluster_id: String,
+    pub name: String,
+    pub state: String,
+    pub release_label: Option<String>,
+    pub region: String,
+    /// Hub mode: the member account it is in; `None` for the hub's own.
+    pub account: Option<String>,
+}
+
+/// At most this many clusters are named in the policy notice; the rest are counted.
+pub const MAX_POLICY_CLUSTERS_NAMED: usize = 50;
+
+/// The one notice of a sweep that attached EMR's auto-termination policy
+/// to clusters that lacked one (or, in dry run, would have), listing them.
+/// `changes` is never empty.
+pub fn policy_notification(
+    config: &Config,
+    changes: &[PolicyChange],
+    dry_run: bool,
+) -> Notification {
+    let idle = duration(u64::from(config.auto_termination.idle_timeout_seconds));
+    let clusters = count(changes.len(), "EMR cluster", "EMR clusters");
+    let (severity, title, action) = if dry_run {
+        (
+            Severity::Info,
+            format!("Dry run: would attach an auto-termination policy (idle {idle}) to {clusters}"),
+            format!(
+                "none (dry run); would attach an auto-termination policy with an idle timeout of {idle}"
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!("Attached an auto-termination policy (idle {idle}) to {clusters}"),
+            format!(
+                "attached an auto-termination policy with an idle timeout of {idle} (PutAutoTerminationPolicy)"
+            ),
+        )
+    };
+    let mut listed: Vec<String> = changes
+        .iter()
+        .take(MAX_POLICY_CLUSTERS_NAMED)
+        .map(|change| {
+            let mut line = format!(
+                "- {} ({}): {}, {}, {}",
+                change.name,
+                change.cluster_id,
+                change.state,
+                change.release_label.as_deref().unwrap_or("release unknown"),
+                change.region
+            );
+            if let Some(account) = &change.account {
+                line.push_str(&format!(", account {account}"));
+            }
+            line
+        })
+        .collect();
+    let more = changes.len().saturating_sub(MAX_POLICY_CLUSTERS_NAMED);
+    if more > 0 {
+        listed.push(format!("and {more} more (see the function's log)"));
+    }
+    let regions: std::collections::BTreeSet<&str> = changes
+        .iter()
+        .map(|change| change.region.as_str())
+        .collect();
+    let why = format!(
+        "The sweep found {} WAITING or RUNNING without an auto-termination policy, and ATTACH_AUTO_TERMINATION_POLICY is on. {} EMR terminates a cluster by itself once it has been idle for {idle}; on these releases ({}) EMR's idle signal counts YARN applications, running notebooks, SSH and on-cluster UIs, which Watchkeeper's metric does not see. {}",
+        if changes.len() == 1 {
+            "this cluster"
+        } else {
+            "these clusters"
+        },
+        if dry_run {
+            "With a policy,"
+        } else {
+            "From now on"
+        },
+        crate::decide::POLICY_RELEASES,
+        if config.auto_termination.idle_check_managed {
+            "Watchkeeper's own idle check still applies to them too (IDLE_CHECK_POLICY_MANAGED)."
+        } else {
+            "Watchkeeper's own idle check leaves clusters with a policy to EMR."
+        }
+    );
+    let keep = format!(
+        "To keep a cluster, remove its policy (aws emr remove-auto-termination-policy --cluster-id <id>) and tag it {}, so the next sweep does not attach one again.",
+        config.opt_out_tag_key
+    );
+    let next = if dry_run {
+        format!(
+            "Nothing was changed: dry run is on. To let Watchkeeper attach policies, deploy with DryRun=false (DRY_RUN=false). To keep a cluster out, tag it {}.",
+            config.opt_out_tag_key
+        )
+    } else {
+        keep
+    };
+    Notification::new(SOURCE, severity, Headline::new().fixed(title.clone()))
+        .with_sms_text(Headline::new().fixed(title))
+        .with_fact("Action", action)
+        .with_fact("Clusters", changes.len().to_string())
+        .with_fact("Region", regions.into_iter().collect::<Vec<_>>().join(", "))
+        .with_section("Clusters", listed.join("\n"))
+        .with_section("Why", why)
+        .with_next_steps("What you can do", vec![Step::text(next)])
+        .with_thread("emr-auto-termination-policy")
 }
 
 fn tags_text(cluster: &ClusterFacts) -> String {

@@ -94,6 +94,31 @@ mod tests {
             ("busy", false, vec![Count::cluster_spared("busy")]),
             ("no_data", false, vec![Count::cluster_spared("no_data")]),
             ("duplicate", false, vec![Count::duplicate_suppressed()]),
+            (
+                "policy_attached",
+                true,
+                vec![Count::cluster_spared("policy_attached"), warning],
+            ),
+            (
+                "policy_attached",
+                false,
+                vec![Count::cluster_spared("policy_attached")],
+            ),
+            (
+                "would_attach_policy",
+                true,
+                vec![Count::cluster_spared("would_attach_policy"), info],
+            ),
+            (
+                "managed_by_emr",
+                false,
+                vec![Count::cluster_spared("managed_by_emr")],
+            ),
+            (
+                "policy_unsupported",
+                false,
+                vec![Count::cluster_spared("policy_unsupported")],
+            ),
         ];
         for (outcome, notified, expected) in cases {
             assert_eq!(
@@ -223,6 +248,7 @@ mod tests {
             stack_mode: false,
             stack_name_prefix: String::new(),
             sweep_regions: Vec::new(),
+            auto_termination: crate::config::AutoTermination::OFF,
         };
         let cluster = ClusterFacts {
             id: "j-2AB".into(),

@@ -32,10 +32,19 @@ pub enum ClusterOutcome {
     NoData,
     /// This alarm firing or sweep window was handled already.
     Duplicate,
+    /// The sweep attached EMR's own auto-termination policy to it.
+    PolicyAttached,
+    /// Dry run: the sweep would have attached EMR's auto-termination policy.
+    WouldAttachPolicy,
+    /// EMR's own auto-termination policy governs it; the sweep left it alone.
+    ManagedByEmr,
+    /// Its release cannot take EMR's auto-termination policy (with EMR's
+    /// full idle signal); reported, nothing attached.
+    PolicyUnsupported,
 }
 
 impl ClusterOutcome {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 14] = [
         Self::Terminated,
         Self::StackDeleted,
         Self::WouldTerminate,
@@ -46,6 +55,10 @@ impl ClusterOutcome {
         Self::Busy,
         Self::NoData,
         Self::Duplicate,
+        Self::PolicyAttached,
+        Self::WouldAttachPolicy,
+        Self::ManagedByEmr,
+        Self::PolicyUnsupported,
     ];
 
     /// The outcome of carrying out `plan`.
@@ -72,22 +85,34 @@ impl ClusterOutcome {
             Self::Busy => "busy",
             Self::NoData => "no_data",
             Self::Duplicate => "duplicate",
+            Self::PolicyAttached => "policy_attached",
+            Self::WouldAttachPolicy => "would_attach_policy",
+            Self::ManagedByEmr => "managed_by_emr",
+            Self::PolicyUnsupported => "policy_unsupported",
         }
     }
 
     /// The severity of the notice sent for it; `None` when none is sent.
     pub fn notice_severity(self) -> Option<Severity> {
         match self {
-            Self::Protected | Self::WouldTerminate | Self::WouldDeleteStack | Self::StepsQueued => {
-                Some(Severity::Info)
-            }
-            Self::Terminated | Self::StackDeleted => Some(Severity::Warning),
-            Self::Skipped | Self::Busy | Self::NoData | Self::Duplicate => None,
+            Self::Protected
+            | Self::WouldTerminate
+            | Self::WouldDeleteStack
+            | Self::StepsQueued
+            | Self::WouldAttachPolicy => Some(Severity::Info),
+            Self::Terminated | Self::StackDeleted | Self::PolicyAttached => Some(Severity::Warning),
+            Self::Skipped
+            | Self::Busy
+            | Self::NoData
+            | Self::Duplicate
+            | Self::ManagedByEmr
+            | Self::PolicyUnsupported => None,
         }
     }
 
     /// The business metric it counts: an action, a duplicate, or a
-    /// cluster spared for this reason.
+    /// cluster spared for this reason (a cluster handed to EMR's own
+    /// policy, or left to it, is spared by Watchkeeper).
     pub fn count(self) -> Count {
         match self {
             Self::Terminated => Count::cluster_terminated(),

@@ -9,7 +9,8 @@ use serde_json::Value;
 use idle_emr_terminator::outcome::ClusterOutcome;
 use idle_emr_terminator::{App, ClusterResult, HandlerError, Report, handle};
 use testbed::emr::{
-    ClusterSpec, cluster_state, create_cluster_stack, hold_steps_waiting, put_history, run_cluster,
+    ClusterSpec, attach_auto_termination_policy, auto_termination_idle_timeout, cluster_state,
+    create_cluster_stack, hold_steps_waiting, put_history, run_cluster,
 };
 use testbed::events::load;
 use testbed::{Fault, FaultKind};
@@ -503,6 +504,13 @@ async fn sweep_terminates_only_clusters_idle_for_the_whole_window() {
             .count_calls("elasticmapreduce", "DescribeCluster")
             .await,
         2
+    );
+    // With ATTACH_AUTO_TERMINATION_POLICY off (the default), no policy is read.
+    assert_eq!(
+        bed.moto
+            .count_calls("elasticmapreduce", "GetAutoTerminationPolicy")
+            .await,
+        0
     );
     let mut got = outcomes(&report);
     got.sort();
@@ -1407,5 +1415,406 @@ async fn in_hub_mode_the_sweep_covers_every_account_and_region_and_one_broken_pl
         bed.moto.count_calls("sts", "AssumeRole").await - assumed,
         2,
         "warm: no STS call"
+    );
+}
+
+// ---- EMR's own auto-termination policy (ATTACH_AUTO_TERMINATION_POLICY) ----
+
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+fn pairs(expected: &[(&String, &str)]) -> Vec<(String, String)> {
+    sorted(
+        expected
+            .iter()
+            .map(|(id, outcome)| ((*id).clone(), (*outcome).to_owned()))
+            .collect(),
+    )
+}
+
+impl Bed {
+    async fn idle_timeout(&self, cluster_id: &str) -> Option<i64> {
+        auto_termination_idle_timeout(&self.sdk, cluster_id).await
+    }
+
+    async fn calls(&self, action: &str) -> usize {
+        self.moto.count_calls("elasticmapreduce", action).await
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_attaches_emrs_policy_where_missing_and_leaves_clusters_with_one_to_emr() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+        ("AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS", "1800"),
+    ]);
+    let spec = |name| ClusterSpec {
+        name,
+        ..Default::default()
+    };
+    let lacking = bed.cluster(spec("lacking")).await;
+    let running = bed
+        .cluster(ClusterSpec {
+            running_step: true,
+            ..spec("running")
+        })
+        .await;
+    let managed = bed.cluster(spec("managed")).await;
+    attach_auto_termination_policy(&bed.sdk, &managed, 7200).await;
+    let old = bed
+        .cluster(ClusterSpec {
+            release_label: Some("emr-6.3.0"),
+            ..spec("old")
+        })
+        .await;
+    let kept = bed
+        .cluster(ClusterSpec {
+            tags: &[("watchkeeper:keep", "yes")],
+            ..spec("kept")
+        })
+        .await;
+    // All idle by Watchkeeper's metric but the old one.
+    for id in [&lacking, &managed, &kept] {
+        bed.history(IS_IDLE, id, |_| Some(1.0)).await;
+    }
+    bed.history(IS_IDLE, &old, |_| Some(0.0)).await;
+    let before = bed.moto.calls().await.len();
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+    let calls = bed.moto.calls().await[before..].to_vec();
+
+    assert_eq!(
+        sorted(outcomes(&report)),
+        pairs(&[
+            // Attached: EMR's policy now governs it, not Watchkeeper's check.
+            (&lacking, "policy_attached"),
+            (&running, "policy_attached"),
+            // Idle, but EMR's own policy governs it: left alone.
+            (&managed, "managed_by_emr"),
+            // Too old for the policy: reported, and still idle-checked.
+            (&old, "policy_unsupported"),
+            (&old, "busy"),
+            // Opted out: no policy, and the idle check's guard spares it.
+            (&kept, "skipped"),
+        ])
+    );
+    let Report::Checked { clusters } = &report else {
+        panic!("{report:?}");
+    };
+    let reason = |id: &String, outcome: ClusterOutcome| {
+        clusters
+            .iter()
+            .find(|result| &result.cluster_id == id && result.outcome == outcome)
+            .map(|result| result.reason.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        reason(&managed, ClusterOutcome::ManagedByEmr),
+        "managed by EMR's own auto-termination policy (idle timeout 120 minutes)"
+    );
+    assert!(
+        reason(&old, ClusterOutcome::PolicyUnsupported)
+            .starts_with("release emr-6.3.0 cannot take"),
+        "{report:?}"
+    );
+    assert_eq!(bed.idle_timeout(&lacking).await, Some(1800));
+    assert_eq!(bed.idle_timeout(&running).await, Some(1800));
+    assert_eq!(bed.idle_timeout(&managed).await, Some(7200));
+    assert_eq!(bed.idle_timeout(&old).await, None);
+    assert_eq!(bed.idle_timeout(&kept).await, None);
+    for id in [&lacking, &managed, &old, &kept] {
+        assert_eq!(bed.state(id).await, "WAITING", "{id}");
+    }
+    // One ListClusters for both states, one policy read per cluster, a
+    // DescribeCluster only where a policy was missing (and for the idle
+    // candidate), a Put only where one was attached.
+    let count = |action: &str| calls.iter().filter(|call| call.action == action).count();
+    assert_eq!(count("ListClusters"), 1);
+    assert_eq!(count("GetAutoTerminationPolicy"), 5);
+    assert_eq!(count("PutAutoTerminationPolicy"), 2);
+    assert_eq!(count("DescribeCluster"), 4 + 1);
+    assert_eq!(count("TerminateJobFlows"), 0);
+    // One notice for the sweep, listing both clusters.
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    let notice = &published[0];
+    assert_eq!(
+        notice.subject.as_deref(),
+        Some("Attached an auto-termination policy (idle 30 minutes) to 2 EMR clusters")
+    );
+    let email = notice.body("email");
+    for id in [&lacking, &running] {
+        assert!(email.contains(&format!("({id}): ")), "{email}");
+    }
+    assert!(!email.contains(&managed), "{email}");
+    assert!(email.contains("Severity: WARNING"), "{email}");
+    assert!(
+        email.contains("Action: attached an auto-termination policy with an idle timeout of 30 minutes (PutAutoTerminationPolicy)"),
+        "{email}"
+    );
+    assert_eq!(bed.topics.warning_deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn in_dry_run_the_sweep_only_says_which_clusters_would_get_a_policy() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[
+        ("DRY_RUN", "true"),
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+    ]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "analytics-adhoc",
+            ..Default::default()
+        })
+        .await;
+    bed.history(IS_IDLE, &id, |_| Some(1.0)).await;
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    // Nothing attached, so Watchkeeper's own (dry-run) check still applies.
+    assert_eq!(
+        sorted(outcomes(&report)),
+        pairs(&[(&id, "would_attach_policy"), (&id, "would_terminate")])
+    );
+    assert_eq!(bed.idle_timeout(&id).await, None);
+    assert_eq!(bed.calls("PutAutoTerminationPolicy").await, 0);
+    assert_eq!(bed.state(&id).await, "WAITING");
+    let mut subjects = bed.published_subjects().await;
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        vec![
+            "Dry run: would attach an auto-termination policy (idle 60 minutes) to 1 EMR cluster"
+                .to_owned(),
+            format!("Dry run: would terminate idle EMR cluster analytics-adhoc ({id})"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn idle_check_policy_managed_still_terminates_an_idle_cluster_with_a_policy() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+        ("IDLE_CHECK_POLICY_MANAGED", "true"),
+    ]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "managed",
+            ..Default::default()
+        })
+        .await;
+    attach_auto_termination_policy(&bed.sdk, &id, 604_800).await;
+    bed.history(IS_IDLE, &id, |_| Some(1.0)).await;
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        sorted(outcomes(&report)),
+        pairs(&[(&id, "managed_by_emr"), (&id, "terminated")])
+    );
+    assert_eq!(bed.state(&id).await, "TERMINATED");
+    // Only the test's own, which gave the cluster its policy.
+    assert_eq!(bed.calls("PutAutoTerminationPolicy").await, 1);
+}
+
+#[tokio::test]
+async fn a_failing_attach_leaves_the_others_attached_fails_the_sweep_and_the_next_sweep_retries_it()
+{
+    let bed = Bed::start().await;
+    let app = bed.app(&[("ATTACH_AUTO_TERMINATION_POLICY", "true")]);
+    let mut ids = Vec::new();
+    for name in ["first", "second", "third"] {
+        ids.push(
+            bed.cluster(ClusterSpec {
+                name,
+                running_step: true,
+                ..Default::default()
+            })
+            .await,
+        );
+    }
+    // Every attempt the SDK makes at the first PutAutoTerminationPolicy fails.
+    bed.moto
+        .inject_fault(Fault::new(
+            "elasticmapreduce",
+            "PutAutoTerminationPolicy",
+            FaultKind::Status500,
+            3,
+        ))
+        .await;
+    let sweep = load("emr-sweep-schedule.json");
+    let now = 1_795_000_000;
+
+    let error = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::AwsError);
+    let HandlerError::ClustersFailed { checked, failures } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(*checked, 3);
+    assert_eq!(failures.len(), 1, "{error}");
+    let failed = ids
+        .iter()
+        .find(|id| failures[0].contains(id.as_str()))
+        .unwrap_or_else(|| panic!("{error}"))
+        .clone();
+    assert!(
+        failures[0].starts_with(&format!(
+            "EMR PutAutoTerminationPolicy (idle timeout 3600 s) for cluster {failed} failed: InternalFailure"
+        )),
+        "{error}"
+    );
+    for id in &ids {
+        let expected = (id != &failed).then_some(3600);
+        assert_eq!(bed.idle_timeout(id).await, expected, "{id}");
+    }
+    // The other two were attached, and operators told once.
+    let subjects = bed.published_subjects().await;
+    assert_eq!(
+        subjects,
+        vec!["Attached an auto-termination policy (idle 60 minutes) to 2 EMR clusters"]
+    );
+
+    // Lambda's retry of the same sweep: handled already, nothing more.
+    let retried = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(outcomes(&retried)),
+        sorted(
+            ids.iter()
+                .map(|id| {
+                    let outcome = if id == &failed {
+                        "duplicate"
+                    } else {
+                        "managed_by_emr"
+                    };
+                    (id.clone(), outcome.to_owned())
+                })
+                .collect()
+        )
+    );
+    assert_eq!(bed.idle_timeout(&failed).await, None);
+    // The next sweep attaches it.
+    let next = idle_emr_terminator::handle_at(&app, &sweep, now + 900)
+        .await
+        .unwrap();
+    assert!(
+        outcomes(&next).contains(&(failed.clone(), "policy_attached".into())),
+        "{next:?}"
+    );
+    assert_eq!(bed.idle_timeout(&failed).await, Some(3600));
+    assert_eq!(bed.published_subjects().await.len(), 2);
+}
+
+/// Hub mode: the policy is attached in the member account, through its
+/// spoke role, and the one notice names the account.
+#[tokio::test]
+async fn in_hub_mode_the_policy_is_attached_in_the_member_account_and_the_notice_names_it() {
+    let bed = Bed::start().await;
+    let member = testbed::iam::member_account(&bed.sdk, "222222222222", testbed::REGION).await;
+    let theirs = run_cluster(
+        &member,
+        &ClusterSpec {
+            name: "payments-etl",
+            ..Default::default()
+        },
+    )
+    .await;
+    let ours = bed
+        .cluster(ClusterSpec {
+            name: "hub-adhoc",
+            ..Default::default()
+        })
+        .await;
+    let app = bed.app(&[
+        ("ORGANIZATION_ID", "o-a1b2c3d4e5"),
+        ("SPOKE_ROLE_NAME", testbed::iam::SPOKE_ROLE_NAME),
+        ("MEMBER_ACCOUNTS", "222222222222"),
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+    ]);
+
+    let report = handle(&app, &load("emr-sweep-schedule.json"))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        sorted(outcomes(&report)),
+        pairs(&[(&ours, "policy_attached"), (&theirs, "policy_attached")])
+    );
+    assert_eq!(
+        auto_termination_idle_timeout(&member, &theirs).await,
+        Some(3600)
+    );
+    assert_eq!(bed.idle_timeout(&ours).await, Some(3600));
+    let published = bed.moto.published().await;
+    assert_eq!(published.len(), 1);
+    let email = published[0].body("email");
+    assert!(
+        email.contains(&format!(
+            "- payments-etl ({theirs}): WAITING, emr-7.1.0, {}, account 222222222222\n",
+            testbed::REGION
+        )),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!(
+            "- hub-adhoc ({ours}): WAITING, emr-7.1.0, {}\n",
+            testbed::REGION
+        )),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_notice_that_fails_after_attaching_is_sent_by_the_retry_without_attaching_again() {
+    let bed = Bed::start().await;
+    let app = bed.app(&[("ATTACH_AUTO_TERMINATION_POLICY", "true")]);
+    let id = bed
+        .cluster(ClusterSpec {
+            name: "notebooks",
+            running_step: true,
+            ..Default::default()
+        })
+        .await;
+    bed.moto
+        .inject_fault(Fault::new("sns", "Publish", FaultKind::Status500, 5))
+        .await;
+    let sweep = load("emr-sweep-schedule.json");
+    let now = 1_795_000_000;
+
+    let error = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PublishError, "{error}");
+    assert_eq!(bed.idle_timeout(&id).await, Some(3600));
+    assert!(bed.published_subjects().await.is_empty());
+
+    bed.moto.clear_faults().await;
+    let retried = idle_emr_terminator::handle_at(&app, &sweep, now)
+        .await
+        .unwrap();
+    // The cluster has its policy now; the pending notice is what is left.
+    assert_eq!(
+        bed.published_subjects().await,
+        vec!["Attached an auto-termination policy (idle 60 minutes) to 1 EMR cluster"]
+    );
+    assert_eq!(bed.calls("PutAutoTerminationPolicy").await, 1);
+    assert!(
+        outcomes(&retried).contains(&(id.clone(), "managed_by_emr".into())),
+        "{retried:?}"
     );
 }

@@ -82,4 +82,54 @@ pub async fn run(bed: &Bed) {
         "  notifications sent: {}",
         moto.published().await.len() - before
     );
+
+    step(
+        "events/health-public-issue-backup.json: AWS Health's copy of events/health-public-issue.json for the backup region us-west-2 (backupEvent true)",
+    );
+    let app: App = bed.app(&[]).await;
+    match handle(&app, &load("health-public-issue-backup.json")).await {
+        Ok(Report::Duplicate { handled, .. }) => println!(
+            "  duplicate: the primary copy was notified above ({})",
+            handled.idempotency_key
+        ),
+        other => println!("  {other:?}"),
+    }
+    step("A later update whose backup copy arrives first, then its primary copy");
+    let mut backup = load("health-public-issue-backup.json");
+    backup["detail"]["lastUpdatedTime"] = "2026-11-22T10:30:00Z".into();
+    backup["detail"]["communicationId"] = "01b0993207d81a09dcd552ebd1e633e36cf1f09a-2".into();
+    let mut primary = load("health-public-issue.json");
+    primary["detail"]["lastUpdatedTime"] = backup["detail"]["lastUpdatedTime"].clone();
+    primary["detail"]["communicationId"] = backup["detail"]["communicationId"].clone();
+    for (copy, event) in [("backup", &backup), ("primary", &primary)] {
+        match handle(&app, event).await {
+            Ok(Report::Notified {
+                subject,
+                message_id,
+                backup_region,
+                ..
+            }) => {
+                println!("  {copy} copy: notified, subject: {subject}");
+                if let Some(message) = moto
+                    .published()
+                    .await
+                    .iter()
+                    .find(|message| message.message_id == message_id)
+                {
+                    for line in message.body("email").lines().filter(|line| {
+                        line.starts_with("Region:") || line.starts_with("Delivered:")
+                    }) {
+                        println!("    | {line}");
+                    }
+                }
+                println!("    backup_region: {backup_region:?}");
+            }
+            Ok(Report::Duplicate { .. }) => {
+                println!("  {copy} copy: duplicate, nothing sent");
+            }
+            other => println!("  {copy} copy: {other:?}"),
+        }
+    }
+    topics.warning_deliveries().await;
+    topics.critical_deliveries().await;
 }

@@ -1,7 +1,10 @@
 use idle_emr_terminator::{App, Report, handle};
 use testbed::Bed;
 use testbed::Moto;
-use testbed::emr::{ClusterSpec, cluster_state, put_history, run_cluster};
+use testbed::emr::{
+    ClusterSpec, attach_auto_termination_policy, auto_termination_idle_timeout, cluster_state,
+    put_history, run_cluster,
+};
 use testbed::events::load;
 
 use crate::{heading, print_chat, step};
@@ -78,6 +81,89 @@ pub async fn run(bed: &Bed) {
         (&protected, "ml-training"),
     ] {
         println!("    {id} {name}: {}", cluster_state(sdk, id).await);
+    }
+
+    // EMR's own auto-termination policy, attached by the sweep.
+    let notebooks = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "notebooks",
+            running_step: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let legacy = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "legacy-etl",
+            release_label: Some("emr-6.3.0"),
+            ..Default::default()
+        },
+    )
+    .await;
+    let shared = run_cluster(
+        sdk,
+        &ClusterSpec {
+            name: "shared-hive",
+            ..Default::default()
+        },
+    )
+    .await;
+    attach_auto_termination_policy(sdk, &shared, 7200).await;
+    put_history(sdk, namespace, metric, &shared, 75, |_| Some(1.0)).await;
+    put_history(sdk, namespace, metric, &legacy, 75, |_| Some(0.0)).await;
+    println!("\nMore clusters, for EMR's own auto-termination policy:");
+    println!("  {notebooks} notebooks    RUNNING, emr-7.1.0, no policy");
+    println!("  {legacy} legacy-etl   WAITING, emr-6.3.0, no policy, busy");
+    println!("  {shared} shared-hive  WAITING, idle throughout, its own policy (7200 s)");
+    let policy = [
+        ("ATTACH_AUTO_TERMINATION_POLICY", "true"),
+        ("AUTO_TERMINATION_IDLE_TIMEOUT_SECONDS", "3600"),
+        ("MINIMUM_AGE_MINUTES", "0"),
+    ];
+    step("events/emr-sweep-schedule.json with ATTACH_AUTO_TERMINATION_POLICY=true, dry run on");
+    let mut settings = vec![("DRY_RUN", "true")];
+    settings.extend(policy);
+    let dry_policy: App = bed.app(&settings).await;
+    let report = handle(&dry_policy, &load("emr-sweep-schedule.json"))
+        .await
+        .expect("sweep succeeds");
+    print_report(&report);
+    print_notifications(moto, &report).await;
+
+    step(
+        "events/emr-sweep-schedule.json (the next window) with ATTACH_AUTO_TERMINATION_POLICY=true, dry run off",
+    );
+    let mut settings = vec![("DRY_RUN", "false")];
+    settings.extend(policy);
+    let live_policy: App = bed.app(&settings).await;
+    let next_window = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+        + 900;
+    let report =
+        idle_emr_terminator::handle_at(&live_policy, &load("emr-sweep-schedule.json"), next_window)
+            .await
+            .expect("sweep succeeds");
+    print_report(&report);
+    print_notifications(moto, &report).await;
+    println!("\n  Auto-termination policies now (IdleTimeout):");
+    for (id, name) in [
+        (&busy, "reporting"),
+        (&protected, "ml-training"),
+        (&notebooks, "notebooks"),
+        (&legacy, "legacy-etl"),
+        (&shared, "shared-hive"),
+    ] {
+        let timeout = auto_termination_idle_timeout(sdk, id)
+            .await
+            .map_or_else(|| "none".to_owned(), |seconds| format!("{seconds} s"));
+        println!(
+            "    {id} {name}: {timeout} ({})",
+            cluster_state(sdk, id).await
+        );
     }
 }
 

@@ -18,6 +18,8 @@ pub struct ClusterSpec<'a> {
     pub termination_protected: bool,
     /// A step keeps the cluster RUNNING instead of WAITING.
     pub running_step: bool,
+    /// The EMR release; `None`: emr-7.1.0.
+    pub release_label: Option<&'a str>,
 }
 
 /// Starts a long-running cluster (KeepJobFlowAliveWhenNoSteps) and returns its id.
@@ -25,7 +27,7 @@ pub async fn run_cluster(sdk: &SdkConfig, spec: &ClusterSpec<'_>) -> String {
     let request = aws_sdk_emr::Client::new(sdk)
         .run_job_flow()
         .name(spec.name)
-        .release_label("emr-7.1.0")
+        .release_label(spec.release_label.unwrap_or("emr-7.1.0"))
         .job_flow_role("EMR_EC2_DefaultRole")
         .service_role("EMR_DefaultRole")
         .instances(
@@ -112,6 +114,34 @@ pub async fn hold_steps_waiting(
     });
     crate::http_request(moto.port, "POST", "/_testbed/emr/steps", &body.to_string()).await;
     ids
+}
+
+/// The idle timeout of the cluster's auto-termination policy, in seconds,
+/// or `None` when it has none.
+pub async fn auto_termination_idle_timeout(sdk: &SdkConfig, cluster_id: &str) -> Option<i64> {
+    aws_sdk_emr::Client::new(sdk)
+        .get_auto_termination_policy()
+        .cluster_id(cluster_id)
+        .send()
+        .await
+        .expect("GetAutoTerminationPolicy")
+        .auto_termination_policy()
+        .and_then(|policy| policy.idle_timeout())
+}
+
+/// Attaches an auto-termination policy to the cluster, as an operator would.
+pub async fn attach_auto_termination_policy(sdk: &SdkConfig, cluster_id: &str, idle_timeout: i64) {
+    aws_sdk_emr::Client::new(sdk)
+        .put_auto_termination_policy()
+        .cluster_id(cluster_id)
+        .auto_termination_policy(
+            aws_sdk_emr::types::AutoTerminationPolicy::builder()
+                .idle_timeout(idle_timeout)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutAutoTerminationPolicy");
 }
 
 /// The cluster's state name, e.g. `WAITING` or `TERMINATED`.

@@ -324,3 +324,22 @@ fn subjects_and_sms_stay_within_sns_limits() {
             .starts_with("CRITICAL: AWS Health: Resolved: EC2 issue")
     );
 }
+
+#[test]
+fn a_backup_copy_says_it_came_via_the_backup_region_beside_the_region() {
+    let raw = raw("AWS Health Event", json!({}));
+    let plain = notification(&parsed(&raw), &raw, Severity::Critical);
+    let via = via_backup_region(plain.clone(), "us-west-2");
+    let keys: Vec<&str> = via.summary.iter().map(|(key, _)| key.as_str()).collect();
+    let region = keys.iter().position(|key| *key == "Region").unwrap();
+    assert_eq!(keys[region + 1], "Delivered");
+    assert_eq!(via.summary[region + 1].1, "via the backup region us-west-2");
+    assert_eq!(via.summary.len(), plain.summary.len() + 1);
+    assert!(
+        via.render()
+            .email
+            .contains("\nDelivered: via the backup region us-west-2\n")
+    );
+    // The title and SMS stay those of the event.
+    assert_eq!(via.title, plain.title);
+}

@@ -20,6 +20,7 @@ fn config() -> Config {
         stack_mode: false,
         stack_name_prefix: String::new(),
         sweep_regions: Vec::new(),
+        auto_termination: crate::config::AutoTermination::OFF,
     }
 }
 
@@ -344,6 +345,7 @@ fn plans() {
         stack_mode: true,
         stack_name_prefix: "analytics-".into(),
         sweep_regions: Vec::new(),
+        auto_termination: crate::config::AutoTermination::OFF,
         ..config()
     };
     let with = |edit: &dyn Fn(&mut OwningStack)| {
@@ -646,4 +648,162 @@ fn epochs_format_as_utc() {
     assert_eq!(display_epoch(0), "1970-01-01 00:00 UTC");
     assert_eq!(display_epoch(1_795_000_000), "2026-11-18 11:06 UTC");
     assert_eq!(display_epoch(951_825_600), "2000-02-29 12:00 UTC");
+}
+
+#[test]
+fn releases_that_take_emrs_policy_with_its_full_idle_signal() {
+    for (label, takes) in [
+        ("emr-5.34.0", true),
+        ("emr-5.36.2", true),
+        ("emr-5.33.1", false),
+        ("emr-5.30.0", false),
+        ("emr-6.4.0", true),
+        ("emr-6.15.0", true),
+        ("emr-6.3.1", false),
+        ("emr-6.1.0", false),
+        ("emr-7.0.0", true),
+        ("emr-4.10.0", false),
+    ] {
+        let release = Release::parse(label).unwrap_or_else(|| panic!("{label}"));
+        assert_eq!(release.takes_policy(), takes, "{label}");
+    }
+    for label in ["", "emr-6", "emr-6.x.0", "6.4.0", "ami-3.11.0"] {
+        assert_eq!(Release::parse(label), None, "{label:?}");
+    }
+    assert!(Release::parse("emr-6.10.0") > Release::parse("emr-6.9.1"));
+}
+
+fn attaching(config: Config) -> Config {
+    Config {
+        auto_termination: crate::config::AutoTermination {
+            attach: true,
+            idle_timeout_seconds: 1800,
+            idle_check_managed: false,
+        },
+        ..config
+    }
+}
+
+#[test]
+fn policy_plans() {
+    let config = attaching(config());
+    let attach = PolicyPlan::Attach {
+        idle_timeout_seconds: 1800,
+        dry_run: false,
+    };
+    assert_eq!(plan_policy(Some(&cluster()), &config), attach);
+    let running = ClusterFacts {
+        state: "RUNNING".into(),
+        ..cluster()
+    };
+    assert_eq!(plan_policy(Some(&running), &config), attach);
+    // Dry run only reports it.
+    let dry = Config {
+        dry_run: true,
+        ..config.clone()
+    };
+    assert_eq!(
+        plan_policy(Some(&cluster()), &dry),
+        PolicyPlan::Attach {
+            idle_timeout_seconds: 1800,
+            dry_run: true
+        }
+    );
+    let leave = |facts: Option<&ClusterFacts>| match plan_policy(facts, &config) {
+        PolicyPlan::Leave(leave) => (leave.code(), leave.to_string()),
+        other => panic!("{other:?}"),
+    };
+    let old = ClusterFacts {
+        release_label: Some("emr-6.3.0".into()),
+        ..cluster()
+    };
+    assert_eq!(
+        leave(Some(&old)),
+        (
+            "policy_unsupported",
+            "release emr-6.3.0 cannot take EMR's auto-termination policy with its full idle signal (needs emr-5.34.0 or emr-6.4.0 and later)".into()
+        )
+    );
+    let unlabelled = ClusterFacts {
+        release_label: None,
+        ..cluster()
+    };
+    assert_eq!(leave(Some(&unlabelled)).0, "policy_unsupported");
+    let mut tagged = cluster();
+    tagged
+        .tags
+        .insert("watchkeeper:keep".into(), "forever".into());
+    assert_eq!(
+        leave(Some(&tagged)),
+        (
+            "opted_out",
+            "cluster carries the opt-out tag watchkeeper:keep".into()
+        )
+    );
+    let ending = ClusterFacts {
+        state: "TERMINATING".into(),
+        ..cluster()
+    };
+    assert_eq!(
+        leave(Some(&ending)),
+        (
+            "not_active",
+            "cluster is TERMINATING, no longer WAITING or RUNNING".into()
+        )
+    );
+    assert_eq!(leave(None).0, "not_found");
+}
+
+#[test]
+fn a_cluster_with_a_policy_is_managed_by_emr() {
+    assert_eq!(existing_policy_governs(None), None);
+    let managed = existing_policy_governs(Some(ExistingPolicy {
+        idle_timeout_seconds: Some(7200),
+    }))
+    .unwrap();
+    assert_eq!(managed.code(), "managed_by_emr");
+    assert_eq!(
+        managed.to_string(),
+        "managed by EMR's own auto-termination policy (idle timeout 120 minutes)"
+    );
+    assert_eq!(
+        PolicyLeave::ManagedByEmr(ExistingPolicy {
+            idle_timeout_seconds: None
+        })
+        .to_string(),
+        "managed by EMR's own auto-termination policy"
+    );
+}
+
+#[test]
+fn the_idle_check_skips_clusters_emr_governs_unless_configured() {
+    let config = attaching(config());
+    let managed = PolicyPlan::Leave(PolicyLeave::ManagedByEmr(ExistingPolicy {
+        idle_timeout_seconds: Some(3600),
+    }));
+    let attached = PolicyPlan::Attach {
+        idle_timeout_seconds: 1800,
+        dry_run: false,
+    };
+    let would_attach = PolicyPlan::Attach {
+        idle_timeout_seconds: 1800,
+        dry_run: true,
+    };
+    let old = PolicyPlan::Leave(PolicyLeave::ReleaseUnsupported {
+        release_label: Some("emr-5.20.0".into()),
+    });
+    assert!(!idle_check_applies(&managed, &config));
+    assert!(!idle_check_applies(&attached, &config));
+    assert!(idle_check_applies(&would_attach, &config));
+    assert!(idle_check_applies(&old, &config));
+    let still = Config {
+        auto_termination: crate::config::AutoTermination {
+            idle_check_managed: true,
+            ..config.auto_termination
+        },
+        ..config
+    };
+    for plan in [&managed, &attached, &would_attach, &old] {
+        assert!(idle_check_applies(plan, &still), "{plan:?}");
+    }
 }

@@ -19,6 +19,7 @@ fn config() -> Config {
         stack_mode: false,
         stack_name_prefix: String::new(),
         sweep_regions: Vec::new(),
+        auto_termination: crate::config::AutoTermination::OFF,
     }
 }
 
@@ -351,4 +352,82 @@ fn a_fallback_from_stack_mode_is_explained() {
     assert!(email.contains("Tags: none\nRegion: eu-west-1\n"));
     assert!(email.contains("Release: unknown\n"));
     assert!(email.contains("Owning stack: none\n"));
+}
+
+fn change(id: &str, name: &str, account: Option<&str>) -> PolicyChange {
+    PolicyChange {
+        cluster_id: id.into(),
+        name: name.into(),
+        state: "RUNNING".into(),
+        release_label: Some("emr-7.1.0".into()),
+        region: "eu-west-1".into(),
+        account: account.map(str::to_owned),
+    }
+}
+
+#[test]
+fn one_policy_notice_lists_every_cluster_changed() {
+    let config = Config {
+        auto_termination: crate::config::AutoTermination {
+            attach: true,
+            idle_timeout_seconds: 5400,
+            idle_check_managed: false,
+        },
+        ..config()
+    };
+    let changes = [
+        change("j-1", "adhoc", None),
+        change("j-2", "notebooks", Some("222222222222")),
+    ];
+    let attached = policy_notification(&config, &changes, false).render();
+    assert_eq!(attached.severity, Severity::Warning);
+    assert_eq!(
+        attached.subject,
+        "Attached an auto-termination policy (idle 90 minutes) to 2 EMR clusters"
+    );
+    assert!(
+        attached
+            .email
+            .contains("\n- adhoc (j-1): RUNNING, emr-7.1.0, eu-west-1\n- notebooks (j-2): RUNNING, emr-7.1.0, eu-west-1, account 222222222222\n"),
+        "{}",
+        attached.email
+    );
+    assert!(
+        attached.email.contains(
+            "remove-auto-termination-policy --cluster-id <id>) and tag it watchkeeper:keep"
+        ),
+        "{}",
+        attached.email
+    );
+    let dry = policy_notification(&config, &changes[..1], true).render();
+    assert_eq!(dry.severity, Severity::Info);
+    assert_eq!(
+        dry.subject,
+        "Dry run: would attach an auto-termination policy (idle 90 minutes) to 1 EMR cluster"
+    );
+    assert!(dry.email.contains("Nothing was changed: dry run is on."));
+    assert_eq!(
+        ClusterOutcome::PolicyAttached.notice_severity(),
+        Some(attached.severity)
+    );
+    assert_eq!(
+        ClusterOutcome::WouldAttachPolicy.notice_severity(),
+        Some(dry.severity)
+    );
+}
+
+#[test]
+fn a_long_policy_list_names_the_first_clusters_and_counts_the_rest() {
+    let changes: Vec<PolicyChange> = (0..MAX_POLICY_CLUSTERS_NAMED + 7)
+        .map(|index| change(&format!("j-{index}"), "c", None))
+        .collect();
+    let email = policy_notification(&config(), &changes, false)
+        .render()
+        .email;
+    assert!(email.contains(&format!("(j-{}):", MAX_POLICY_CLUSTERS_NAMED - 1)));
+    assert!(!email.contains(&format!("(j-{}):", MAX_POLICY_CLUSTERS_NAMED)));
+    assert!(
+        email.contains("and 7 more (see the function's log)"),
+        "{email}"
+    );
 }
