@@ -74,6 +74,7 @@ async fn assert_notified(bed: &Bed, event_name: &str, report: Report, expected: 
         subject,
         topic_arn: reported_topic,
         message_id,
+        ..
     } = report
     else {
         panic!("{event_name}: expected a notification, got {report:?}");
@@ -621,7 +622,9 @@ Account: prod-acct (123456789012)
 Region: eu-west-1
 Setting: Block public access for AMIs
 What changed: Block public access for AMIs DISABLED
+Previous state: not recorded in the event
 New state: unblocked
+Effect: WEAKENED: public sharing of AMIs is no longer blocked
 Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
@@ -662,7 +665,9 @@ Account: prod-acct (123456789012)
 Region: eu-west-1
 Setting: Block public access for EBS snapshots
 What changed: Block public access for EBS snapshots DISABLED
+Previous state: not recorded in the event
 New state: unblocked
+Effect: WEAKENED: public sharing of EBS snapshots is no longer blocked
 Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10

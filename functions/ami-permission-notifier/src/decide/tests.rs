@@ -20,6 +20,7 @@ fn config() -> Config {
         report_denied_calls: true,
         report_other_attributes: false,
         report_aws_service_calls: true,
+        remediate_public_sharing: false,
     }
 }
 
@@ -209,9 +210,11 @@ fn trust_of_each_grantee() {
 fn block_public_access_disabled_is_critical() {
     let decision = decide(
         &config(),
-        &event(Request::DisableBlockPublicAccess {
+        &event(Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Snapshot,
-            new_state: Some("unblocked".into()),
+            new_state: Some(crate::input::BlockPublicAccessState::Unblocked),
         }),
     );
     assert_eq!(severity(&decision), Some(Severity::Critical));
@@ -224,7 +227,9 @@ fn denied_calls_are_warning_attempts_unless_switched_off() {
             resource: image(),
             changes: vec![add(Grantee::Public)],
         },
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Image,
             new_state: None,
         },

@@ -174,14 +174,18 @@ fn block_public_access_reads_the_new_state() {
         request(
             json!({"eventName": "DisableImageBlockPublicAccess", "requestParameters": null, "responseElements": {"imageBlockPublicAccessState": "unblocked"}})
         ),
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Image,
-            new_state: Some("unblocked".into())
+            new_state: Some(crate::input::BlockPublicAccessState::Unblocked)
         }
     );
     assert_eq!(
         request(json!({"eventName": "DisableSnapshotBlockPublicAccess", "responseElements": null})),
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Snapshot,
             new_state: None
         }

@@ -229,7 +229,9 @@ fn long_names_are_shortened_and_what_happened_is_kept() {
     }
 
     // An AWS service with a long name, and a snapshot account setting.
-    let mut event = event(Request::DisableBlockPublicAccess {
+    let mut event = event(Request::BlockPublicAccess {
+        action: crate::input::BlockPublicAccessAction::Disable,
+        requested_state: None,
         kind: ResourceKind::Snapshot,
         new_state: None,
     });
@@ -353,7 +355,9 @@ fn wording_of_each_request() {
             "[prod-acct] AMI ami-1 description changed by Admin/alice",
         ),
         (
-            Request::DisableBlockPublicAccess {
+            Request::BlockPublicAccess {
+                action: crate::input::BlockPublicAccessAction::Disable,
+                requested_state: None,
                 kind: ResourceKind::Snapshot,
                 new_state: None,
             },
@@ -362,7 +366,9 @@ fn wording_of_each_request() {
             "[prod-acct] Block public access for EBS snapshots DISABLED by Admin/alice",
         ),
         (
-            Request::DisableBlockPublicAccess {
+            Request::BlockPublicAccess {
+                action: crate::input::BlockPublicAccessAction::Disable,
+                requested_state: None,
                 kind: ResourceKind::Image,
                 new_state: None,
             },
