@@ -335,9 +335,10 @@ fn effect_text(effect: BlockPublicAccessEffect, kind: ResourceKind) -> String {
 fn remediation_text(outcome: &RemediationOutcome, resource: &Resource) -> String {
     let label = resource.kind.label();
     match outcome {
-        RemediationOutcome::MadePrivate => format!(
-            "made private again by Watchkeeper: the public permission (group all) was removed; account, organization and OU shares were left as they were"
-        ),
+        RemediationOutcome::MadePrivate => "made private again by Watchkeeper: the public \
+            permission (group all) was removed; account, organization and OU shares were left \
+            as they were"
+            .to_owned(),
         RemediationOutcome::AlreadyPrivate => {
             format!("nothing to undo: the {label} was no longer public when read again")
         }
