@@ -11,7 +11,8 @@ use tokio::sync::OnceCell;
 use tracing::warn;
 
 use crate::decide::{
-    CallFailure, PUBLIC_OK_TAG, RemediationOutcome, classify_failure, is_exempt, undo_step,
+    CallFailure, PUBLIC_OK_TAG, RemediationOutcome, UndoStep, classify_failure, is_exempt,
+    undo_step,
 };
 use crate::input::{Resource, ResourceKind};
 use crate::message::AccountLabel;
@@ -163,7 +164,7 @@ pub async fn remove_public_permission(
             Err(error) => return failed("DescribeSnapshotAttribute", resource, error),
         },
     };
-    if let Err(outcome) = undo_step(exempt, currently_public) {
+    if let UndoStep::Stop(outcome) = undo_step(exempt, currently_public) {
         return Ok(outcome);
     }
     let removed = match resource.kind {

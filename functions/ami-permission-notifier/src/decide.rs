@@ -392,21 +392,23 @@ pub fn remediation_plan(
     })
 }
 
-/// What the current state of a resource calls for: the exemption tag wins,
-/// then a resource no longer public needs nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the current state of a resource calls for.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UndoStep {
+    /// Still public and not exempt: remove `group: all`.
     RemovePublic,
-    Leave,
+    /// Nothing to do, for this reason.
+    Stop(RemediationOutcome),
 }
 
-pub fn undo_step(exempt: bool, currently_public: bool) -> Result<UndoStep, RemediationOutcome> {
+/// The exemption tag wins; then a resource no longer public needs nothing.
+pub fn undo_step(exempt: bool, currently_public: bool) -> UndoStep {
     if exempt {
-        Err(RemediationOutcome::Exempt)
+        UndoStep::Stop(RemediationOutcome::Exempt)
     } else if !currently_public {
-        Err(RemediationOutcome::AlreadyPrivate)
+        UndoStep::Stop(RemediationOutcome::AlreadyPrivate)
     } else {
-        Ok(UndoStep::RemovePublic)
+        UndoStep::RemovePublic
     }
 }
 

@@ -135,14 +135,13 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             return Ok(Report::Skipped { reason });
         }
     };
-    let resource = match &permission_event.request.resource() {
-        Some(resource) => resource.id.clone(),
-        None => match &permission_event.request {
-            Request::BlockPublicAccess { kind, .. } => {
-                format!("block public access for {}", kind.plural())
-            }
-            _ => String::new(),
-        },
+    let resource = match &permission_event.request {
+        Request::BlockPublicAccess { kind, .. } => {
+            format!("block public access for {}", kind.plural())
+        }
+        Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
+            resource.id.clone()
+        }
     };
     let cloudtrail_event_id = permission_event
         .cloudtrail_event_id

@@ -523,13 +523,19 @@ fn only_a_resource_made_public_with_the_setting_on_is_remediated() {
 
 #[test]
 fn the_exemption_tag_wins_then_an_already_private_resource_is_left() {
-    assert_eq!(undo_step(false, true), Ok(UndoStep::RemovePublic));
+    assert_eq!(undo_step(false, true), UndoStep::RemovePublic);
     assert_eq!(
         undo_step(false, false),
-        Err(RemediationOutcome::AlreadyPrivate)
+        UndoStep::Stop(RemediationOutcome::AlreadyPrivate)
     );
-    assert_eq!(undo_step(true, true), Err(RemediationOutcome::Exempt));
-    assert_eq!(undo_step(true, false), Err(RemediationOutcome::Exempt));
+    assert_eq!(
+        undo_step(true, true),
+        UndoStep::Stop(RemediationOutcome::Exempt)
+    );
+    assert_eq!(
+        undo_step(true, false),
+        UndoStep::Stop(RemediationOutcome::Exempt)
+    );
     for (value, exempt) in [
         (Some("true"), true),
         (Some(" TRUE "), true),
