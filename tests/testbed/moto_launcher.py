@@ -21,8 +21,10 @@ Both read moto's real state; nothing here answers for AWS.
                                ServiceUnavailable), "throttling" (the
                                protocol's throttling error, HTTP 400),
                                "reset" (the connection is closed with no
-                               response) or "delay" (the call waits M ms,
-                               then reaches moto)
+                               response), "delay" (the call waits M ms,
+                               then reaches moto) or "denied" (HTTP 403,
+                               EC2's UnauthorizedOperation, else
+                               AccessDenied)
   DELETE /_testbed/faults      clears every fault not yet used up
 Faulted calls are still recorded in /_testbed/calls: they reached the server.
 
@@ -152,7 +154,7 @@ def published_messages():
 faults = []
 faults_lock = threading.Lock()
 
-FAULT_KINDS = ("status_500", "status_503", "throttling", "reset", "delay")
+FAULT_KINDS = ("status_500", "status_503", "throttling", "reset", "delay", "denied")
 
 
 def take_fault(service, action):
@@ -478,6 +480,9 @@ class Testbed:
                     response = error_response(environ, service, "500 Internal Server Error", "InternalFailure", "Receiver", f"injected fault: {action} failed")
                 elif kind == "status_503":
                     response = error_response(environ, service, "503 Service Unavailable", "ServiceUnavailable", "Receiver", f"injected fault: {action} is unavailable")
+                elif kind == "denied":
+                    code = "UnauthorizedOperation" if service == "ec2" else "AccessDenied"
+                    response = error_response(environ, service, "403 Forbidden", code, "Sender", f"injected fault: you are not authorized to perform {action}")
                 else:
                     response = error_response(environ, service, "400 Bad Request", throttling_code(environ, service), "Sender", "Rate exceeded")
                 status, headers, body = response

@@ -1,84 +1,149 @@
-//! The imperative shell: the account alias from IAM, cached for the life of
-//! the execution environment. Publishing goes through the shared publisher.
+//! The imperative shell: with `REMEDIATE_PUBLIC_SHARING` on, the EC2 calls
+//! that make a public image or snapshot private again. The account alias
+//! comes from `watchkeeper_shared::account`; publishing goes through the
+//! shared publisher.
 
-use std::time::Duration;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 
-use aws_sdk_iam::error::DisplayErrorContext;
-use tokio::sync::OnceCell;
-use tracing::warn;
+use crate::decide::{
+    CallFailure, PUBLIC_OK_TAG, RemediationOutcome, UndoStep, classify_failure, is_exempt,
+    undo_step,
+};
+use crate::input::{Resource, ResourceKind};
 
-use crate::message::AccountLabel;
-
-/// IAM is a global service reached over the internet; a slow answer must not
-/// hold back an alert for long.
-pub const ALIAS_LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
-
+/// A remediation call that failed in a way a retry may fix (throttling, a
+/// fault): the invocation fails so that Lambda retries it.
 #[derive(Debug, thiserror::Error)]
-#[error("IAM ListAccountAliases failed: {}", DisplayErrorContext(.0))]
-pub struct AliasError(#[source] Box<aws_sdk_iam::Error>);
-
-/// The account's alias, looked up once. A failed lookup is not cached, so
-/// the next invocation tries again.
-#[derive(Debug)]
-pub struct AccountAliases {
-    iam: aws_sdk_iam::Client,
-    alias: OnceCell<Option<String>>,
+#[error("EC2 {call} on {resource} failed while making it private: {message}")]
+pub struct RemediationError {
+    pub call: &'static str,
+    pub resource: String,
+    pub message: String,
 }
 
-impl AccountAliases {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let config = aws_sdk_iam::config::Builder::from(sdk)
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_timeout(ALIAS_LOOKUP_TIMEOUT)
+impl watchkeeper_shared::runtime::InvocationError for RemediationError {
+    fn kind(&self) -> watchkeeper_shared::runtime::ErrorKind {
+        watchkeeper_shared::runtime::ErrorKind::AwsError
+    }
+}
+
+/// Makes a resource that was made public private again, if it still is:
+/// reads its exemption tag and its current permission, then removes
+/// `group: all` and nothing else. A refused call (`UnauthorizedOperation`)
+/// or a resource that is gone ends it with that outcome; any other failure
+/// is an error.
+pub async fn remove_public_permission(
+    ec2: &aws_sdk_ec2::Client,
+    resource: &Resource,
+) -> Result<RemediationOutcome, RemediationError> {
+    use aws_sdk_ec2::types::{
+        Filter, ImageAttributeName, LaunchPermission, LaunchPermissionModifications, OperationType,
+        PermissionGroup, SnapshotAttributeName,
+    };
+    let id = resource.id.as_str();
+    let tags = match ec2
+        .describe_tags()
+        .filters(Filter::builder().name("resource-id").values(id).build())
+        .filters(Filter::builder().name("key").values(PUBLIC_OK_TAG).build())
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(error) => return failed("DescribeTags", resource, error),
+    };
+    let exempt = tags
+        .tags()
+        .iter()
+        .any(|tag| tag.key() == Some(PUBLIC_OK_TAG) && is_exempt(tag.value()));
+    let is_all = |group: Option<&PermissionGroup>| group == Some(&PermissionGroup::All);
+    let currently_public = match resource.kind {
+        ResourceKind::Image => match ec2
+            .describe_image_attribute()
+            .image_id(id)
+            .attribute(ImageAttributeName::LaunchPermission)
+            .send()
+            .await
+        {
+            Ok(output) => output
+                .launch_permissions()
+                .iter()
+                .any(|permission| is_all(permission.group())),
+            Err(error) => return failed("DescribeImageAttribute", resource, error),
+        },
+        ResourceKind::Snapshot => match ec2
+            .describe_snapshot_attribute()
+            .snapshot_id(id)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .send()
+            .await
+        {
+            Ok(output) => output
+                .create_volume_permissions()
+                .iter()
+                .any(|permission| is_all(permission.group())),
+            Err(error) => return failed("DescribeSnapshotAttribute", resource, error),
+        },
+    };
+    if let UndoStep::Stop(outcome) = undo_step(exempt, currently_public) {
+        return Ok(outcome);
+    }
+    let removed = match resource.kind {
+        ResourceKind::Image => ec2
+            .modify_image_attribute()
+            .image_id(id)
+            .launch_permission(
+                LaunchPermissionModifications::builder()
+                    .remove(
+                        LaunchPermission::builder()
+                            .group(PermissionGroup::All)
+                            .build(),
+                    )
                     .build(),
             )
-            .build();
-        Self {
-            iam: aws_sdk_iam::Client::from_conf(config),
-            alias: OnceCell::new(),
-        }
-    }
-
-    /// The alias, `None` when the account has none.
-    pub async fn alias(&self) -> Result<Option<String>, AliasError> {
-        self.alias
-            .get_or_try_init(|| async {
-                let output = self
-                    .iam
-                    .list_account_aliases()
-                    .send()
-                    .await
-                    .map_err(|error| AliasError(Box::new(error.into())))?;
-                Ok(output.account_aliases().first().cloned())
-            })
+            .send()
             .await
-            .cloned()
+            .map(|_| ())
+            .map_err(|error| failed("ModifyImageAttribute", resource, error)),
+        ResourceKind::Snapshot => ec2
+            .modify_snapshot_attribute()
+            .snapshot_id(id)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(OperationType::Remove)
+            .group_names("all")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| failed("ModifySnapshotAttribute", resource, error)),
+    };
+    match removed {
+        Ok(()) => Ok(RemediationOutcome::MadePrivate),
+        Err(ended) => ended,
     }
+}
 
-    /// How the notification names the account: its alias, or its id when it
-    /// has none or the lookup failed (logged; the alert is sent regardless).
-    /// The alias is `home_account_id`'s, so an event naming another account
-    /// is labelled by its id alone, without a lookup.
-    pub async fn label(
-        &self,
-        event_id: &str,
-        account_id: Option<&str>,
-        home_account_id: &str,
-    ) -> AccountLabel {
-        let alias = match account_id {
-            Some(account_id) if account_id != home_account_id => None,
-            _ => match self.alias().await {
-                Ok(alias) => alias,
-                Err(error) => {
-                    warn!(%event_id, %error, "account alias lookup failed; naming the account by its id");
-                    None
-                }
-            },
-        };
-        AccountLabel {
-            alias,
-            id: account_id.map(str::to_owned),
-        }
+/// A failed call: denied or not found end the remediation with that
+/// outcome; anything else is an error naming the call.
+fn failed<E, R>(
+    call: &'static str,
+    resource: &Resource,
+    error: aws_sdk_ec2::error::SdkError<E, R>,
+) -> Result<RemediationOutcome, RemediationError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let code = error.code().map(str::to_owned);
+    match classify_failure(code.as_deref()) {
+        CallFailure::Denied => Ok(RemediationOutcome::Denied {
+            call: call.to_owned(),
+            error_code: code.unwrap_or_default(),
+            error_message: error.message().map(str::to_owned),
+        }),
+        CallFailure::NotFound => Ok(RemediationOutcome::NotFound),
+        CallFailure::Retry => Err(RemediationError {
+            call,
+            resource: resource.id.clone(),
+            message: aws_sdk_ec2::error::DisplayErrorContext(&error).to_string(),
+        }),
     }
 }

@@ -7,6 +7,7 @@ pub const TRUSTED_ACCOUNTS_VAR: &str = "TRUSTED_ACCOUNTS";
 pub const REPORT_DENIED_CALLS_VAR: &str = "REPORT_DENIED_CALLS";
 pub const REPORT_OTHER_ATTRIBUTES_VAR: &str = "REPORT_OTHER_ATTRIBUTES";
 pub const REPORT_AWS_SERVICE_CALLS_VAR: &str = "REPORT_AWS_SERVICE_CALLS";
+pub const REMEDIATE_PUBLIC_SHARING_VAR: &str = "REMEDIATE_PUBLIC_SHARING";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -18,6 +19,9 @@ pub struct Config {
     pub report_other_attributes: bool,
     /// Report calls an AWS service made; when false they are dropped with a log line.
     pub report_aws_service_calls: bool,
+    /// Make an AMI or snapshot that was made public private again (remove
+    /// `group: all` only). Off by default.
+    pub remediate_public_sharing: bool,
 }
 
 impl Config {
@@ -38,6 +42,7 @@ impl Config {
             report_denied_calls: env.flag_or(REPORT_DENIED_CALLS_VAR, true),
             report_other_attributes: env.flag_or(REPORT_OTHER_ATTRIBUTES_VAR, false),
             report_aws_service_calls: env.flag_or(REPORT_AWS_SERVICE_CALLS_VAR, true),
+            remediate_public_sharing: env.flag_or(REMEDIATE_PUBLIC_SHARING_VAR, false),
         };
         env.finish()?;
         Ok(config)
@@ -160,6 +165,7 @@ mod tests {
         assert!(config.report_denied_calls);
         assert!(!config.report_other_attributes);
         assert!(config.report_aws_service_calls);
+        assert!(!config.remediate_public_sharing);
         assert!(config.trusted.entries.is_empty());
     }
 

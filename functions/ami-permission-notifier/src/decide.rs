@@ -8,8 +8,13 @@ use watchkeeper_shared::events::cloudtrail::EC2_EVENT_SOURCE;
 use watchkeeper_shared::events::quoted;
 use watchkeeper_shared::skip::{ReasonCode, Routing};
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::{Config, Trusted, TrustedEntry};
-use crate::input::{Direction, Grantee, Origin, PermissionChange, PermissionEvent, Request};
+use crate::input::{
+    BlockPublicAccessAction, BlockPublicAccessState, Direction, Grantee, Origin, PermissionChange,
+    PermissionEvent, Request, Resource, ResourceKind,
+};
 
 /// How far a grantee is trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,10 +184,19 @@ pub fn decide(config: &Config, event: &PermissionEvent) -> Decision {
         });
     }
     let (severity, reason) = match &event.request {
-        Request::DisableBlockPublicAccess { .. } => (
-            Severity::Critical,
-            "block public access disabled".to_owned(),
-        ),
+        Request::BlockPublicAccess {
+            kind,
+            action,
+            requested_state,
+            new_state,
+        } => {
+            let effect = block_public_access_effect(
+                *kind,
+                *action,
+                new_state.as_ref().or(requested_state.as_ref()),
+            );
+            (effect.severity(), effect.reason().to_owned())
+        }
         Request::OtherAttribute { attribute, .. } => {
             (Severity::Info, format!("attribute {attribute} changed"))
         }
@@ -227,6 +241,202 @@ fn permission_severity(changes: &[AssessedChange]) -> (Severity, String) {
         )
     } else {
         (Severity::Info, "permissions removed only".to_owned())
+    }
+}
+
+/// What a block public access call did to the account's protection. The
+/// event records the state after the call, never the state before it, so
+/// a change whose effect depends on the previous state says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockPublicAccessEffect {
+    /// Switched off: AMIs or snapshots can be made public again.
+    Disabled,
+    /// Set to the strongest state there is for the kind (AMIs:
+    /// block-new-sharing; snapshots: block-all-sharing): protection was
+    /// strengthened or left as it was, never weakened.
+    Strengthened,
+    /// Snapshots set to block-new-sharing: from unblocked that strengthens
+    /// protection, but from block-all-sharing it makes every snapshot
+    /// shared publicly before public again; the event does not say which.
+    MayWeaken,
+    /// A state this function does not know, or none in the event.
+    Unclear,
+}
+
+impl BlockPublicAccessEffect {
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::Disabled => Severity::Critical,
+            Self::MayWeaken | Self::Unclear => Severity::Warning,
+            Self::Strengthened => Severity::Info,
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Disabled => "block public access disabled",
+            Self::Strengthened => "block public access enabled at its strongest state",
+            Self::MayWeaken => {
+                "snapshots set to block-new-sharing: weakens protection if it was block-all-sharing"
+            }
+            Self::Unclear => "block public access changed to a state not known to this function",
+        }
+    }
+}
+
+/// The effect of a block public access call that left the setting in `state`.
+pub fn block_public_access_effect(
+    kind: ResourceKind,
+    action: BlockPublicAccessAction,
+    state: Option<&BlockPublicAccessState>,
+) -> BlockPublicAccessEffect {
+    use BlockPublicAccessState as State;
+    match (action, kind, state) {
+        (BlockPublicAccessAction::Disable, _, _) | (_, _, Some(State::Unblocked)) => {
+            BlockPublicAccessEffect::Disabled
+        }
+        (_, ResourceKind::Snapshot, Some(State::BlockAllSharing))
+        | (_, ResourceKind::Image, Some(State::BlockNewSharing)) => {
+            BlockPublicAccessEffect::Strengthened
+        }
+        (_, ResourceKind::Snapshot, Some(State::BlockNewSharing)) => {
+            BlockPublicAccessEffect::MayWeaken
+        }
+        _ => BlockPublicAccessEffect::Unclear,
+    }
+}
+
+/// The exemption tag: an image or snapshot tagged `watchkeeper:public-ok=true`
+/// is meant to be public, so it is never made private (it is still alerted on).
+pub const PUBLIC_OK_TAG: &str = "watchkeeper:public-ok";
+
+/// Whether a tag value exempts the resource: `true`, in any case.
+pub fn is_exempt(tag_value: Option<&str>) -> bool {
+    tag_value.is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
+}
+
+/// What the function does about a resource made public, with
+/// `RemediatePublicSharing` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemediationPlan {
+    /// Re-read the resource's permissions and remove `group: all` if it is
+    /// still public.
+    Undo(Resource),
+    /// Nothing is tried; the notice says why.
+    Skip(RemediationOutcome),
+}
+
+/// What came of a remediation, as the notice and the report name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "remediation", rename_all = "snake_case")]
+pub enum RemediationOutcome {
+    /// `group: all` was removed; every account, organization and OU share
+    /// was left as it was.
+    MadePrivate,
+    /// Re-read, it was no longer public: nothing to undo.
+    AlreadyPrivate,
+    /// Tagged `watchkeeper:public-ok=true`: left public on purpose.
+    Exempt,
+    /// Hub mode: a member account's resource; remediation acts in the hub's
+    /// own account only.
+    MemberAccount { account_id: String },
+    /// The image or snapshot no longer exists.
+    NotFound,
+    /// EC2 refused one of the calls: retrying would not help.
+    Denied {
+        call: String,
+        error_code: String,
+        error_message: Option<String>,
+    },
+}
+
+impl RemediationOutcome {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MadePrivate => "made_private",
+            Self::AlreadyPrivate => "already_private",
+            Self::Exempt => "exempt",
+            Self::MemberAccount { .. } => "member_account",
+            Self::NotFound => "not_found",
+            Self::Denied { .. } => "denied",
+        }
+    }
+}
+
+/// Whether, and how, a notified event is remediated: only a successful
+/// call that made an image or snapshot public, with the setting on.
+/// Account, organization and OU shares are never touched.
+pub fn remediation_plan(
+    config: &Config,
+    event: &PermissionEvent,
+    alert: &Alert,
+    member_account: Option<&str>,
+) -> Option<RemediationPlan> {
+    if !config.remediate_public_sharing || alert.outcome != Outcome::Changed {
+        return None;
+    }
+    let Request::Permissions { resource, .. } = &event.request else {
+        return None;
+    };
+    let made_public = alert.changes.iter().any(|assessed| {
+        assessed.change.direction == Direction::Add && assessed.change.grantee == Grantee::Public
+    });
+    if !made_public {
+        return None;
+    }
+    Some(match member_account {
+        Some(account_id) => RemediationPlan::Skip(RemediationOutcome::MemberAccount {
+            account_id: account_id.to_owned(),
+        }),
+        None => RemediationPlan::Undo(resource.clone()),
+    })
+}
+
+/// What the current state of a resource calls for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoStep {
+    /// Still public and not exempt: remove `group: all`.
+    RemovePublic,
+    /// Nothing to do, for this reason.
+    Stop(RemediationOutcome),
+}
+
+/// The exemption tag wins; then a resource no longer public needs nothing.
+pub fn undo_step(exempt: bool, currently_public: bool) -> UndoStep {
+    if exempt {
+        UndoStep::Stop(RemediationOutcome::Exempt)
+    } else if !currently_public {
+        UndoStep::Stop(RemediationOutcome::AlreadyPrivate)
+    } else {
+        UndoStep::RemovePublic
+    }
+}
+
+/// How an EC2 error code ends a remediation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallFailure {
+    /// Not allowed: report it, do not retry.
+    Denied,
+    /// The resource is gone: nothing to undo.
+    NotFound,
+    /// Anything else (throttling, a fault): the invocation fails and Lambda retries.
+    Retry,
+}
+
+pub fn classify_failure(error_code: Option<&str>) -> CallFailure {
+    match error_code.unwrap_or_default() {
+        "UnauthorizedOperation"
+        | "Client.UnauthorizedOperation"
+        | "AccessDenied"
+        | "AccessDeniedException"
+        | "AuthFailure"
+        | "OptInRequired" => CallFailure::Denied,
+        "InvalidAMIID.NotFound"
+        | "InvalidAMIID.Unavailable"
+        | "InvalidAMIID.Malformed"
+        | "InvalidSnapshot.NotFound"
+        | "InvalidSnapshotID.Malformed" => CallFailure::NotFound,
+        _ => CallFailure::Retry,
     }
 }
 

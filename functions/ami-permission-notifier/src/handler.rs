@@ -1,8 +1,7 @@
 //! One invocation: parse, decide, word, publish, report.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::Arc;
 
 use tracing::{info, warn};
 
@@ -12,17 +11,19 @@ use watchkeeper_shared::events::cloudtrail::{API_CALL_DETAIL_TYPE, ApiCall};
 use watchkeeper_shared::events::ec2::SOURCE as EC2_SOURCE;
 use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
-use watchkeeper_shared::idempotency::{Guard, Handled};
+use watchkeeper_shared::idempotency::{Guard, Handled, NoticeOrigin, Run};
+use watchkeeper_shared::notification::RenderedMessage;
 use watchkeeper_shared::publisher::Publisher;
-use watchkeeper_shared::reach::{Clients, Place, Reach};
+use watchkeeper_shared::reach::{Place, Reach};
 use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
-use crate::act::AccountAliases;
+use crate::act::{self, RemediationError};
 use crate::config::Config;
-use crate::decide::{self, Decision, SkipReason};
+use crate::decide::{self, Alert, Decision, RemediationOutcome, RemediationPlan, SkipReason};
 use crate::input::{self, Input, Request};
 use crate::message;
 use crate::message::AccountLabel;
+use watchkeeper_shared::account::AccountNames;
 
 /// The events this function takes, and from where.
 pub const ROUTE: Route = Route {
@@ -38,13 +39,16 @@ pub struct App {
     /// The account and region this function runs in.
     pub home: Home,
     pub publisher: Publisher,
-    pub aliases: AccountAliases,
-    /// Hub mode: which member accounts are reported on, and their aliases,
-    /// read through their spoke roles once per warm function.
+    /// Hub mode: which member accounts are reported on.
     pub reach: Reach,
-    pub member_aliases: Clients<Arc<AccountAliases>>,
-    /// Each EventBridge event is notified once.
+    /// The accounts' aliases: the function's own, and (hub mode) each
+    /// member's through its spoke role, read once per warm function.
+    pub accounts: AccountNames,
+    /// Each EventBridge event is notified (and remediated) once.
     pub guard: Guard,
+    /// With `REMEDIATE_PUBLIC_SHARING` on: makes a public image or snapshot
+    /// private again, in this function's own account.
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 /// The function's name, which scopes its idempotency keys.
@@ -71,9 +75,9 @@ impl App {
     ) -> Self {
         Self {
             publisher: Publisher::new(aws_sdk_sns::Client::new(sdk), config.topics.clone()),
-            aliases: AccountAliases::new(iam_sdk),
+            accounts: AccountNames::new(iam_sdk),
             reach: Reach::new(sdk.clone(), home.clone(), None),
-            member_aliases: Clients::default(),
+            ec2: aws_sdk_ec2::Client::new(sdk),
             config,
             home,
             guard,
@@ -81,8 +85,9 @@ impl App {
     }
 }
 
-/// Why an invocation failed: the event, SNS or the idempotency table.
-pub type HandlerError = watchkeeper_shared::function::HandlerError;
+/// Why an invocation failed: the event, SNS, the idempotency table, or a
+/// remediation call that a retry may fix.
+pub type HandlerError = watchkeeper_shared::function::HandlerError<RemediationError>;
 
 /// What the invocation did, returned to Lambda and shown by `make invoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,6 +102,10 @@ pub enum Report {
         subject: String,
         topic_arn: String,
         message_id: String,
+        /// With `REMEDIATE_PUBLIC_SHARING` on, for a resource made public:
+        /// what was done about it.
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        remediation: Option<RemediationOutcome>,
     },
     /// This event was handled already; nothing was sent again.
     Duplicate {
@@ -125,39 +134,19 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
             return Ok(Report::Skipped { reason });
         }
     };
-    // Idempotency key: the EventBridge event id. EventBridge gives each
-    // CloudTrail record it delivers one id and keeps it on every retry, so
-    // two deliveries with the same id are the same API call (one resource,
-    // one caller, one change): the same alert. Two different calls, even
-    // on the same image by the same caller a second later, are two
-    // records with two ids, and alert twice.
-    app.guard
-        .once(&call.id, async || {
-            notify(app, event, &call, &permission_event, &place).await
-        })
-        .await
-}
-
-async fn notify(
-    app: &App,
-    event: &Value,
-    call: &EventBridgeEvent<ApiCall>,
-    permission_event: &input::PermissionEvent,
-    place: &Place,
-) -> Result<Report, HandlerError> {
     let resource = match &permission_event.request {
+        Request::BlockPublicAccess { kind, .. } => {
+            format!("block public access for {}", kind.plural())
+        }
         Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
             resource.id.clone()
-        }
-        Request::DisableBlockPublicAccess { kind, .. } => {
-            format!("block public access for {}", kind.plural())
         }
     };
     let cloudtrail_event_id = permission_event
         .cloudtrail_event_id
         .clone()
         .unwrap_or_default();
-    let alert = match decide::decide(&app.config, permission_event) {
+    let alert = match decide::decide(&app.config, &permission_event) {
         Decision::Skip { reason } => {
             info!(
                 event_id = %call.id,
@@ -182,29 +171,121 @@ async fn notify(
         changes = alert.changes.len(),
         "decided"
     );
+    // Idempotency key: the EventBridge event id. EventBridge gives each
+    // CloudTrail record it delivers one id and keeps it on every retry, so
+    // two deliveries with the same id are the same API call (one resource,
+    // one caller, one change): the same alert. Two different calls, even
+    // on the same image by the same caller a second later, are two
+    // records with two ids, and alert twice. The undo, when there is one,
+    // and the notice about it go through "act, then keep the pending
+    // notice": a retry after a failed notice sends it without acting again.
+    let run = app
+        .guard
+        .act_then_notify(
+            &call.id,
+            async || prepare(app, event, &call, &permission_event, &alert, &place).await,
+            async |pending: Pending, origin| {
+                if origin == NoticeOrigin::Pending {
+                    info!(event_id = %call.id, %resource, "already handled; sending the pending notice");
+                }
+                send(app, &call.id, &resource, pending).await
+            },
+        )
+        .await?;
+    Ok(match run {
+        Run::Ran(report) => report,
+        Run::Duplicate(handled) => {
+            info!(event_id = %call.id, idempotency_key = %handled.idempotency_key, handled_at = %handled.handled_at, "duplicate suppressed");
+            Report::Duplicate { handled }
+        }
+    })
+}
+
+/// The notice still to send, and what was done before it: kept with the
+/// idempotency record when publishing fails, so that the retry sends it
+/// without remediating again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    remediation: Option<RemediationOutcome>,
+    notice: RenderedMessage,
+}
+
+/// Remediates when the plan says so, then words the notice (not sent yet).
+async fn prepare(
+    app: &App,
+    event: &Value,
+    call: &EventBridgeEvent<ApiCall>,
+    permission_event: &input::PermissionEvent,
+    alert: &Alert,
+    place: &Place,
+) -> Result<Pending, HandlerError> {
+    let member = place.member.then_some(place.account_id.as_str());
+    let remediation = match decide::remediation_plan(&app.config, permission_event, alert, member) {
+        None => None,
+        Some(RemediationPlan::Skip(outcome)) => Some(outcome),
+        Some(RemediationPlan::Undo(resource)) => {
+            let outcome = act::remove_public_permission(&app.ec2, &resource)
+                .await
+                .map_err(HandlerError::Own)?;
+            Some(outcome)
+        }
+    };
+    if let Some(outcome) = &remediation {
+        match outcome {
+            RemediationOutcome::Denied {
+                call: refused,
+                error_code,
+                ..
+            } => {
+                warn!(event_id = %call.id, outcome = outcome.code(), call = %refused, %error_code, "remediation denied");
+            }
+            _ => info!(event_id = %call.id, outcome = outcome.code(), "remediation"),
+        }
+    }
     let account = account_label(app, &call.id, permission_event, place).await;
-    let notification = message::notification(permission_event, &alert, &account, event.clone());
-    let subject = notification.render().subject;
+    let notification = message::notification_with(
+        permission_event,
+        alert,
+        &account,
+        remediation.as_ref(),
+        event.clone(),
+    );
+    Ok(Pending {
+        remediation,
+        notice: notification.render(),
+    })
+}
+
+async fn send(
+    app: &App,
+    event_id: &str,
+    resource: &str,
+    pending: Pending,
+) -> Result<Report, HandlerError> {
+    let Pending {
+        remediation,
+        notice,
+    } = pending;
     let topic_arn = app
         .publisher
         .topics()
-        .for_severity(alert.severity)
+        .for_severity(notice.severity)
         .to_owned();
-    let message_id = app.publisher.publish(&notification).await?;
+    let message_id = app.publisher.publish_rendered(&topic_arn, &notice).await?;
     info!(
-        event_id = %call.id,
-        %cloudtrail_event_id,
+        %event_id,
         %resource,
-        severity = %alert.severity,
+        severity = %notice.severity,
         %topic_arn,
         %message_id,
         "notified"
     );
     Ok(Report::Notified {
-        severity: alert.severity,
-        subject,
+        severity: notice.severity,
+        subject: notice.subject,
         topic_arn,
         message_id,
+        remediation,
     })
 }
 
@@ -214,49 +295,32 @@ impl watchkeeper_shared::function::FromHandled for Report {
     }
 }
 
-/// How the notification names the account: by its alias, looked up in the
-/// function's own account, or in hub mode in the member account through its
-/// spoke role. A lookup that fails, the spoke role's included, is logged and
-/// the account named by its id: the alert goes out regardless.
+/// How the notification names the account: by its alias (looked up in the
+/// function's own account, or in hub mode in the member account through
+/// its spoke role; a failed lookup names it by id, the alert goes out
+/// regardless) and by the id the event gives. A resource of an account
+/// other than the one that sent the event is named by its id alone: its
+/// alias cannot be read.
 async fn account_label(
     app: &App,
     event_id: &str,
     permission_event: &input::PermissionEvent,
     place: &Place,
 ) -> AccountLabel {
-    if !place.member {
-        return app
-            .aliases
-            .label(
-                event_id,
-                permission_event.account_id.as_deref(),
-                &app.home.account_id,
-            )
-            .await;
+    let named = permission_event.account_id.as_deref();
+    if !place.member && named.is_some_and(|id| id != place.account_id) {
+        return AccountLabel {
+            alias: None,
+            id: named.map(str::to_owned),
+        };
     }
-    // IAM is global: one lookup per member account, from the home region.
-    let account = Place {
-        region: app.home.region.clone(),
-        ..place.clone()
-    };
-    match app
-        .member_aliases
-        .get(&app.reach, &account, |sdk| {
-            Arc::new(AccountAliases::new(sdk))
-        })
-        .await
-    {
-        Ok(aliases) => {
-            aliases
-                .label(event_id, Some(&place.account_id), &place.account_id)
-                .await
-        }
-        Err(error) => {
-            warn!(%event_id, account = %place.account_id, %error, "account alias lookup failed; naming the account by its id");
-            AccountLabel {
-                alias: None,
-                id: Some(place.account_id.clone()),
-            }
+    let label = app.accounts.label(&app.reach, place, event_id).await;
+    if place.member {
+        label
+    } else {
+        AccountLabel {
+            id: named.map(str::to_owned),
+            ..label
         }
     }
 }

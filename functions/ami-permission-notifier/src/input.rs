@@ -14,6 +14,11 @@ use watchkeeper_shared::events::{EventBridgeEvent, EventError};
 use crate::config::OrganizationIds;
 use crate::decide::SkipReason;
 
+/// Switches on, or changes the mode of, block public access for AMIs.
+pub const ENABLE_IMAGE_BLOCK_PUBLIC_ACCESS: &str = "EnableImageBlockPublicAccess";
+/// Switches on, or changes the mode of, block public access for snapshots.
+pub const ENABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS: &str = "EnableSnapshotBlockPublicAccess";
+
 /// What the event is about: images or snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceKind {
@@ -90,10 +95,88 @@ pub enum Request {
         attribute: String,
         new_value: Option<String>,
     },
-    DisableBlockPublicAccess {
+    /// The account's block public access for AMIs or snapshots in the
+    /// region was switched on, changed or switched off.
+    BlockPublicAccess {
         kind: ResourceKind,
-        new_state: Option<String>,
+        action: BlockPublicAccessAction,
+        /// The state the caller asked for (`Enable*` requests only).
+        requested_state: Option<BlockPublicAccessState>,
+        /// The state the response says the setting is in now.
+        new_state: Option<BlockPublicAccessState>,
     },
+}
+
+/// Which of the block public access calls was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockPublicAccessAction {
+    Enable,
+    Disable,
+}
+
+/// A block public access state, as the EC2 API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockPublicAccessState {
+    /// Snapshots only: no public sharing, and snapshots shared publicly
+    /// before are treated as private.
+    BlockAllSharing,
+    /// No new public sharing; what was public before stays public.
+    BlockNewSharing,
+    Unblocked,
+    /// A value this function does not know, kept as written.
+    Other(String),
+}
+
+impl BlockPublicAccessState {
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "block-all-sharing" => Self::BlockAllSharing,
+            "block-new-sharing" => Self::BlockNewSharing,
+            "unblocked" => Self::Unblocked,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BlockAllSharing => "block-all-sharing",
+            Self::BlockNewSharing => "block-new-sharing",
+            Self::Unblocked => "unblocked",
+            Self::Other(text) => text,
+        }
+    }
+}
+
+impl Request {
+    /// The image or snapshot the call is about; `None` for an account-wide setting.
+    pub fn resource(&self) -> Option<&Resource> {
+        match self {
+            Self::Permissions { resource, .. } | Self::OtherAttribute { resource, .. } => {
+                Some(resource)
+            }
+            Self::BlockPublicAccess { .. } => None,
+        }
+    }
+}
+
+/// The state field of an `Enable*BlockPublicAccess` request (`state` for
+/// snapshots, `imageBlockPublicAccessState` for AMIs), however CloudTrail
+/// capitalises it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockPublicAccessRequest {
+    #[serde(
+        default,
+        alias = "State",
+        deserialize_with = "watchkeeper_shared::events::lenient::optional_trimmed_string"
+    )]
+    state: Option<String>,
+    #[serde(
+        default,
+        alias = "ImageBlockPublicAccessState",
+        deserialize_with = "watchkeeper_shared::events::lenient::optional_trimmed_string"
+    )]
+    image_block_public_access_state: Option<String>,
 }
 
 /// Where the call came from.
@@ -176,16 +259,42 @@ pub fn read(event: &EventBridgeEvent<ApiCall>) -> Result<Input, EventError> {
                 required_parameters(call, "snapshotId")?;
             snapshot_request(parameters)
         }
-        DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS | DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS => {
-            let kind = if call.event_name == DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS {
+        DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS
+        | DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS
+        | ENABLE_IMAGE_BLOCK_PUBLIC_ACCESS
+        | ENABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS => {
+            let name = call.event_name.as_str();
+            let kind = if name == DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS
+                || name == ENABLE_IMAGE_BLOCK_PUBLIC_ACCESS
+            {
                 ResourceKind::Image
             } else {
                 ResourceKind::Snapshot
             };
+            let action = if name.starts_with("Enable") {
+                BlockPublicAccessAction::Enable
+            } else {
+                BlockPublicAccessAction::Disable
+            };
+            let requested_state = match action {
+                BlockPublicAccessAction::Enable => {
+                    let request: Option<BlockPublicAccessRequest> = call.request_parameters()?;
+                    request
+                        .and_then(|r| r.image_block_public_access_state.or(r.state))
+                        .filter(|state| !state.trim().is_empty())
+                        .map(|state| BlockPublicAccessState::parse(&state))
+                }
+                BlockPublicAccessAction::Disable => None,
+            };
             let response: Option<BlockPublicAccessResponse> = call.response_elements()?;
-            Request::DisableBlockPublicAccess {
+            Request::BlockPublicAccess {
                 kind,
-                new_state: response.and_then(|r| r.new_state().map(str::to_owned)),
+                action,
+                requested_state,
+                new_state: response
+                    .as_ref()
+                    .and_then(|r| r.new_state())
+                    .map(BlockPublicAccessState::parse),
             }
         }
         other => {

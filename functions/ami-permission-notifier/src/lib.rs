@@ -1,8 +1,11 @@
 //! Alerts when an AMI or EBS snapshot is made public, shared or unshared,
-//! or the account's block public access for them is disabled.
+//! or the account's block public access for them is switched off or
+//! changed; with `REMEDIATE_PUBLIC_SHARING` on, makes a public one private
+//! again.
 //!
-//! parse ([`input`]) → decide ([`decide`], pure) → word ([`message`], pure)
-//! → act ([`act`], the account alias; publishing) → report ([`handler`]).
+//! parse ([`input`]) → decide ([`decide`], pure) → act ([`act`]: the undo
+//! when planned, the account alias) → word ([`message`], pure) → publish
+//! and report ([`handler`]).
 
 pub mod act;
 pub mod config;

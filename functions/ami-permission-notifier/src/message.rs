@@ -7,38 +7,19 @@ use watchkeeper_shared::notification::{MAX_SUBJECT_CHARS, Step};
 use watchkeeper_shared::time;
 use watchkeeper_shared::{Headline, Notification, Severity};
 
-use crate::decide::{Alert, AssessedChange, Outcome, Trust};
+use crate::decide::{
+    Alert, AssessedChange, BlockPublicAccessEffect, Outcome, PUBLIC_OK_TAG, RemediationOutcome,
+    Trust, block_public_access_effect,
+};
 use crate::input::{
-    Caller, Direction, Grantee, Origin, PermissionEvent, Request, Resource, ResourceKind,
+    BlockPublicAccessAction, BlockPublicAccessState, Caller, Direction, Grantee, Origin,
+    PermissionEvent, Request, Resource, ResourceKind,
 };
 
 /// The `source` attribute of every notification this function sends.
 pub const SOURCE_NAME: &str = "ami-permission-notifier";
 
-/// The account the resource lives in, by alias when it has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountLabel {
-    pub alias: Option<String>,
-    pub id: Option<String>,
-}
-
-impl AccountLabel {
-    /// For the subject and SMS: the alias, else the id.
-    pub fn short(&self) -> &str {
-        self.alias
-            .as_deref()
-            .or(self.id.as_deref())
-            .unwrap_or("unknown account")
-    }
-
-    /// For the email: `alias (id)`.
-    pub fn long(&self) -> String {
-        match (&self.alias, &self.id) {
-            (Some(alias), Some(id)) => format!("{alias} ({id})"),
-            _ => self.short().to_owned(),
-        }
-    }
-}
+pub use watchkeeper_shared::account::AccountLabel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tense {
@@ -52,6 +33,17 @@ pub fn notification(
     event: &PermissionEvent,
     alert: &Alert,
     account: &AccountLabel,
+    full_event: Value,
+) -> Notification {
+    notification_with(event, alert, account, None, full_event)
+}
+
+/// [`notification`], with what remediation did when it was on.
+pub fn notification_with(
+    event: &PermissionEvent,
+    alert: &Alert,
+    account: &AccountLabel,
+    remediation: Option<&RemediationOutcome>,
     full_event: Value,
 ) -> Notification {
     let denied = matches!(alert.outcome, Outcome::Denied { .. });
@@ -77,8 +69,19 @@ pub fn notification(
         }
     };
     let phrases = phrases(&event.request, &alert.changes, tense);
+    // What remediation did, when the headline must say it.
+    let remediated = match remediation {
+        Some(RemediationOutcome::MadePrivate) => "; made private again",
+        Some(RemediationOutcome::Denied { .. }) => "; undo FAILED",
+        _ => "",
+    };
     let headline = |what: Headline, by: &Headline| match (denied, target(&event.request)) {
-        (false, Some(target)) => target.fixed(" ").then(what).fixed(" ").then(by.clone()),
+        (false, Some(target)) => target
+            .fixed(" ")
+            .then(what)
+            .fixed(" ")
+            .then(by.clone())
+            .fixed(remediated),
         (false, None) => what.fixed(" ").then(by.clone()),
         (true, Some(target)) => Headline::new()
             .fixed("DENIED attempt on ")
@@ -143,7 +146,7 @@ pub fn notification(
                 .with_thread(format!("ami-permission:{place}:{}", resource.id))
                 .with_resource(&resource.id);
         }
-        Request::DisableBlockPublicAccess { kind, .. } => {
+        Request::BlockPublicAccess { kind, .. } => {
             notification = notification
                 .with_fact(
                     "Setting",
@@ -173,11 +176,32 @@ pub fn notification(
             new_value: Some(value),
             ..
         } => notification = notification.with_fact("New value", value),
-        Request::DisableBlockPublicAccess {
-            new_state: Some(state),
+        Request::BlockPublicAccess {
+            kind,
+            action,
+            requested_state,
+            new_state,
+        } if !denied => {
+            // The event records the state after the call only.
+            notification = notification.with_fact("Previous state", "not recorded in the event");
+            if let Some(state) = new_state.as_ref().or(requested_state.as_ref()) {
+                notification = notification.with_fact("New state", state.as_str());
+            }
+            let effect = block_public_access_effect(
+                *kind,
+                *action,
+                new_state.as_ref().or(requested_state.as_ref()),
+            );
+            notification = notification.with_fact("Effect", effect_text(effect, *kind));
+        }
+        Request::BlockPublicAccess {
+            requested_state: Some(state),
             ..
-        } => notification = notification.with_fact("New state", state),
+        } => notification = notification.with_fact("Requested state", state.as_str()),
         _ => {}
+    }
+    if let (Some(outcome), Some(resource)) = (remediation, event.request.resource()) {
+        notification = notification.with_fact("Remediation", remediation_text(outcome, resource));
     }
     notification = notification
         .with_fact("Who", who_full(&event.caller))
@@ -218,27 +242,131 @@ pub fn notification(
             .collect();
         notification = notification.with_section(heading, lines.join("\n"));
     }
+    let made_private = remediation == Some(&RemediationOutcome::MadePrivate);
     let undo = if denied || alert.severity == Severity::Info {
         None
     } else {
-        undo_command(event, &alert.changes)
+        undo_command(event, &alert.changes, made_private)
     };
-    if let Some(command) = undo {
-        notification = notification.with_next_steps(
-            "If this was not intended",
-            vec![Step::command("Undo it with the AWS CLI:", command)],
-        );
+    let redo = match (made_private, event.request.resource()) {
+        (true, Some(resource)) => Some(redo_commands(event, resource)),
+        _ => None,
+    };
+    match (undo, redo) {
+        (undo, Some((tag, publish))) => {
+            let mut steps = Vec::new();
+            if let Some(command) = undo {
+                steps.push(Step::command(
+                    "Take back the other shares outside the trusted accounts:",
+                    command,
+                ));
+            }
+            steps.push(Step::command(
+                format!("If it was meant to be public, exempt it first ({PUBLIC_OK_TAG}=true):"),
+                tag,
+            ));
+            steps.push(Step::command("then make it public again:", publish));
+            notification = notification.with_next_steps("What now", steps);
+        }
+        (Some(command), None) => {
+            notification = notification.with_next_steps(
+                "If this was not intended",
+                vec![Step::command("Undo it with the AWS CLI:", command)],
+            );
+        }
+        (None, None) => {}
     }
     notification.with_full_event(full_event)
 }
 
 fn resource(request: &Request) -> Option<&Resource> {
-    match request {
-        Request::Permissions { resource, .. } | Request::OtherAttribute { resource, .. } => {
-            Some(resource)
+    request.resource()
+}
+
+/// What the block public access change means, given that the event does
+/// not record the state before it.
+fn effect_text(effect: BlockPublicAccessEffect, kind: ResourceKind) -> String {
+    let plural = kind.plural();
+    match effect {
+        BlockPublicAccessEffect::Disabled => {
+            format!("WEAKENED: public sharing of {plural} is no longer blocked")
         }
-        Request::DisableBlockPublicAccess { .. } => None,
+        BlockPublicAccessEffect::Strengthened => {
+            format!("strengthened (or unchanged): the strongest state there is for {plural}")
+        }
+        BlockPublicAccessEffect::MayWeaken => format!(
+            "WEAKENED if it was block-all-sharing: every {} shared publicly before is public again; \
+             strengthened if it was unblocked: new public sharing is blocked",
+            match kind {
+                ResourceKind::Image => "AMI",
+                ResourceKind::Snapshot => "snapshot",
+            }
+        ),
+        BlockPublicAccessEffect::Unclear => {
+            "unknown: the state is not one this function knows (see the full event)".to_owned()
+        }
     }
+}
+
+/// What remediation did, in one line.
+fn remediation_text(outcome: &RemediationOutcome, resource: &Resource) -> String {
+    let label = resource.kind.label();
+    match outcome {
+        RemediationOutcome::MadePrivate => "made private again by Watchkeeper: the public \
+            permission (group all) was removed; account, organization and OU shares were left \
+            as they were"
+            .to_owned(),
+        RemediationOutcome::AlreadyPrivate => {
+            format!("nothing to undo: the {label} was no longer public when read again")
+        }
+        RemediationOutcome::Exempt => {
+            format!("left public: the {label} is tagged {PUBLIC_OK_TAG}=true")
+        }
+        RemediationOutcome::MemberAccount { account_id } => format!(
+            "not attempted: remediation acts in the hub's own account only, and account {account_id} is a member account (alert only)"
+        ),
+        RemediationOutcome::NotFound => {
+            format!("nothing to undo: the {label} no longer exists")
+        }
+        RemediationOutcome::Denied {
+            call,
+            error_code,
+            error_message,
+        } => {
+            let why = match error_message {
+                Some(message) => format!("{error_code}: {message}"),
+                None => error_code.clone(),
+            };
+            format!(
+                "the undo FAILED: {call} was denied ({why}); the {label} may still be public, undo it by hand"
+            )
+        }
+    }
+}
+
+/// The commands that put back what remediation took away: the exemption
+/// tag, then the public permission.
+fn redo_commands(event: &PermissionEvent, resource: &Resource) -> (String, String) {
+    let region = event
+        .region
+        .as_ref()
+        .map(|region| format!(" --region {region}"))
+        .unwrap_or_default();
+    let tag = format!(
+        "aws ec2 create-tags{region} --resources {} --tags Key={PUBLIC_OK_TAG},Value=true",
+        resource.id
+    );
+    let publish = match resource.kind {
+        ResourceKind::Image => format!(
+            "aws ec2 modify-image-attribute{region} --image-id {} --launch-permission \"Add=[{{Group=all}}]\"",
+            resource.id
+        ),
+        ResourceKind::Snapshot => format!(
+            "aws ec2 modify-snapshot-attribute{region} --snapshot-id {} --attribute createVolumePermission --operation-type add --group-names all",
+            resource.id
+        ),
+    };
+    (tag, publish)
 }
 
 /// `AMI ami-0abc`, or nothing for an account-wide setting.
@@ -255,11 +383,40 @@ fn target(request: &Request) -> Option<Headline> {
 fn phrases(request: &Request, changes: &[AssessedChange], tense: Tense) -> Vec<Headline> {
     let done = tense == Tense::Done;
     match request {
-        Request::DisableBlockPublicAccess { kind, .. } => vec![Headline::new().fixed(if done {
+        Request::BlockPublicAccess {
+            kind,
+            action: BlockPublicAccessAction::Disable,
+            ..
+        } => vec![Headline::new().fixed(if done {
             format!("Block public access for {} DISABLED", kind.plural())
         } else {
             format!("disable block public access for {}", kind.plural())
         })],
+        Request::BlockPublicAccess {
+            kind,
+            action: BlockPublicAccessAction::Enable,
+            requested_state,
+            new_state,
+        } => {
+            let state = if done {
+                new_state.as_ref().or(requested_state.as_ref())
+            } else {
+                requested_state.as_ref()
+            };
+            let state = state.map(BlockPublicAccessState::as_str);
+            vec![match (done, state) {
+                (true, Some(state)) => Headline::new()
+                    .fixed(format!("Block public access for {} set to ", kind.plural()))
+                    .var(state),
+                (true, None) => Headline::new()
+                    .fixed(format!("Block public access for {} enabled", kind.plural())),
+                (false, Some(state)) => Headline::new()
+                    .fixed(format!("set block public access for {} to ", kind.plural()))
+                    .var(state),
+                (false, None) => Headline::new()
+                    .fixed(format!("enable block public access for {}", kind.plural())),
+            }]
+        }
         Request::OtherAttribute { attribute, .. } => vec![if done {
             Headline::new().var(attribute).fixed(" changed")
         } else {
@@ -386,14 +543,31 @@ fn change_line(assessed: &AssessedChange, kind: ResourceKind, tense: Tense) -> S
 }
 
 /// The AWS CLI command that takes back every risky grant of this call.
-fn undo_command(event: &PermissionEvent, changes: &[AssessedChange]) -> Option<String> {
+/// With `made_private`, the public permission is taken back already and left out.
+fn undo_command(
+    event: &PermissionEvent,
+    changes: &[AssessedChange],
+    made_private: bool,
+) -> Option<String> {
     let region = event
         .region
         .as_ref()
         .map(|region| format!(" --region {region}"))
         .unwrap_or_default();
     match &event.request {
-        Request::DisableBlockPublicAccess { kind, .. } => Some(match kind {
+        Request::BlockPublicAccess {
+            kind: ResourceKind::Image,
+            action: BlockPublicAccessAction::Enable,
+            ..
+        } => None,
+        Request::BlockPublicAccess {
+            kind: ResourceKind::Snapshot,
+            action: BlockPublicAccessAction::Enable,
+            ..
+        } => Some(format!(
+            "aws ec2 enable-snapshot-block-public-access{region} --state block-all-sharing"
+        )),
+        Request::BlockPublicAccess { kind, .. } => Some(match kind {
             ResourceKind::Image => format!(
                 "aws ec2 enable-image-block-public-access{region} --image-block-public-access-state block-new-sharing"
             ),
@@ -411,6 +585,7 @@ fn undo_command(event: &PermissionEvent, changes: &[AssessedChange]) -> Option<S
                         && matches!(assessed.trust, Trust::Public | Trust::Untrusted)
                 })
                 .filter_map(|assessed| match &assessed.change.grantee {
+                    Grantee::Public if made_private => None,
                     Grantee::Public => Some("{Group=all}".to_owned()),
                     Grantee::Account(id) => Some(format!("{{UserId={id}}}")),
                     Grantee::Organization { arn, .. } => Some(format!("{{OrganizationArn={arn}}}")),

@@ -110,6 +110,7 @@ mod tests {
                 subject: "[prod] AMI ami-1 made PUBLIC".into(),
                 topic_arn: "arn:t".into(),
                 message_id: "m-1".into(),
+                remediation: None,
             };
             assert_eq!(report.metrics(), vec![Count::notification_sent(severity)]);
         }

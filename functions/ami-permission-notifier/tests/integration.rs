@@ -8,9 +8,10 @@ use watchkeeper_shared::runtime::InvocationError;
 use serde_json::Value;
 
 use ami_permission_notifier::config::{
-    REPORT_AWS_SERVICE_CALLS_VAR, REPORT_DENIED_CALLS_VAR, REPORT_OTHER_ATTRIBUTES_VAR,
-    TRUSTED_ACCOUNTS_VAR,
+    REMEDIATE_PUBLIC_SHARING_VAR, REPORT_AWS_SERVICE_CALLS_VAR, REPORT_DENIED_CALLS_VAR,
+    REPORT_OTHER_ATTRIBUTES_VAR, TRUSTED_ACCOUNTS_VAR,
 };
+use ami_permission_notifier::decide::RemediationOutcome;
 use ami_permission_notifier::{App, HandlerError, Report, handle};
 use testbed::Bed;
 use testbed::events::load;
@@ -74,6 +75,7 @@ async fn assert_notified(bed: &Bed, event_name: &str, report: Report, expected: 
         subject,
         topic_arn: reported_topic,
         message_id,
+        ..
     } = report
     else {
         panic!("{event_name}: expected a notification, got {report:?}");
@@ -621,7 +623,9 @@ Account: prod-acct (123456789012)
 Region: eu-west-1
 Setting: Block public access for AMIs
 What changed: Block public access for AMIs DISABLED
+Previous state: not recorded in the event
 New state: unblocked
+Effect: WEAKENED: public sharing of AMIs is no longer blocked
 Who: arn:aws:iam::123456789012:role/Admin (session alice)
 Identity: AssumedRole in account 123456789012
 Source: IP address 203.0.113.10
@@ -662,7 +666,9 @@ Account: prod-acct (123456789012)
 Region: eu-west-1
 Setting: Block public access for EBS snapshots
 What changed: Block public access for EBS snapshots DISABLED
+Previous state: not recorded in the event
 New state: unblocked
+Effect: WEAKENED: public sharing of EBS snapshots is no longer blocked
 Who: arn:aws:iam::123456789012:user/bob
 Identity: IAMUser in account 123456789012
 Source: IP address 203.0.113.10
@@ -1067,4 +1073,523 @@ async fn in_single_account_mode_a_member_accounts_change_is_still_skipped() {
     let report = handle(&app, &from_member()).await.expect("skipped");
     assert!(matches!(report, Report::Skipped { .. }), "{report:?}");
     assert_nothing_sent(&bed).await;
+}
+
+// --- Block public access switched on or changed -----------------------------
+
+#[tokio::test]
+async fn snapshots_set_to_block_new_sharing_is_a_warning_saying_the_previous_state_is_unknown() {
+    let bed = start().await;
+    let app = notifier(&bed, &[]);
+    let event = "block-public-access-snapshot-block-new-sharing.json";
+    let report = handle(&app, &load(event)).await.unwrap();
+    assert_notified(&bed,
+        event,
+        report,
+        Expected {
+            route: Route::Warning,
+            severity: "warning",
+            subject: "[prod-acct] Block public access for EBS snapshots set to block-new-sharing by Admin/alice",
+            sms: "WARNING: prod-acct eu-west-1: Block public access for EBS snapshots set to block-new-sharing by Admin/alice",
+            summary: r#"[prod-acct] Block public access for EBS snapshots set to block-new-sharing by Admin/alice
+
+Severity: WARNING
+Account: prod-acct (123456789012)
+Region: eu-west-1
+Setting: Block public access for EBS snapshots
+What changed: Block public access for EBS snapshots set to block-new-sharing
+Previous state: not recorded in the event
+New state: block-new-sharing
+Effect: WEAKENED if it was block-all-sharing: every snapshot shared publicly before is public again; strengthened if it was unblocked: new public sharing is blocked
+Who: arn:aws:iam::123456789012:role/Admin (session alice)
+Identity: AssumedRole in account 123456789012
+Source: IP address 203.0.113.10
+User agent: aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.enable-snapshot-block-public-access
+Time: 2026-11-22 10:02 UTC
+API call: EnableSnapshotBlockPublicAccess
+CloudTrail event ID: 8f0d2c4e-5a6b-4c7d-8e9f-000000000014
+
+If this was not intended
+------------------------
+Undo it with the AWS CLI:
+aws ec2 enable-snapshot-block-public-access --region eu-west-1 --state block-all-sharing
+"#,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn block_public_access_set_to_its_strongest_state_is_info() {
+    for (event, subject, effect) in [
+        (
+            "block-public-access-snapshot-block-all-sharing.json",
+            "[prod-acct] Block public access for EBS snapshots set to block-all-sharing by Admin/alice",
+            "Effect: strengthened (or unchanged): the strongest state there is for EBS snapshots\n",
+        ),
+        (
+            "block-public-access-image-enabled.json",
+            "[prod-acct] Block public access for AMIs set to block-new-sharing by Admin/alice",
+            "Effect: strengthened (or unchanged): the strongest state there is for AMIs\n",
+        ),
+    ] {
+        let bed = start().await;
+        let report = handle(&notifier(&bed, &[]), &load(event)).await.unwrap();
+        let Report::Notified {
+            severity,
+            subject: reported,
+            topic_arn,
+            ..
+        } = &report
+        else {
+            panic!("{event}: expected a notification, got {report:?}");
+        };
+        assert_eq!(
+            (severity.as_str(), reported.as_str(), topic_arn.as_str()),
+            ("info", subject, topic_arn_of(&bed, Route::Warning).as_str()),
+            "{event}"
+        );
+        let email = bed.moto.published().await[0].body("email");
+        assert!(
+            email.contains("Previous state: not recorded in the event\n"),
+            "{email}"
+        );
+        assert!(email.contains(effect), "{email}");
+        assert!(!email.contains("Undo it"), "{email}");
+        assert_eq!(bed.topics.critical_deliveries().await, vec![]);
+    }
+}
+
+fn topic_arn_of(bed: &Bed, route: Route) -> String {
+    topic_arn(bed, route).to_owned()
+}
+
+// --- Remediation (RemediatePublicSharing) ----------------------------------
+
+const SHARED_WITH: &str = "444455556666";
+
+fn remediating(bed: &Bed, extra: &[(&str, &str)]) -> App {
+    let mut settings = vec![(REMEDIATE_PUBLIC_SHARING_VAR, "true")];
+    settings.extend_from_slice(extra);
+    notifier(bed, &settings)
+}
+
+fn ec2(bed: &Bed) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&bed.sdk)
+}
+
+/// An AMI in moto, public and shared with one account, tagged with `tags`.
+async fn public_image(bed: &Bed, tags: &[(&str, &str)]) -> String {
+    use aws_sdk_ec2::types::{LaunchPermission, LaunchPermissionModifications, PermissionGroup};
+    let instance = testbed::ec2::run_instance(&bed.sdk, &[]).await;
+    let image = ec2(bed)
+        .create_image()
+        .instance_id(instance)
+        .name("watchkeeper-test-image")
+        .send()
+        .await
+        .expect("CreateImage")
+        .image_id()
+        .expect("image id")
+        .to_owned();
+    ec2(bed)
+        .modify_image_attribute()
+        .image_id(&image)
+        .launch_permission(
+            LaunchPermissionModifications::builder()
+                .add(
+                    LaunchPermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .add(LaunchPermission::builder().user_id(SHARED_WITH).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifyImageAttribute");
+    tag(bed, &image, tags).await;
+    image
+}
+
+/// An EBS snapshot in moto, public and shared with one account.
+async fn public_snapshot(bed: &Bed) -> String {
+    use aws_sdk_ec2::types::{OperationType, SnapshotAttributeName};
+    let volume = ec2(bed)
+        .create_volume()
+        .size(1)
+        .availability_zone(format!("{}a", testbed::REGION))
+        .send()
+        .await
+        .expect("CreateVolume")
+        .volume_id()
+        .expect("volume id")
+        .to_owned();
+    let snapshot = ec2(bed)
+        .create_snapshot()
+        .volume_id(volume)
+        .send()
+        .await
+        .expect("CreateSnapshot")
+        .snapshot_id()
+        .expect("snapshot id")
+        .to_owned();
+    for (groups, users) in [(vec!["all"], vec![]), (vec![], vec![SHARED_WITH])] {
+        ec2(bed)
+            .modify_snapshot_attribute()
+            .snapshot_id(&snapshot)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(OperationType::Add)
+            .set_group_names(Some(groups.into_iter().map(str::to_owned).collect()))
+            .set_user_ids(Some(users.into_iter().map(str::to_owned).collect()))
+            .send()
+            .await
+            .expect("ModifySnapshotAttribute");
+    }
+    snapshot
+}
+
+async fn tag(bed: &Bed, resource: &str, tags: &[(&str, &str)]) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut request = ec2(bed).create_tags().resources(resource);
+    for (key, value) in tags {
+        request = request.tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build(),
+        );
+    }
+    request.send().await.expect("CreateTags");
+}
+
+/// Who may launch the image now: `all` for the public, else account ids.
+async fn launch_permissions(bed: &Bed, image: &str) -> Vec<String> {
+    ec2(bed)
+        .describe_image_attribute()
+        .image_id(image)
+        .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .expect("DescribeImageAttribute")
+        .launch_permissions()
+        .iter()
+        .map(|p| {
+            p.group()
+                .map(|g| g.as_str().to_owned())
+                .or(p.user_id().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn create_volume_permissions(bed: &Bed, snapshot: &str) -> Vec<String> {
+    ec2(bed)
+        .describe_snapshot_attribute()
+        .snapshot_id(snapshot)
+        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .expect("DescribeSnapshotAttribute")
+        .create_volume_permissions()
+        .iter()
+        .map(|p| {
+            p.group()
+                .map(|g| g.as_str().to_owned())
+                .or(p.user_id().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `ami-public.json` about `image`.
+fn image_made_public(image: &str) -> Value {
+    let mut event = load("ami-public.json");
+    event["detail"]["requestParameters"]["imageId"] = image.into();
+    event
+}
+
+fn remediation_of(report: &Report) -> Option<RemediationOutcome> {
+    match report {
+        Report::Notified { remediation, .. } => remediation.clone(),
+        other => panic!("expected a notification, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn remediation_makes_a_public_ami_private_and_leaves_its_account_shares() {
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    let report = handle(&remediating(&bed, &[]), &image_made_public(&image))
+        .await
+        .unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::MadePrivate)
+    );
+    assert_eq!(launch_permissions(&bed, &image).await, vec![SHARED_WITH]);
+    let Report::Notified {
+        severity, subject, ..
+    } = &report
+    else {
+        unreachable!()
+    };
+    assert_eq!(severity.as_str(), "critical");
+    assert_eq!(
+        subject,
+        &format!("[prod-acct] AMI {image} made PUBLIC by Admin/alice; made private again")
+    );
+    let message = &bed.moto.published().await[0];
+    assert_eq!(
+        message.body("sms"),
+        format!(
+            "CRITICAL: prod-acct eu-west-1: AMI {image} made PUBLIC by Admin/alice; made private again"
+        )
+    );
+    let email = message.body("email");
+    for line in [
+        "Remediation: made private again by Watchkeeper: the public permission (group all) was removed; account, organization and OU shares were left as they were\n".to_owned(),
+        "What now\n--------\n".to_owned(),
+        format!("If it was meant to be public, exempt it first (watchkeeper:public-ok=true):\naws ec2 create-tags --region eu-west-1 --resources {image} --tags Key=watchkeeper:public-ok,Value=true\n"),
+        format!("then make it public again:\naws ec2 modify-image-attribute --region eu-west-1 --image-id {image} --launch-permission \"Add=[{{Group=all}}]\"\n"),
+    ] {
+        assert!(email.contains(&line), "{line}\nnot in\n{email}");
+    }
+    assert!(!email.contains("Undo it with the AWS CLI"), "{email}");
+    // A redelivery neither notifies nor acts again.
+    let again = handle(&remediating(&bed, &[]), &image_made_public(&image))
+        .await
+        .unwrap();
+    assert!(matches!(again, Report::Duplicate { .. }), "{again:?}");
+    assert_eq!(bed.moto.count_calls("ec2", "ModifyImageAttribute").await, 2);
+    assert_eq!(bed.moto.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn remediation_makes_a_public_snapshot_private_and_leaves_its_account_shares() {
+    let bed = start().await;
+    let snapshot = public_snapshot(&bed).await;
+    let mut event = load("snapshot-public.json");
+    event["detail"]["requestParameters"]["snapshotId"] = snapshot.clone().into();
+    let report = handle(&remediating(&bed, &[]), &event).await.unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::MadePrivate)
+    );
+    assert_eq!(
+        create_volume_permissions(&bed, &snapshot).await,
+        vec![SHARED_WITH]
+    );
+    let email = bed.moto.published().await[0].body("email");
+    assert!(
+        email.contains(&format!("aws ec2 modify-snapshot-attribute --region eu-west-1 --snapshot-id {snapshot} --attribute createVolumePermission --operation-type add --group-names all")),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn an_ami_tagged_public_ok_stays_public_and_is_still_alerted() {
+    let bed = start().await;
+    let image = public_image(&bed, &[("watchkeeper:public-ok", "true")]).await;
+    let report = handle(&remediating(&bed, &[]), &image_made_public(&image))
+        .await
+        .unwrap();
+    assert_eq!(remediation_of(&report), Some(RemediationOutcome::Exempt));
+    assert_eq!(
+        launch_permissions(&bed, &image).await,
+        vec!["all", SHARED_WITH]
+    );
+    let message = &bed.moto.published().await[0];
+    assert_eq!(message.attribute("severity").as_deref(), Some("critical"));
+    let email = message.body("email");
+    assert!(
+        email.contains("Remediation: left public: the AMI is tagged watchkeeper:public-ok=true\n"),
+        "{email}"
+    );
+    // Setup's one call only.
+    assert_eq!(bed.moto.count_calls("ec2", "ModifyImageAttribute").await, 1);
+}
+
+#[tokio::test]
+async fn an_ami_private_again_by_the_time_it_is_read_is_left_alone() {
+    use aws_sdk_ec2::types::{LaunchPermission, LaunchPermissionModifications, PermissionGroup};
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    ec2(&bed)
+        .modify_image_attribute()
+        .image_id(&image)
+        .launch_permission(
+            LaunchPermissionModifications::builder()
+                .remove(
+                    LaunchPermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = handle(&remediating(&bed, &[]), &image_made_public(&image))
+        .await
+        .unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::AlreadyPrivate)
+    );
+    assert_eq!(bed.moto.count_calls("ec2", "ModifyImageAttribute").await, 2);
+    let email = bed.moto.published().await[0].body("email");
+    assert!(
+        email.contains(
+            "Remediation: nothing to undo: the AMI was no longer public when read again\n"
+        ),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_undo_is_reported_in_the_notice_and_does_not_fail_the_invocation() {
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "ec2",
+            "ModifyImageAttribute",
+            testbed::FaultKind::Denied,
+            1,
+        ))
+        .await;
+    let report = handle(&remediating(&bed, &[]), &image_made_public(&image))
+        .await
+        .expect("a denied undo is no invocation error");
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::Denied {
+            call: "ModifyImageAttribute".into(),
+            error_code: "UnauthorizedOperation".into(),
+            error_message: Some(
+                "injected fault: you are not authorized to perform ModifyImageAttribute".into()
+            ),
+        })
+    );
+    assert_eq!(
+        launch_permissions(&bed, &image).await,
+        vec!["all", SHARED_WITH]
+    );
+    let message = &bed.moto.published().await[0];
+    assert_eq!(
+        message.subject.as_deref(),
+        Some(format!("[prod-acct] AMI {image} made PUBLIC by Admin/alice; undo FAILED").as_str())
+    );
+    let email = message.body("email");
+    for line in [
+        "Remediation: the undo FAILED: ModifyImageAttribute was denied (UnauthorizedOperation: injected fault: you are not authorized to perform ModifyImageAttribute); the AMI may still be public, undo it by hand\n".to_owned(),
+        format!("Undo it with the AWS CLI:\naws ec2 modify-image-attribute --region eu-west-1 --image-id {image} --launch-permission \"Remove=[{{Group=all}}]\"\n"),
+    ] {
+        assert!(email.contains(&line), "{line}\nnot in\n{email}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_undo_fails_the_invocation_and_its_retry_makes_it_private() {
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    let app = remediating(&bed, &[]);
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "ec2",
+            "DescribeImageAttribute",
+            testbed::FaultKind::Status500,
+            3,
+        ))
+        .await;
+    let error = handle(&app, &image_made_public(&image)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AwsError, "{error}");
+    assert!(
+        error.to_string().starts_with(&format!(
+            "EC2 DescribeImageAttribute on {image} failed while making it private: "
+        )),
+        "{error}"
+    );
+    assert_eq!(bed.moto.published().await.len(), 0);
+    let report = handle(&app, &image_made_public(&image)).await.unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::MadePrivate)
+    );
+    assert_eq!(launch_permissions(&bed, &image).await, vec![SHARED_WITH]);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_failed_notice_sends_it_without_undoing_again() {
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    let app = remediating(&bed, &[]);
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "sns",
+            "Publish",
+            testbed::FaultKind::Status500,
+            3,
+        ))
+        .await;
+    let error = handle(&app, &image_made_public(&image)).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PublishError, "{error}");
+    assert_eq!(launch_permissions(&bed, &image).await, vec![SHARED_WITH]);
+    let report = handle(&app, &image_made_public(&image)).await.unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::MadePrivate)
+    );
+    // Setup's call and the one undo; the function's one read and the test's.
+    assert_eq!(bed.moto.count_calls("ec2", "ModifyImageAttribute").await, 2);
+    assert_eq!(
+        bed.moto.count_calls("ec2", "DescribeImageAttribute").await,
+        2
+    );
+    assert_eq!(bed.moto.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn without_the_setting_nothing_is_undone() {
+    let bed = start().await;
+    let image = public_image(&bed, &[]).await;
+    let report = handle(&notifier(&bed, &[]), &image_made_public(&image))
+        .await
+        .unwrap();
+    assert_eq!(remediation_of(&report), None);
+    for action in ["DescribeTags", "DescribeImageAttribute"] {
+        assert_eq!(bed.moto.count_calls("ec2", action).await, 0, "{action}");
+    }
+    assert_eq!(
+        launch_permissions(&bed, &image).await,
+        vec!["all", SHARED_WITH]
+    );
+    let email = bed.moto.published().await[0].body("email");
+    assert!(!email.contains("Remediation"), "{email}");
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_public_ami_is_alerted_on_only() {
+    let bed = start().await;
+    let mut settings = HUB.to_vec();
+    settings.push((REMEDIATE_PUBLIC_SHARING_VAR, "true"));
+    let report = handle(&notifier(&bed, &settings), &from_member())
+        .await
+        .unwrap();
+    assert_eq!(
+        remediation_of(&report),
+        Some(RemediationOutcome::MemberAccount {
+            account_id: MEMBER.into()
+        })
+    );
+    assert_eq!(bed.moto.count_calls("ec2", "DescribeTags").await, 0);
+    let email = bed.moto.published().await[0].body("email");
+    assert!(
+        email.contains("Remediation: not attempted: remediation acts in the hub's own account only, and account 222222222222 is a member account (alert only)\n"),
+        "{email}"
+    );
+    assert!(email.contains("Undo it with the AWS CLI"), "{email}");
 }

@@ -1,10 +1,15 @@
 use ami_permission_notifier::{App, Report, handle};
+use aws_sdk_ec2::types::{
+    ImageAttributeName, LaunchPermission, LaunchPermissionModifications, OperationType,
+    PermissionGroup, SnapshotAttributeName, Tag,
+};
+use serde_json::Value;
 use testbed::Bed;
 use testbed::events::load;
 
 use crate::{heading, print_chat, step};
 
-const EVENTS: [&str; 13] = [
+const EVENTS: [&str; 16] = [
     "ami-public.json",
     "ami-private.json",
     "ami-share.json",
@@ -18,10 +23,13 @@ const EVENTS: [&str; 13] = [
     "snapshot-share.json",
     "block-public-access-image-disabled.json",
     "block-public-access-snapshot-disabled.json",
+    "block-public-access-snapshot-block-new-sharing.json",
+    "block-public-access-snapshot-block-all-sharing.json",
+    "block-public-access-image-enabled.json",
 ];
 
 pub async fn run(bed: &Bed) {
-    let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
+    let (sdk, topics) = (&bed.sdk, &bed.topics);
     heading("2. AMI permission notifier");
     let trusted = "222233334444,arn:aws:organizations::999900001111:organization/o-abc1234567";
     let app: App = bed.app(&[("TRUSTED_ACCOUNTS", trusted)]).await;
@@ -35,70 +43,302 @@ pub async fn run(bed: &Bed) {
     let mut show_full_event = true;
     for name in EVENTS {
         step(&format!("events/{name}"));
-        let report = match handle(&app, &load(name)).await {
-            Ok(report) => report,
-            Err(error) => {
-                println!("  invocation failed: {error}");
-                continue;
-            }
-        };
-        let message_id = match report {
-            Report::Skipped { reason } => {
-                println!("  skipped, nothing sent: {reason}");
-                continue;
-            }
-            Report::Duplicate { handled } => {
-                println!(
-                    "  duplicate of {} (handled {}), nothing sent",
-                    handled.idempotency_key, handled.handled_at
-                );
-                continue;
-            }
-            Report::Notified {
-                severity,
-                topic_arn,
-                message_id,
-                ..
-            } => {
-                let route = if topic_arn == topics.topics.critical_topic_arn {
-                    "critical topic (SMS + email)"
-                } else {
-                    "warning topic (email)"
-                };
-                println!("  severity {severity} -> {route}");
-                message_id
-            }
-        };
-        let published = moto.published().await;
-        let Some(message) = published.iter().find(|m| m.message_id == message_id) else {
-            println!("  (message {message_id} not found in the emulator)");
-            continue;
-        };
-        println!("  SMS:     {}", message.body("sms"));
-        println!(
-            "  Subject: {}",
-            message.subject.as_deref().unwrap_or_default()
-        );
-        let email = message.body("email");
-        let email = match (show_full_event, email.split_once("\nFull event\n")) {
-            (false, Some((summary, _))) => {
-                format!("{summary}\n(Full event: the contents of events/{name})\n")
-            }
-            _ => email,
-        };
-        println!("  Email:");
-        for line in email.lines() {
-            println!("  | {line}");
+        if show(bed, &app, &load(name), name, show_full_event).await {
+            show_full_event = false;
         }
-        if show_full_event {
-            print_chat(message);
-        }
-        show_full_event = false;
     }
-    // Empty the subscriber queues so later parts of the demo see only their own messages.
+    let before = (
+        topics.warning_deliveries().await.len(),
+        topics.critical_deliveries().await.len(),
+    );
+    println!(
+        "\nSubscribers received {} message(s) on the warning topic and {} on the critical topic. Nothing in the account was changed.",
+        before.0, before.1
+    );
+    remediation(bed, trusted).await;
+}
+
+/// RemediatePublicSharing=true: a public AMI and snapshot made private
+/// again, an exempt one left public, a denied undo reported.
+async fn remediation(bed: &Bed, trusted: &str) {
+    let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
+    heading("2b. AMI permission notifier with REMEDIATE_PUBLIC_SHARING=true");
+    println!(
+        "Off by default. With it on, an AMI or snapshot made public loses its public permission (group all) and nothing else."
+    );
+    let app: App = bed
+        .app(&[
+            ("TRUSTED_ACCOUNTS", trusted),
+            ("REMEDIATE_PUBLIC_SHARING", "true"),
+        ])
+        .await;
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+
+    step("A public AMI, also shared with account 444455556666: events/ami-public.json about it");
+    let image = public_image(sdk, &ec2, &[]).await;
+    println!(
+        "  before: launch permissions {:?}",
+        launch_permissions(&ec2, &image).await
+    );
+    show(
+        bed,
+        &app,
+        &about_image(&image, "demo-remediate-ami"),
+        "ami-public.json",
+        false,
+    )
+    .await;
+    println!(
+        "  after:  launch permissions {:?}",
+        launch_permissions(&ec2, &image).await
+    );
+
+    step("The same for a public EBS snapshot: events/snapshot-public.json about it");
+    let snapshot = public_snapshot(&ec2).await;
+    println!(
+        "  before: create-volume permissions {:?}",
+        volume_permissions(&ec2, &snapshot).await
+    );
+    let mut event = load("snapshot-public.json");
+    event["detail"]["requestParameters"]["snapshotId"] = snapshot.clone().into();
+    show(bed, &app, &event, "snapshot-public.json", false).await;
+    println!(
+        "  after:  create-volume permissions {:?}",
+        volume_permissions(&ec2, &snapshot).await
+    );
+
+    step("A public AMI tagged watchkeeper:public-ok=true: alerted, left public");
+    let exempt = public_image(sdk, &ec2, &[("watchkeeper:public-ok", "true")]).await;
+    show(
+        bed,
+        &app,
+        &about_image(&exempt, "demo-remediate-exempt"),
+        "ami-public.json",
+        false,
+    )
+    .await;
+    println!(
+        "  after:  launch permissions {:?}",
+        launch_permissions(&ec2, &exempt).await
+    );
+
+    step(
+        "A public AMI whose undo EC2 refuses (the test bed answers ModifyImageAttribute with UnauthorizedOperation)",
+    );
+    let refused = public_image(sdk, &ec2, &[]).await;
+    moto.inject_fault(testbed::Fault::new(
+        "ec2",
+        "ModifyImageAttribute",
+        testbed::FaultKind::Denied,
+        1,
+    ))
+    .await;
+    show(
+        bed,
+        &app,
+        &about_image(&refused, "demo-remediate-denied"),
+        "ami-public.json",
+        false,
+    )
+    .await;
+    println!(
+        "  after:  launch permissions {:?}",
+        launch_permissions(&ec2, &refused).await
+    );
+
     let warnings = topics.warning_deliveries().await.len();
     let criticals = topics.critical_deliveries().await.len();
     println!(
-        "\nSubscribers received {warnings} message(s) on the warning topic and {criticals} on the critical topic. Nothing in the account was changed."
+        "\nSubscribers received {warnings} more message(s) on the warning topic and {criticals} on the critical topic."
     );
+}
+
+fn about_image(image: &str, id: &str) -> Value {
+    let mut event = load("ami-public.json");
+    event["id"] = id.into();
+    event["detail"]["requestParameters"]["imageId"] = image.into();
+    event
+}
+
+/// An AMI, public and shared with account 444455556666, with `tags`.
+async fn public_image(
+    sdk: &aws_config::SdkConfig,
+    ec2: &aws_sdk_ec2::Client,
+    tags: &[(&str, &str)],
+) -> String {
+    let instance = testbed::ec2::run_instance(sdk, &[]).await;
+    let image = ec2
+        .create_image()
+        .instance_id(instance)
+        .name(format!("demo-image-{}", tags.len()))
+        .send()
+        .await
+        .expect("CreateImage")
+        .image_id()
+        .unwrap_or_default()
+        .to_owned();
+    ec2.modify_image_attribute()
+        .image_id(&image)
+        .launch_permission(
+            LaunchPermissionModifications::builder()
+                .add(
+                    LaunchPermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .add(LaunchPermission::builder().user_id("444455556666").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifyImageAttribute");
+    for (key, value) in tags {
+        ec2.create_tags()
+            .resources(&image)
+            .tags(Tag::builder().key(*key).value(*value).build())
+            .send()
+            .await
+            .expect("CreateTags");
+    }
+    image
+}
+
+async fn public_snapshot(ec2: &aws_sdk_ec2::Client) -> String {
+    let volume = ec2
+        .create_volume()
+        .size(1)
+        .availability_zone(format!("{}a", testbed::REGION))
+        .send()
+        .await
+        .expect("CreateVolume")
+        .volume_id()
+        .unwrap_or_default()
+        .to_owned();
+    let snapshot = ec2
+        .create_snapshot()
+        .volume_id(volume)
+        .send()
+        .await
+        .expect("CreateSnapshot")
+        .snapshot_id()
+        .unwrap_or_default()
+        .to_owned();
+    for (group, user) in [(Some("all"), None), (None, Some("444455556666"))] {
+        ec2.modify_snapshot_attribute()
+            .snapshot_id(&snapshot)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(OperationType::Add)
+            .set_group_names(group.map(|g| vec![g.to_owned()]))
+            .set_user_ids(user.map(|u| vec![u.to_owned()]))
+            .send()
+            .await
+            .expect("ModifySnapshotAttribute");
+    }
+    snapshot
+}
+
+async fn launch_permissions(ec2: &aws_sdk_ec2::Client, image: &str) -> Vec<String> {
+    let output = ec2
+        .describe_image_attribute()
+        .image_id(image)
+        .attribute(ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .expect("DescribeImageAttribute");
+    output
+        .launch_permissions()
+        .iter()
+        .map(|p| match (p.group(), p.user_id()) {
+            (Some(group), _) => format!("group {}", group.as_str()),
+            (None, Some(user)) => format!("account {user}"),
+            _ => "?".to_owned(),
+        })
+        .collect()
+}
+
+async fn volume_permissions(ec2: &aws_sdk_ec2::Client, snapshot: &str) -> Vec<String> {
+    let output = ec2
+        .describe_snapshot_attribute()
+        .snapshot_id(snapshot)
+        .attribute(SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .expect("DescribeSnapshotAttribute");
+    output
+        .create_volume_permissions()
+        .iter()
+        .map(|p| match (p.group(), p.user_id()) {
+            (Some(group), _) => format!("group {}", group.as_str()),
+            (None, Some(user)) => format!("account {user}"),
+            _ => "?".to_owned(),
+        })
+        .collect()
+}
+
+/// Handles one event and prints what was sent; true when something was.
+async fn show(bed: &Bed, app: &App, event: &Value, name: &str, show_full_event: bool) -> bool {
+    let (moto, topics) = (&bed.moto, &bed.topics);
+    let report = match handle(app, event).await {
+        Ok(report) => report,
+        Err(error) => {
+            println!("  invocation failed: {error}");
+            return false;
+        }
+    };
+    let message_id = match report {
+        Report::Skipped { reason } => {
+            println!("  skipped, nothing sent: {reason}");
+            return false;
+        }
+        Report::Duplicate { handled } => {
+            println!(
+                "  duplicate of {} (handled {}), nothing sent",
+                handled.idempotency_key, handled.handled_at
+            );
+            return false;
+        }
+        Report::Notified {
+            severity,
+            topic_arn,
+            message_id,
+            remediation,
+            ..
+        } => {
+            let route = if topic_arn == topics.topics.critical_topic_arn {
+                "critical topic (SMS + email)"
+            } else {
+                "warning topic (email)"
+            };
+            println!("  severity {severity} -> {route}");
+            if let Some(outcome) = remediation {
+                println!("  remediation: {}", outcome.code());
+            }
+            message_id
+        }
+    };
+    let published = moto.published().await;
+    let Some(message) = published.iter().find(|m| m.message_id == message_id) else {
+        println!("  (message {message_id} not found in the emulator)");
+        return false;
+    };
+    println!("  SMS:     {}", message.body("sms"));
+    println!(
+        "  Subject: {}",
+        message.subject.as_deref().unwrap_or_default()
+    );
+    let email = message.body("email");
+    let email = match (show_full_event, email.split_once("\nFull event\n")) {
+        (false, Some((summary, _))) => {
+            format!("{summary}\n(Full event: the contents of events/{name})\n")
+        }
+        _ => email,
+    };
+    println!("  Email:");
+    for line in email.lines() {
+        println!("  | {line}");
+    }
+    if show_full_event {
+        print_chat(message);
+    }
+    true
 }

@@ -386,6 +386,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<ServerState>) {
                 code: "ThrottlingException",
                 message: format!("Rate exceeded (injected on {operation})"),
             }),
+            Some(FaultKind::Denied) => Err(ApiError {
+                status: 403,
+                code: "AccessDeniedException",
+                message: format!("injected fault: you are not authorized to perform {operation}"),
+            }),
         };
         let (status, headers, body) = match answer {
             Ok(body) => (200, Vec::new(), body),

@@ -150,6 +150,7 @@ impl Moto {
     pub async fn inject_fault(&self, fault: Fault) {
         let (kind, delay_ms) = match fault.kind {
             FaultKind::Status500 => ("status_500", 0),
+            FaultKind::Denied => ("denied", 0),
             FaultKind::Status503 => ("status_503", 0),
             FaultKind::Throttling => ("throttling", 0),
             FaultKind::Reset => ("reset", 0),
@@ -187,6 +188,9 @@ pub enum FaultKind {
     Throttling,
     /// The connection is closed with a TCP reset and no response.
     Reset,
+    /// HTTP 403 with the protocol's permission error (EC2's
+    /// `UnauthorizedOperation`, else `AccessDenied`), as when IAM refuses.
+    Denied,
     /// The call reaches moto after this delay.
     Delay(Duration),
 }

@@ -20,6 +20,7 @@ fn config() -> Config {
         report_denied_calls: true,
         report_other_attributes: false,
         report_aws_service_calls: true,
+        remediate_public_sharing: false,
     }
 }
 
@@ -209,9 +210,11 @@ fn trust_of_each_grantee() {
 fn block_public_access_disabled_is_critical() {
     let decision = decide(
         &config(),
-        &event(Request::DisableBlockPublicAccess {
+        &event(Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Snapshot,
-            new_state: Some("unblocked".into()),
+            new_state: Some(crate::input::BlockPublicAccessState::Unblocked),
         }),
     );
     assert_eq!(severity(&decision), Some(Severity::Critical));
@@ -224,7 +227,9 @@ fn denied_calls_are_warning_attempts_unless_switched_off() {
             resource: image(),
             changes: vec![add(Grantee::Public)],
         },
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Image,
             new_state: None,
         },
@@ -306,4 +311,278 @@ fn aws_service_calls_are_reported_unless_switched_off() {
         decide(&quiet, &unknown_origin),
         Decision::Notify(_)
     ));
+}
+
+#[test]
+fn block_public_access_effects_follow_the_state_left_behind() {
+    use crate::input::{BlockPublicAccessAction as Action, BlockPublicAccessState as State};
+    use BlockPublicAccessEffect as Effect;
+    let other = State::Other("block-everything".into());
+    let cases = [
+        (
+            ResourceKind::Image,
+            Action::Disable,
+            Some(State::Unblocked),
+            Effect::Disabled,
+            Severity::Critical,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Disable,
+            None,
+            Effect::Disabled,
+            Severity::Critical,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Enable,
+            Some(State::Unblocked),
+            Effect::Disabled,
+            Severity::Critical,
+        ),
+        (
+            ResourceKind::Image,
+            Action::Enable,
+            Some(State::BlockNewSharing),
+            Effect::Strengthened,
+            Severity::Info,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Enable,
+            Some(State::BlockAllSharing),
+            Effect::Strengthened,
+            Severity::Info,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Enable,
+            Some(State::BlockNewSharing),
+            Effect::MayWeaken,
+            Severity::Warning,
+        ),
+        (
+            ResourceKind::Image,
+            Action::Enable,
+            Some(State::BlockAllSharing),
+            Effect::Unclear,
+            Severity::Warning,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Enable,
+            Some(other),
+            Effect::Unclear,
+            Severity::Warning,
+        ),
+        (
+            ResourceKind::Snapshot,
+            Action::Enable,
+            None,
+            Effect::Unclear,
+            Severity::Warning,
+        ),
+    ];
+    for (kind, action, state, effect, expected) in cases {
+        let found = block_public_access_effect(kind, action, state.as_ref());
+        assert_eq!(found, effect, "{kind:?} {action:?} {state:?}");
+        assert_eq!(found.severity(), expected, "{effect:?}");
+        let decision = decide(
+            &config(),
+            &event(Request::BlockPublicAccess {
+                kind,
+                action,
+                requested_state: None,
+                new_state: state.clone(),
+            }),
+        );
+        assert_eq!(severity(&decision), Some(expected), "{effect:?}");
+    }
+}
+
+#[test]
+fn the_response_state_wins_over_the_requested_one() {
+    use crate::input::{BlockPublicAccessAction as Action, BlockPublicAccessState as State};
+    let decision = decide(
+        &config(),
+        &event(Request::BlockPublicAccess {
+            kind: ResourceKind::Snapshot,
+            action: Action::Enable,
+            requested_state: Some(State::BlockNewSharing),
+            new_state: Some(State::BlockAllSharing),
+        }),
+    );
+    assert_eq!(severity(&decision), Some(Severity::Info));
+    let requested_only = decide(
+        &config(),
+        &event(Request::BlockPublicAccess {
+            kind: ResourceKind::Snapshot,
+            action: Action::Enable,
+            requested_state: Some(State::BlockNewSharing),
+            new_state: None,
+        }),
+    );
+    assert_eq!(severity(&requested_only), Some(Severity::Warning));
+}
+
+/// A name, the settings, the event, the member account if any, and the plan.
+type PlanCase<'a> = (
+    &'a str,
+    Config,
+    PermissionEvent,
+    Option<&'a str>,
+    Option<RemediationPlan>,
+);
+
+fn remediating() -> Config {
+    Config {
+        remediate_public_sharing: true,
+        ..config()
+    }
+}
+
+fn plan(config: &Config, event: &PermissionEvent, member: Option<&str>) -> Option<RemediationPlan> {
+    let Decision::Notify(alert) = decide(config, event) else {
+        panic!("skipped");
+    };
+    remediation_plan(config, event, &alert, member)
+}
+
+#[test]
+fn only_a_resource_made_public_with_the_setting_on_is_remediated() {
+    let snapshot_public = event(Request::Permissions {
+        resource: crate::fixtures::snapshot(),
+        changes: vec![add(Grantee::Public)],
+    });
+    let mut denied = permissions(vec![add(Grantee::Public)]);
+    denied.error_code = Some("Client.UnauthorizedOperation".into());
+    let cases: Vec<PlanCase> = vec![
+        (
+            "public AMI",
+            remediating(),
+            permissions(vec![add(Grantee::Public), add(account("444455556666"))]),
+            None,
+            Some(RemediationPlan::Undo(image())),
+        ),
+        (
+            "public snapshot",
+            remediating(),
+            snapshot_public,
+            None,
+            Some(RemediationPlan::Undo(crate::fixtures::snapshot())),
+        ),
+        (
+            "setting off",
+            config(),
+            permissions(vec![add(Grantee::Public)]),
+            None,
+            None,
+        ),
+        (
+            "shared with an untrusted account only: never undone",
+            remediating(),
+            permissions(vec![add(account("444455556666"))]),
+            None,
+            None,
+        ),
+        (
+            "shared with an organization and an OU only",
+            remediating(),
+            permissions(vec![add(org(ORG)), add(ou(OTHER_OU))]),
+            None,
+            None,
+        ),
+        (
+            "made private",
+            remediating(),
+            permissions(vec![remove(Grantee::Public)]),
+            None,
+            None,
+        ),
+        (
+            "a denied attempt changed nothing",
+            remediating(),
+            denied,
+            None,
+            None,
+        ),
+        (
+            "a member account's AMI in hub mode: alert only",
+            remediating(),
+            permissions(vec![add(Grantee::Public)]),
+            Some("222222222222"),
+            Some(RemediationPlan::Skip(RemediationOutcome::MemberAccount {
+                account_id: "222222222222".into(),
+            })),
+        ),
+    ];
+    for (name, config, event, member, expected) in cases {
+        assert_eq!(plan(&config, &event, member), expected, "{name}");
+    }
+}
+
+#[test]
+fn the_exemption_tag_wins_then_an_already_private_resource_is_left() {
+    assert_eq!(undo_step(false, true), UndoStep::RemovePublic);
+    assert_eq!(
+        undo_step(false, false),
+        UndoStep::Stop(RemediationOutcome::AlreadyPrivate)
+    );
+    assert_eq!(
+        undo_step(true, true),
+        UndoStep::Stop(RemediationOutcome::Exempt)
+    );
+    assert_eq!(
+        undo_step(true, false),
+        UndoStep::Stop(RemediationOutcome::Exempt)
+    );
+    for (value, exempt) in [
+        (Some("true"), true),
+        (Some(" TRUE "), true),
+        (Some("false"), false),
+        (Some("yes"), false),
+        (Some(""), false),
+        (None, false),
+    ] {
+        assert_eq!(is_exempt(value), exempt, "{value:?}");
+    }
+}
+
+#[test]
+fn denied_and_missing_end_the_undo_and_anything_else_is_retried() {
+    for (code, failure) in [
+        (Some("UnauthorizedOperation"), CallFailure::Denied),
+        (Some("Client.UnauthorizedOperation"), CallFailure::Denied),
+        (Some("AccessDenied"), CallFailure::Denied),
+        (Some("InvalidAMIID.NotFound"), CallFailure::NotFound),
+        (Some("InvalidSnapshot.NotFound"), CallFailure::NotFound),
+        (Some("RequestLimitExceeded"), CallFailure::Retry),
+        (Some("InternalFailure"), CallFailure::Retry),
+        (None, CallFailure::Retry),
+    ] {
+        assert_eq!(classify_failure(code), failure, "{code:?}");
+    }
+}
+
+#[test]
+fn remediation_outcomes_serialize_with_their_codes() {
+    for (outcome, json) in [
+        (
+            RemediationOutcome::MadePrivate,
+            serde_json::json!({"remediation": "made_private"}),
+        ),
+        (
+            RemediationOutcome::Denied {
+                call: "ModifyImageAttribute".into(),
+                error_code: "UnauthorizedOperation".into(),
+                error_message: None,
+            },
+            serde_json::json!({"remediation": "denied", "call": "ModifyImageAttribute", "error_code": "UnauthorizedOperation", "error_message": null}),
+        ),
+    ] {
+        assert_eq!(serde_json::to_value(&outcome).unwrap(), json);
+        assert_eq!(json["remediation"], outcome.code());
+        let back: RemediationOutcome = serde_json::from_value(json).unwrap();
+        assert_eq!(back, outcome);
+    }
 }

@@ -174,18 +174,115 @@ fn block_public_access_reads_the_new_state() {
         request(
             json!({"eventName": "DisableImageBlockPublicAccess", "requestParameters": null, "responseElements": {"imageBlockPublicAccessState": "unblocked"}})
         ),
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Image,
-            new_state: Some("unblocked".into())
+            new_state: Some(crate::input::BlockPublicAccessState::Unblocked)
         }
     );
     assert_eq!(
         request(json!({"eventName": "DisableSnapshotBlockPublicAccess", "responseElements": null})),
-        Request::DisableBlockPublicAccess {
+        Request::BlockPublicAccess {
+            action: crate::input::BlockPublicAccessAction::Disable,
+            requested_state: None,
             kind: ResourceKind::Snapshot,
             new_state: None
         }
     );
+}
+
+#[test]
+fn enabling_block_public_access_reads_the_requested_and_new_states() {
+    use crate::input::{BlockPublicAccessAction as Action, BlockPublicAccessState as State};
+    let cases = [
+        (
+            json!({"eventName": "EnableSnapshotBlockPublicAccess", "requestParameters": {"state": "block-new-sharing"}, "responseElements": {"state": "block-new-sharing"}}),
+            ResourceKind::Snapshot,
+            Some(State::BlockNewSharing),
+            Some(State::BlockNewSharing),
+        ),
+        (
+            // The API reference's capitalisation, and no response.
+            json!({"eventName": "EnableSnapshotBlockPublicAccess", "requestParameters": {"State": "block-all-sharing"}, "responseElements": null}),
+            ResourceKind::Snapshot,
+            Some(State::BlockAllSharing),
+            None,
+        ),
+        (
+            json!({"eventName": "EnableImageBlockPublicAccess", "requestParameters": {"imageBlockPublicAccessState": "block-new-sharing"}, "responseElements": {"imageBlockPublicAccessState": "block-new-sharing"}}),
+            ResourceKind::Image,
+            Some(State::BlockNewSharing),
+            Some(State::BlockNewSharing),
+        ),
+        (
+            json!({"eventName": "EnableImageBlockPublicAccess", "requestParameters": {"imageBlockPublicAccessState": " "}, "responseElements": {"imageBlockPublicAccessState": "block-everything"}}),
+            ResourceKind::Image,
+            None,
+            Some(State::Other("block-everything".into())),
+        ),
+    ];
+    for (detail, kind, requested_state, new_state) in cases {
+        assert_eq!(
+            request(detail.clone()),
+            Request::BlockPublicAccess {
+                kind,
+                action: Action::Enable,
+                requested_state,
+                new_state,
+            },
+            "{detail}"
+        );
+    }
+}
+
+#[test]
+fn every_sample_block_public_access_event_is_read() {
+    use crate::input::{BlockPublicAccessAction as Action, BlockPublicAccessState as State};
+    for (sample, action, state) in [
+        (
+            "block-public-access-image-disabled.json",
+            Action::Disable,
+            State::Unblocked,
+        ),
+        (
+            "block-public-access-snapshot-disabled.json",
+            Action::Disable,
+            State::Unblocked,
+        ),
+        (
+            "block-public-access-image-enabled.json",
+            Action::Enable,
+            State::BlockNewSharing,
+        ),
+        (
+            "block-public-access-snapshot-block-new-sharing.json",
+            Action::Enable,
+            State::BlockNewSharing,
+        ),
+        (
+            "block-public-access-snapshot-block-all-sharing.json",
+            Action::Enable,
+            State::BlockAllSharing,
+        ),
+    ] {
+        let call = watchkeeper_shared::events::parse_event::<
+            watchkeeper_shared::events::cloudtrail::ApiCall,
+        >(&testbed::events::load(sample))
+        .unwrap();
+        let Input::Watched(event) = read(&call).unwrap() else {
+            panic!("{sample} not watched");
+        };
+        let Request::BlockPublicAccess {
+            action: found,
+            new_state,
+            ..
+        } = event.request
+        else {
+            panic!("{sample}: {:?}", event.request);
+        };
+        assert_eq!((found, new_state), (action, Some(state)), "{sample}");
+    }
 }
 
 #[test]

@@ -229,7 +229,9 @@ fn long_names_are_shortened_and_what_happened_is_kept() {
     }
 
     // An AWS service with a long name, and a snapshot account setting.
-    let mut event = event(Request::DisableBlockPublicAccess {
+    let mut event = event(Request::BlockPublicAccess {
+        action: crate::input::BlockPublicAccessAction::Disable,
+        requested_state: None,
         kind: ResourceKind::Snapshot,
         new_state: None,
     });
@@ -353,7 +355,9 @@ fn wording_of_each_request() {
             "[prod-acct] AMI ami-1 description changed by Admin/alice",
         ),
         (
-            Request::DisableBlockPublicAccess {
+            Request::BlockPublicAccess {
+                action: crate::input::BlockPublicAccessAction::Disable,
+                requested_state: None,
                 kind: ResourceKind::Snapshot,
                 new_state: None,
             },
@@ -362,7 +366,9 @@ fn wording_of_each_request() {
             "[prod-acct] Block public access for EBS snapshots DISABLED by Admin/alice",
         ),
         (
-            Request::DisableBlockPublicAccess {
+            Request::BlockPublicAccess {
+                action: crate::input::BlockPublicAccessAction::Disable,
+                requested_state: None,
                 kind: ResourceKind::Image,
                 new_state: None,
             },
@@ -406,4 +412,81 @@ fn times_read_as_utc() {
         "2026-11-22 10:02 UTC"
     );
     assert_eq!(time::display_text("yesterday"), "yesterday");
+}
+
+#[test]
+fn remediation_is_named_in_the_summary_and_only_a_done_or_failed_undo_in_the_headline() {
+    let (event, alert) = image_changes(vec![assessed(
+        Direction::Add,
+        Grantee::Public,
+        Trust::Public,
+    )]);
+    let denied = RemediationOutcome::Denied {
+        call: "DescribeTags".into(),
+        error_code: "UnauthorizedOperation".into(),
+        error_message: None,
+    };
+    let cases = [
+        (
+            RemediationOutcome::MadePrivate,
+            "; made private again",
+            "Remediation: made private again by Watchkeeper",
+        ),
+        (
+            RemediationOutcome::AlreadyPrivate,
+            "",
+            "Remediation: nothing to undo: the AMI was no longer public when read again",
+        ),
+        (
+            RemediationOutcome::Exempt,
+            "",
+            "Remediation: left public: the AMI is tagged watchkeeper:public-ok=true",
+        ),
+        (
+            RemediationOutcome::NotFound,
+            "",
+            "Remediation: nothing to undo: the AMI no longer exists",
+        ),
+        (
+            RemediationOutcome::MemberAccount {
+                account_id: "222222222222".into(),
+            },
+            "",
+            "Remediation: not attempted: remediation acts in the hub's own account only",
+        ),
+        (
+            denied,
+            "; undo FAILED",
+            "Remediation: the undo FAILED: DescribeTags was denied (UnauthorizedOperation); the AMI may still be public",
+        ),
+    ];
+    for (outcome, suffix, fact) in cases {
+        let rendered =
+            notification_with(&event, &alert, &alias(), Some(&outcome), json!({})).render();
+        assert_eq!(
+            rendered.subject,
+            format!("[prod-acct] AMI ami-0abc made PUBLIC by Admin/alice{suffix}"),
+            "{outcome:?}"
+        );
+        assert!(
+            rendered.default.contains(fact),
+            "{outcome:?}: {}",
+            rendered.default
+        );
+        let undo = rendered.default.contains("Undo it with the AWS CLI:");
+        let redo = rendered.default.contains("then make it public again:");
+        assert_eq!(
+            (undo, redo),
+            (
+                outcome != RemediationOutcome::MadePrivate,
+                outcome == RemediationOutcome::MadePrivate
+            ),
+            "{outcome:?}"
+        );
+    }
+    // Without remediation, the notice is the one it always was.
+    assert_eq!(
+        notification_with(&event, &alert, &alias(), None, json!({})).render(),
+        notification(&event, &alert, &alias(), json!({})).render()
+    );
 }
