@@ -72,6 +72,7 @@ async fn running_creates_the_original_disk_alarms_with_every_field() {
             outcome: ec2_alarm_creator::act::Outcome {
                 alarms_put: vec![warning_name.clone(), critical_name.clone()],
                 alarms_deleted: vec![],
+                deferred: vec![],
             },
         }
     );
@@ -470,7 +471,7 @@ async fn missing_and_malformed_settings_fail_init_naming_each() {
          WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          TAG_FILTER must name a tag (Key or Key=Value) when TAG_FILTER_MODE is opt-in; \
-         alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check)"
+         alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check, cpu-anomaly)"
     );
 }
 
@@ -540,7 +541,7 @@ async fn irrelevant_events_are_skipped_without_touching_aws() {
         json!({
             "result": "skipped",
             "code": "irrelevant_event",
-            "reason": "not an EC2 instance state-change event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")"
+            "reason": "not an EC2 instance state-change, instance tag-change or scheduled sweep event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")"
         })
     );
     assert_eq!(bed.moto.calls().await.len(), calls_before);

@@ -15,6 +15,7 @@ fn config(definitions: &str, filter: InstanceFilter) -> Config {
         alarm_name_prefix: "watchkeeper-".into(),
         instance_filter: filter,
         threshold_tag_prefix: "watchkeeper:threshold:".into(),
+        propagate_tag_keys: Vec::new(),
         alarms: AlarmSet::parse(definitions, "test").unwrap(),
     }
 }
@@ -243,11 +244,33 @@ fn agent_dimensions_match_the_agent_exactly() {
             ("InstanceType".into(), "t3.micro".into()),
         ]
     );
-    let alone = plan_for_instance(
-        &config,
-        "i-0abcd1234ef567890",
-        Some(&instance(InstanceState::Running, &[])),
+    // The disk alarm's device, filesystem and path are discovered from
+    // the series the agent publishes.
+    let mut series = SeriesIndex::default();
+    series.insert(
+        MetricKey {
+            namespace: "CWAgent".into(),
+            metric: "disk_used_percent".into(),
+        },
+        [
+            ("ImageId", "ami-0123456789abcdef0"),
+            ("InstanceId", "i-0abcd1234ef567890"),
+            ("InstanceType", "t3.micro"),
+            ("device", "xvda1"),
+            ("fstype", "ext4"),
+            ("path", "/"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
     );
+    let alone = plan_alarms(
+        &config,
+        &instance(InstanceState::Running, &[]),
+        Reason::Running,
+        &series,
+    )
+    .unwrap();
     let disk = alone
         .alarms
         .iter()
@@ -283,7 +306,7 @@ fn descriptions_name_the_instance() {
     );
     assert_eq!(
         plan.alarms[0].description,
-        "NetworkOut < 5 on i-0abcd1234ef567890. Created by Watchkeeper; changes are overwritten when the instance next starts."
+        "NetworkOut < 5 on i-0abcd1234ef567890. Created by Watchkeeper; changes are overwritten when the instance next starts or its tags change."
     );
     assert!(plan.alarms[0].dimensions.is_empty());
 }
