@@ -425,12 +425,14 @@ fn names_of(alarms: &[MetricAlarm], prefix: &str) -> Result<Vec<String>, ActErro
 }
 
 fn alarm_name_of<'a>(alarm: &'a MetricAlarm, prefix: &str) -> Result<&'a str, ActError> {
-    alarm.alarm_name().ok_or_else(|| ActError::IncompleteAnswer {
-        operation: "CloudWatch DescribeAlarms",
-        resource: format!("prefix {prefix}"),
-        item: "an alarm",
-        field: "name",
-    })
+    alarm
+        .alarm_name()
+        .ok_or_else(|| ActError::IncompleteAnswer {
+            operation: "CloudWatch DescribeAlarms",
+            resource: format!("prefix {prefix}"),
+            item: "an alarm",
+            field: "name",
+        })
 }
 
 /// Every alarm under `prefix` as the sweep compares it with its plan.
@@ -709,7 +711,9 @@ async fn describe_tags_of(
                 source: Box::new(error.into()),
             })?;
             for tag in page.tags() {
-                let Some(id) = tag.resource_id() else { continue };
+                let Some(id) = tag.resource_id() else {
+                    continue;
+                };
                 let (key, value) = tag_pair(tag.key(), tag.value(), "EC2 DescribeTags", id)?;
                 found.entry(id.to_owned()).or_default().insert(key, value);
             }

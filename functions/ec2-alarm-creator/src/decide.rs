@@ -134,9 +134,15 @@ pub enum SkipReason {
     /// A state such as `pending` that changes no alarm.
     StateNeedsNoChange { state: InstanceState },
     /// A tag change on something other than an EC2 instance.
-    NotAnInstance { service: String, resource_type: String },
+    NotAnInstance {
+        service: String,
+        resource_type: String,
+    },
     /// A tag change none of whose keys affects alarms.
-    TagsNotUsed { instance_id: String, keys: Vec<String> },
+    TagsNotUsed {
+        instance_id: String,
+        keys: Vec<String>,
+    },
     /// A tag change on an instance that is not running (EC2's current
     /// answer): its alarms follow its state changes instead.
     NotRunning {
@@ -177,16 +183,18 @@ impl fmt::Display for SkipReason {
             Self::TagsNotUsed { instance_id, keys } => write!(
                 f,
                 "tag change on {instance_id} ({}) touches no tag the alarms use",
-                keys.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ")
+                keys.iter()
+                    .map(|key| quoted(key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Self::NotRunning { instance_id, state } => write!(
                 f,
                 "tag change on {instance_id}, which is {state}: its alarms follow its state"
             ),
-            Self::NotListed { instance_id } => write!(
-                f,
-                "tag change on {instance_id}, which EC2 no longer lists"
-            ),
+            Self::NotListed { instance_id } => {
+                write!(f, "tag change on {instance_id}, which EC2 no longer lists")
+            }
         }
     }
 }
@@ -504,9 +512,9 @@ pub fn not_selected_by(config: &Config, instance: &InstanceFacts) -> Option<Stri
         InstanceFilter::OptIn(tag) => {
             (!tag.matches(instance.tags.iter())).then(|| format!("opt-in {tag}"))
         }
-        InstanceFilter::OptOut(tag) => {
-            tag.matches(instance.tags.iter()).then(|| format!("opt-out {tag}"))
-        }
+        InstanceFilter::OptOut(tag) => tag
+            .matches(instance.tags.iter())
+            .then(|| format!("opt-out {tag}")),
     }
 }
 
@@ -568,7 +576,9 @@ fn level(
     match instance.tags.get(&override_tag) {
         None => default,
         Some(text) => match text.trim().parse::<f64>() {
-            Ok(value) if value.is_finite() && (definition.anomaly_band.is_none() || value > 0.0) => {
+            Ok(value)
+                if value.is_finite() && (definition.anomaly_band.is_none() || value > 0.0) =>
+            {
                 value
             }
             _ => {
@@ -616,7 +626,12 @@ fn fixed_dimensions(
 /// The name of an alarm: `<prefix><instance-id>-<alarm-id>`, and for a
 /// discovered series `-<suffix>`, the suffix shortened (and made unique by
 /// a hash of the whole) to keep within CloudWatch's 255 characters.
-pub fn alarm_name(config: &Config, instance_id: &str, alarm_id: &str, suffix: Option<&str>) -> String {
+pub fn alarm_name(
+    config: &Config,
+    instance_id: &str,
+    alarm_id: &str,
+    suffix: Option<&str>,
+) -> String {
     let base = format!("{}{alarm_id}", instance_alarm_prefix(config, instance_id));
     let Some(suffix) = suffix else {
         return base;
@@ -646,8 +661,10 @@ pub fn describe_alarm(
     level: f64,
     series: Option<&[(String, String)]>,
 ) -> String {
-    let what = definition.description.clone().unwrap_or_else(|| {
-        match definition.anomaly_band {
+    let what = definition
+        .description
+        .clone()
+        .unwrap_or_else(|| match definition.anomaly_band {
             Some(band) => format!(
                 "{} outside its expected band ({band} standard deviations, {})",
                 definition.metric, definition.comparison
@@ -657,8 +674,7 @@ pub fn describe_alarm(
                 definition.metric,
                 comparison_symbol(&definition.comparison),
             ),
-        }
-    });
+        });
     let named = match instance.name() {
         Some(name) => format!("{} ({name})", instance.instance_id),
         None => instance.instance_id.clone(),
@@ -704,14 +720,19 @@ fn alarm_spec(
         (CREATED_BY_TAG.to_owned(), CREATED_BY_VALUE.to_owned()),
         (INSTANCE_TAG.to_owned(), instance.instance_id.clone()),
     ];
-    tags.extend(
-        config
-            .propagate_tag_keys
-            .iter()
-            .filter_map(|key| instance.tags.get(key).map(|value| (key.clone(), value.clone()))),
-    );
+    tags.extend(config.propagate_tag_keys.iter().filter_map(|key| {
+        instance
+            .tags
+            .get(key)
+            .map(|value| (key.clone(), value.clone()))
+    }));
     AlarmSpec {
-        name: alarm_name(config, &instance.instance_id, &definition.id, suffix.as_deref()),
+        name: alarm_name(
+            config,
+            &instance.instance_id,
+            &definition.id,
+            suffix.as_deref(),
+        ),
         description: describe_alarm(definition, instance, level, discovered.as_deref()),
         namespace: definition.namespace.clone(),
         metric_name: definition.metric.clone(),
@@ -721,7 +742,11 @@ fn alarm_spec(
         period: definition.period,
         evaluation_periods: definition.evaluation_periods,
         datapoints_to_alarm: definition.datapoints_to_alarm(),
-        threshold: if definition.anomaly_band.is_some() { 0.0 } else { level },
+        threshold: if definition.anomaly_band.is_some() {
+            0.0
+        } else {
+            level
+        },
         anomaly_band: definition.anomaly_band.map(|_| level),
         comparison: definition.comparison.clone(),
         treat_missing_data: definition.treat_missing_data.clone(),

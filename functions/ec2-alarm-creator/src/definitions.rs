@@ -390,7 +390,9 @@ impl AlarmDefinition {
                 DimensionRule::OneOf(values) => {
                     check(
                         !values.is_empty() && values.iter().all(|value| !value.is_empty()),
-                        format!("dimension {name:?} lists no values to discover (use \"*\" for any)"),
+                        format!(
+                            "dimension {name:?} lists no values to discover (use \"*\" for any)"
+                        ),
                     );
                     continue;
                 }
@@ -550,5 +552,48 @@ mod tests {
             AlarmSet::parse("{not json", "x").unwrap_err().problems[0]
                 .starts_with("not a list of alarms")
         );
+    }
+
+    #[test]
+    fn anomaly_and_discovery_definitions_are_checked_at_cold_start() {
+        let error = AlarmSet::parse(
+            r#"[
+                {"id": "a", "metric": "M", "namespace": "N", "anomaly_band": 2, "severity": "warning"},
+                {"id": "b", "metric": "M", "namespace": "N", "anomaly_band": 0, "threshold": 3,
+                 "comparison": "GreaterThanUpperThreshold", "unit": "Percent", "severity": "warning"},
+                {"id": "c", "metric": "M", "namespace": "N", "threshold": 1,
+                 "comparison": "LessThanLowerThreshold", "severity": "warning"},
+                {"id": "d", "metric": "M", "namespace": "N", "severity": "warning"},
+                {"id": "e", "metric": "M", "namespace": "N", "threshold": 1, "severity": "warning",
+                 "dimensions": {"path": "*"}},
+                {"id": "f", "metric": "M", "namespace": "N", "threshold": 1, "severity": "warning",
+                 "dimensions": {"InstanceId": "{instance_id}", "path": []}}
+            ]"#,
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.problems,
+            vec![
+                "alarm \"a\": comparison \"GreaterThanOrEqualToThreshold\" of an anomaly_band alarm is not one of GreaterThanUpperThreshold, LessThanLowerThreshold, LessThanLowerOrGreaterThanUpperThreshold",
+                "alarm \"b\": anomaly_band 0 must be a number of standard deviations above 0",
+                "alarm \"b\": threshold and anomaly_band exclude each other",
+                "alarm \"b\": unit is not used by an anomaly_band alarm",
+                "alarm \"c\": comparison \"LessThanLowerThreshold\" is not one of GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold",
+                "alarm \"d\": threshold is missing (or set anomaly_band)",
+                "alarm \"e\": discovered dimensions need \"InstanceId\": \"{instance_id}\" (ListMetrics finds the instance's series by it)",
+                "alarm \"f\": dimension \"path\" lists no values to discover (use \"*\" for any)",
+            ]
+        );
+        let preset = AlarmSet::parse("cpu-anomaly", "x").unwrap();
+        assert_eq!(preset.alarms[0].anomaly_band, Some(2.0));
+        assert_eq!(preset.alarms[0].comparison, "GreaterThanUpperThreshold");
+        let agent = AlarmSet::parse("cloudwatch-agent", "x").unwrap();
+        let discovered: Vec<&str> = agent.alarms[0]
+            .discovered_dimensions()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(discovered, vec!["device", "fstype", "path"]);
+        assert!(!agent.alarms[2].discovers());
     }
 }

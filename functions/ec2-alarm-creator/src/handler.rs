@@ -18,8 +18,8 @@ use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
 use crate::decide::{self, Assessment, FirstStep, Plan, SeriesIndex, SkipReason, Undecided};
-use crate::sweep::{self, SweepError, SweepReport};
 use crate::definitions::{AlarmSet, DefinitionError};
+use crate::sweep::{self, SweepError, SweepReport};
 
 /// Tag changes on resources, sent by the tagging service.
 pub const TAG_SOURCE: &str = "aws.tag";
@@ -291,13 +291,19 @@ fn tagged_instance(resources: &[String]) -> Result<String, EventError> {
         .filter(|id| watchkeeper_shared::events::ec2::is_instance_id(id));
     id.ok_or_else(|| EventError::Field {
         path: "resources[0]".to_owned(),
-        problem: "expected an EC2 instance ARN, arn:<partition>:ec2:<region>:<account>:instance/i-…".to_owned(),
+        problem:
+            "expected an EC2 instance ARN, arn:<partition>:ec2:<region>:<account>:instance/i-…"
+                .to_owned(),
     })
 }
 
 /// A tag change: a running instance's alarms are reconciled at once, from
 /// EC2's current tags and state, never the event's.
-async fn handle_tag_change(app: &App, event: &Value, place: &Place) -> Result<Report, HandlerError> {
+async fn handle_tag_change(
+    app: &App,
+    event: &Value,
+    place: &Place,
+) -> Result<Report, HandlerError> {
     let event = parse_event::<TagChange>(event)?;
     let change = &event.detail;
     if change.service != "ec2" || change.resource_type != "instance" {
@@ -354,7 +360,12 @@ async fn plan_with_series(
             series.insert(key.clone(), found);
         }
     }
-    Ok(decide::plan_alarms(&app.config, &instance, reason, &series)?)
+    Ok(decide::plan_alarms(
+        &app.config,
+        &instance,
+        reason,
+        &series,
+    )?)
 }
 
 async fn reconcile(
@@ -385,7 +396,15 @@ async fn reconcile(
             plan_with_series(app, &cloudwatch, assessment).await?
         }
     };
-    apply(app, &event.id, &cloudwatch, plan, place, change.state.name()).await
+    apply(
+        app,
+        &event.id,
+        &cloudwatch,
+        plan,
+        place,
+        change.state.name(),
+    )
+    .await
 }
 
 /// Logs the plan, applies it, and reports what changed.

@@ -130,7 +130,16 @@ pub async fn sweep(app: &App, event_id: &str) -> Result<SweepReport, HandlerErro
             .deferred
             .extend(plan.deferred.iter().map(|alarm| format!("{id}: {alarm}")));
         let changes = changes_for(&plan, existing.get(id).unwrap_or(&no_alarms));
-        apply_changes(app, event_id, id, changes, &mut report, &mut failures, &mut to_delete).await;
+        apply_changes(
+            app,
+            event_id,
+            id,
+            changes,
+            &mut report,
+            &mut failures,
+            &mut to_delete,
+        )
+        .await;
     }
 
     // Alarms of instances the listing did not show as running.
@@ -160,15 +169,23 @@ pub async fn sweep(app: &App, event_id: &str) -> Result<SweepReport, HandlerErro
                     }
                     let reason = match found {
                         None => "instance no longer exists".to_owned(),
-                        Some(instance) => match (&instance.state, decide::not_selected_by(config, instance)) {
-                            (Some(InstanceState::Running | InstanceState::Pending), Some(filter)) => {
-                                format!("instance not selected by tag filter {filter}")
+                        Some(instance) => {
+                            match (&instance.state, decide::not_selected_by(config, instance)) {
+                                (
+                                    Some(InstanceState::Running | InstanceState::Pending),
+                                    Some(filter),
+                                ) => {
+                                    format!("instance not selected by tag filter {filter}")
+                                }
+                                (Some(state), _) => format!("instance is {state}"),
+                                (None, _) => "instance has no state".to_owned(),
                             }
-                            (Some(state), _) => format!("instance is {state}"),
-                            (None, _) => "instance has no state".to_owned(),
-                        },
+                        }
                     };
-                    let names: Vec<String> = existing[id].iter().map(|alarm| alarm.name.clone()).collect();
+                    let names: Vec<String> = existing[id]
+                        .iter()
+                        .map(|alarm| alarm.name.clone())
+                        .collect();
                     info!(%event_id, instance_id = %id, %reason, alarms = ?names, "sweep: removing alarms");
                     to_delete.extend(names);
                 }

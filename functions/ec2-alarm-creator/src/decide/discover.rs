@@ -53,7 +53,8 @@ pub fn matching_series(
     let Some(listed) = index.0.get(&MetricKey::of(definition)) else {
         return Vec::new();
     };
-    let discovered: BTreeMap<&String, &DimensionRule> = definition.discovered_dimensions().collect();
+    let discovered: BTreeMap<&String, &DimensionRule> =
+        definition.discovered_dimensions().collect();
     let matches: BTreeSet<&Series> = listed
         .iter()
         .filter(|series| {
@@ -61,9 +62,9 @@ pub fn matching_series(
                 && fixed
                     .iter()
                     .all(|(name, value)| series.get(name) == Some(value))
-                && discovered.iter().all(|(name, rule)| {
-                    series.get(*name).is_some_and(|value| rule.allows(value))
-                })
+                && discovered
+                    .iter()
+                    .all(|(name, rule)| series.get(*name).is_some_and(|value| rule.allows(value)))
         })
         .collect();
     matches.into_iter().cloned().collect()
@@ -74,7 +75,10 @@ pub fn matching_series(
 /// discovered value when the path alone does not tell two apart; a number
 /// after those that are still equal once made name-safe.
 pub fn alarm_suffixes(definition: &AlarmDefinition, matches: &[Series]) -> Vec<(String, Series)> {
-    let discovered: Vec<&String> = definition.discovered_dimensions().map(|(name, _)| name).collect();
+    let discovered: Vec<&String> = definition
+        .discovered_dimensions()
+        .map(|(name, _)| name)
+        .collect();
     let by_path: Vec<&String> = discovered
         .iter()
         .copied()
@@ -88,18 +92,31 @@ pub fn alarm_suffixes(definition: &AlarmDefinition, matches: &[Series]) -> Vec<(
             .join("-")
     };
     let mut names: Vec<String> = if by_path.is_empty() {
-        matches.iter().map(|series| suffix(series, &discovered)).collect()
+        matches
+            .iter()
+            .map(|series| suffix(series, &discovered))
+            .collect()
     } else {
-        matches.iter().map(|series| suffix(series, &by_path)).collect()
+        matches
+            .iter()
+            .map(|series| suffix(series, &by_path))
+            .collect()
     };
     if has_repeats(&names) {
-        names = matches.iter().map(|series| suffix(series, &discovered)).collect();
+        names = matches
+            .iter()
+            .map(|series| suffix(series, &discovered))
+            .collect();
     }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let names = names.into_iter().map(|name| {
         let count = seen.entry(name.clone()).or_default();
         *count += 1;
-        if *count == 1 { name } else { format!("{name}-{count}") }
+        if *count == 1 {
+            name
+        } else {
+            format!("{name}-{count}")
+        }
     });
     names.zip(matches.iter().cloned()).collect()
 }
@@ -126,5 +143,9 @@ pub fn name_part(value: &str) -> String {
             }
         })
         .collect();
-    if part.is_empty() { "_".to_owned() } else { part }
+    if part.is_empty() {
+        "_".to_owned()
+    } else {
+        part
+    }
 }
