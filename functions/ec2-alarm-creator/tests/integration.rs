@@ -1819,3 +1819,92 @@ async fn a_sweep_failure_for_one_instance_does_not_stop_the_others_and_fails_at_
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().any(|n| n.contains(&first)) && names.iter().any(|n| n.contains(&second)));
 }
+
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_tag_change_acts_there_and_the_sweep_stays_home() {
+    let bed = Bed::start().await;
+    let member = testbed::iam::member_account(&bed.sdk, MEMBER, MEMBER_REGION).await;
+    let instance_id = testbed::ec2::run_instance(&member, &[]).await;
+    let app = bed
+        .app::<App>(&[
+            HUB[0],
+            HUB[1],
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "watchkeeper:alarms=on"),
+        ])
+        .await;
+    aws_sdk_ec2::Client::new(&member)
+        .create_tags()
+        .resources(&instance_id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("watchkeeper:alarms")
+                .value("on")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut tag_change = tag_event(&instance_id, &["watchkeeper:alarms"]);
+    tag_change["account"] = json!(MEMBER);
+    tag_change["region"] = json!(MEMBER_REGION);
+    tag_change["resources"] = json!([format!(
+        "arn:aws:ec2:{MEMBER_REGION}:{MEMBER}:instance/{instance_id}"
+    )]);
+
+    let report = handle(&app, &tag_change).await.unwrap();
+
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    let prefix = format!("watchkeeper-{instance_id}-");
+    assert_eq!(testbed::ec2::alarm_names(&member, &prefix).await.len(), 2);
+    assert!(
+        testbed::ec2::alarm_names(&bed.sdk, "watchkeeper-")
+            .await
+            .is_empty()
+    );
+
+    // The sweep covers the hub's own account only: a schedule event of a
+    // member account is skipped, and the hub's sweep leaves the member's
+    // alarms alone.
+    let mut member_sweep = sweep_event();
+    member_sweep["account"] = json!(MEMBER);
+    let skipped = handle(&app, &member_sweep).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&skipped).unwrap()["code"],
+        "other_account"
+    );
+    let home = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert_eq!(home.instances, 0);
+    assert_eq!(testbed::ec2::alarm_names(&member, &prefix).await.len(), 2);
+}
+
+#[test]
+fn propagated_tag_keys_are_checked_at_cold_start() {
+    let settings = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        " Team , CostCenter,,",
+    )]))
+    .unwrap();
+    assert_eq!(settings.propagate_tag_keys, vec!["Team", "CostCenter"]);
+    let error = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        "aws:cloudformation:stack-name",
+    )]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("PROPAGATE_TAG_KEYS names \"aws:cloudformation:stack-name\": tag keys starting with aws: are reserved"),
+        "{error}"
+    );
+    let many: Vec<String> = (0..49).map(|n| format!("k{n}")).collect();
+    let error = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        &many.join(","),
+    )]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("PROPAGATE_TAG_KEYS names 49 keys"),
+        "{error}"
+    );
+}
