@@ -12,6 +12,7 @@ pub const TAG_FILTER_MODE_VAR: &str = "TAG_FILTER_MODE";
 pub const TAG_FILTER_VAR: &str = "TAG_FILTER";
 pub const THRESHOLD_TAG_PREFIX_VAR: &str = "THRESHOLD_TAG_PREFIX";
 pub const PROPAGATE_TAG_KEYS_VAR: &str = "PROPAGATE_TAG_KEYS";
+pub const ALARM_NAME_INCLUDES_INSTANCE_NAME_VAR: &str = "ALARM_NAME_INCLUDES_INSTANCE_NAME";
 
 pub const DEFAULT_ALARM_DEFINITIONS: &str = "disk-space";
 pub const DEFAULT_ALARM_NAME_PREFIX: &str = "watchkeeper-";
@@ -91,6 +92,8 @@ pub struct Config {
     pub threshold_tag_prefix: String,
     /// Instance tags copied onto its alarms.
     pub propagate_tag_keys: Vec<String>,
+    /// Whether alarm names end with the instance's `Name` tag.
+    pub name_includes_instance_name: bool,
     pub alarms: AlarmSet,
 }
 
@@ -102,6 +105,7 @@ pub struct Settings {
     pub instance_filter: InstanceFilter,
     pub threshold_tag_prefix: String,
     pub propagate_tag_keys: Vec<String>,
+    pub name_includes_instance_name: bool,
     pub definitions_source: DefinitionsSource,
 }
 
@@ -185,6 +189,7 @@ impl Settings {
                 propagate_tag_keys.len()
             ));
         }
+        let name_includes_instance_name = env.flag_or(ALARM_NAME_INCLUDES_INSTANCE_NAME_VAR, false);
         let definitions_source = match env.optional(ALARM_DEFINITIONS_PARAMETER_VAR) {
             Some(name) => DefinitionsSource::SsmParameter(name),
             None => DefinitionsSource::Inline(
@@ -198,6 +203,7 @@ impl Settings {
             instance_filter,
             threshold_tag_prefix,
             propagate_tag_keys,
+            name_includes_instance_name,
             definitions_source,
         };
         if let DefinitionsSource::Inline(text) = &settings.definitions_source {
@@ -217,6 +223,7 @@ impl Settings {
             instance_filter: self.instance_filter,
             threshold_tag_prefix: self.threshold_tag_prefix,
             propagate_tag_keys: self.propagate_tag_keys,
+            name_includes_instance_name: self.name_includes_instance_name,
             alarms,
         }
     }

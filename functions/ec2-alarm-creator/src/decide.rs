@@ -646,6 +646,23 @@ pub fn alarm_name(
     format!("{base}-{head}-{hash}")
 }
 
+/// `name` followed by ` (<instance name>)`, the instance name cut to keep
+/// within CloudWatch's 255 characters (left out when fewer than 4 would
+/// fit). It comes last, so the `<prefix><instance-id>-` start that lets the
+/// function find its alarms is kept; control characters become spaces.
+pub fn with_instance_name(name: &str, instance_name: &str) -> String {
+    let room = MAX_ALARM_NAME_CHARS.saturating_sub(name.chars().count() + 3);
+    if room < 4 {
+        return name.to_owned();
+    }
+    let clean: String = instance_name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cut = watchkeeper_shared::text::truncate_graphemes_to_chars(clean.trim(), room);
+    format!("{name} ({cut})")
+}
+
 /// FNV-1a, 32 bits: a short, stable fingerprint for a shortened name.
 fn fnv1a(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5, |hash, byte| {
@@ -726,13 +743,20 @@ fn alarm_spec(
             .get(key)
             .map(|value| (key.clone(), value.clone()))
     }));
+    let name = alarm_name(
+        config,
+        &instance.instance_id,
+        &definition.id,
+        suffix.as_deref(),
+    );
+    let name = match instance.name() {
+        Some(instance_name) if config.name_includes_instance_name => {
+            with_instance_name(&name, instance_name)
+        }
+        _ => name,
+    };
     AlarmSpec {
-        name: alarm_name(
-            config,
-            &instance.instance_id,
-            &definition.id,
-            suffix.as_deref(),
-        ),
+        name,
         description: describe_alarm(definition, instance, level, discovered.as_deref()),
         namespace: definition.namespace.clone(),
         metric_name: definition.metric.clone(),

@@ -1908,3 +1908,44 @@ fn propagated_tag_keys_are_checked_at_cold_start() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn with_the_name_in_alarm_names_a_rename_replaces_the_alarms() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[("ALARM_NAME_INCLUDES_INSTANCE_NAME", "true")])
+        .await;
+    let id = bed.run_instance(&[("Name", "web-1")]).await;
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    let prefix = format!("watchkeeper-{id}-");
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![
+            format!("{prefix}disk-space-critical (web-1)"),
+            format!("{prefix}disk-space-warning (web-1)"),
+        ]
+    );
+
+    set_tags(&bed, &id, &[("Name", "web-2")]).await;
+    let report = handle(&app, &tag_event(&id, &["Name"])).await.unwrap();
+
+    let Report::Reconciled { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(outcome.alarms_deleted.len(), 2);
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![
+            format!("{prefix}disk-space-critical (web-2)"),
+            format!("{prefix}disk-space-warning (web-2)"),
+        ]
+    );
+    // The sweep sees them as they should be.
+    let swept = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert!(
+        swept.alarms_put.is_empty() && swept.alarms_deleted.is_empty(),
+        "{swept:?}"
+    );
+}

@@ -16,6 +16,7 @@ fn config(definitions: &str, filter: InstanceFilter) -> Config {
         instance_filter: filter,
         threshold_tag_prefix: "watchkeeper:threshold:".into(),
         propagate_tag_keys: Vec::new(),
+        name_includes_instance_name: false,
         alarms: AlarmSet::parse(definitions, "test").unwrap(),
     }
 }
@@ -917,4 +918,43 @@ fn alarms_are_told_apart_by_their_instance() {
     ] {
         assert_eq!(instance_of_alarm("watchkeeper-", other), None, "{other}");
     }
+}
+
+#[test]
+fn the_instance_name_may_end_the_alarm_name_within_255_characters() {
+    let mut config = config("cpu", InstanceFilter::AllInstances);
+    let named = instance(InstanceState::Running, &[("Name", "web-1")]);
+    let plain = plan_for_instance(&config, "i-0abcd1234ef567890", Some(&named));
+    assert_eq!(
+        plain.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high"
+    );
+    config.name_includes_instance_name = true;
+    let plan = plan_for_instance(&config, "i-0abcd1234ef567890", Some(&named));
+    assert_eq!(
+        plan.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high (web-1)"
+    );
+    assert_eq!(
+        instance_of_alarm("watchkeeper-", &plan.alarms[0].name),
+        Some("i-0abcd1234ef567890")
+    );
+    // No Name: no parentheses.
+    let unnamed = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(InstanceState::Running, &[])),
+    );
+    assert_eq!(
+        unnamed.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high"
+    );
+    // A long name is cut; one with no room is left out.
+    let long = with_instance_name(&"a".repeat(200), &"n".repeat(300));
+    assert_eq!(long.chars().count(), 255);
+    assert!(long.ends_with("n)"));
+    assert_eq!(
+        with_instance_name(&"a".repeat(250), "web-1"),
+        "a".repeat(250)
+    );
 }
