@@ -55,6 +55,10 @@ const TEMPLATE_ONLY: &[(&str, &str)] = &[
         "the topics the chat channels subscribe to",
     ),
     (
+        "AlarmSweepSchedule",
+        "the schedule of the EC2 alarm creator's sweep rule",
+    ),
+    (
         "IdleEmrSweepSchedule",
         "the schedule of the idle EMR terminator's sweep rule",
     ),

@@ -26,6 +26,8 @@ const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: &[&str] = &[
     // tags when DescribeInstances leaves them out.
     "ec2:DescribeInstances",
     "ec2:DescribeTags",
+    // ... and the series its discovered dimensions come from.
+    "cloudwatch:ListMetrics",
     // The AMI permission notifier names the account in its alerts.
     "iam:ListAccountAliases",
     // The idle EMR terminator lists clusters and reads their idleness metrics.

@@ -89,8 +89,10 @@ impl<'a> ScaleRun<'a> {
     }
 }
 
-/// Runs the four scaling cases, each in one bootstrap process: the EMR
+/// Runs the five scaling cases, each in one bootstrap process: the EMR
 /// sweep over 10, 100 and 1,000 clusters, deleting 5, 50 and 500 alarms,
+/// the EC2 alarm creator's sweep over 10, 100 and 1,000 instances whose
+/// alarms are up to date,
 /// a CodeCommit push of 10, 100 and 1,000 files, and a Health event with
 /// 20, 200 and 2,000 entities. `bootstrap` maps a function to its
 /// bootstrap's path; `run_started` dates the progress lines.
@@ -164,8 +166,10 @@ pub async fn run_scaling(
         &warm_up,
     )
     .await?;
+    let mut launched = vec![spare.clone()];
     for (index, n) in [5, 50, 500].into_iter().enumerate() {
         let instance = testbed::ec2::run_instance(sdk, &[]).await;
+        launched.push(instance.clone());
         let names: Vec<String> = (0..n)
             .map(|k| format!("watchkeeper-{instance}-alarm-{k:04}"))
             .collect();
@@ -178,6 +182,48 @@ pub async fn run_scaling(
         );
         freshen(&mut event, scenario + 1, index + 1);
         run.point(n, &event).await?;
+    }
+    cases.push(run.finish().await?);
+
+    println!(
+        "[{:>5.0} s] scaling: EC2 alarm sweep over N instances, nothing to change",
+        elapsed()
+    );
+    // Only this case's instances run: the sweep looks at every one.
+    for instance in &launched {
+        testbed::ec2::terminate_instance(sdk, instance).await;
+    }
+    let mut sweep = load("ec2-alarm-sweep-schedule.json");
+    freshen(&mut sweep, scenario + 4, 0);
+    let mut run = ScaleRun::start(
+        account,
+        certificates,
+        &bootstrap(function),
+        function,
+        "EC2 alarm sweep over N instances, nothing to change",
+        logs.join("scale-ec2-sweep.log"),
+        &sweep,
+    )
+    .await?;
+    let mut instances = 0;
+    for (index, n) in [10, 100, 1000].into_iter().enumerate() {
+        while instances < n {
+            testbed::ec2::run_instance(sdk, &[("Name", &format!("bench-{instances:04}"))]).await;
+            instances += 1;
+        }
+        // A first sweep puts the new instances' alarms (seeding, not
+        // counted); the measured one finds nothing to change.
+        freshen(&mut sweep, scenario + 4, 2 * index + 1);
+        let seeding = run.session.invoke(&sweep, &run.log).await?;
+        if seeding.outcome.is_error {
+            return Err(format!(
+                "the seeding sweep over {n} instances failed: {}",
+                seeding.outcome.body
+            ));
+        }
+        run.seeded().await?;
+        freshen(&mut sweep, scenario + 4, 2 * index + 2);
+        run.point(n, &sweep).await?;
     }
     cases.push(run.finish().await?);
 

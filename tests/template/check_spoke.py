@@ -48,6 +48,7 @@ PARAMETERS = {
 # (spoke rule, hub function, its event, its hub-bus rule)
 FORWARDED = [
     ("EC2InstanceStateChangeRule", "EC2AlarmCreatorFunction", "InstanceStateChange", "EC2AlarmCreatorHubRule"),
+    ("EC2InstanceTagChangeRule", "EC2AlarmCreatorFunction", "InstanceTagChange", "EC2AlarmCreatorTagHubRule"),
     ("AMIPermissionChangeRule", "AMIPermissionNotifierFunction", "PermissionChange", "AMIPermissionNotifierHubRule"),
     ("HealthEventRule", "HealthEventForwarderFunction", "HealthEvent", "HealthEventForwarderHubRule"),
     ("IdleEmrAlarmRule", "IdleEmrTerminatorFunction", "IdleAlarmStateChange", "IdleEmrTerminatorHubRule"),
@@ -295,8 +296,10 @@ def main():
                 [
                     "cloudwatch:DeleteAlarms",
                     "cloudwatch:DescribeAlarms",
+                    "cloudwatch:ListMetrics",
                     "cloudwatch:PutMetricAlarm",
                     "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
                     "ec2:DescribeInstances",
                     "ec2:DescribeTags",
                 ]

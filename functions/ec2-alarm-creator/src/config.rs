@@ -11,6 +11,8 @@ pub const ALARM_NAME_PREFIX_VAR: &str = "ALARM_NAME_PREFIX";
 pub const TAG_FILTER_MODE_VAR: &str = "TAG_FILTER_MODE";
 pub const TAG_FILTER_VAR: &str = "TAG_FILTER";
 pub const THRESHOLD_TAG_PREFIX_VAR: &str = "THRESHOLD_TAG_PREFIX";
+pub const PROPAGATE_TAG_KEYS_VAR: &str = "PROPAGATE_TAG_KEYS";
+pub const ALARM_NAME_INCLUDES_INSTANCE_NAME_VAR: &str = "ALARM_NAME_INCLUDES_INSTANCE_NAME";
 
 pub const DEFAULT_ALARM_DEFINITIONS: &str = "disk-space";
 pub const DEFAULT_ALARM_NAME_PREFIX: &str = "watchkeeper-";
@@ -19,6 +21,11 @@ pub const DEFAULT_THRESHOLD_TAG_PREFIX: &str = "watchkeeper:threshold:";
 pub const MAX_ALARM_NAME_CHARS: usize = 255;
 /// The longest instance id, `i-` and 17 hex digits.
 const MAX_INSTANCE_ID_CHARS: usize = 19;
+/// Room kept in every alarm name for a discovered series' suffix (the
+/// mount path), shortened with a hash beyond it.
+pub const MIN_SUFFIX_CHARS: usize = 16;
+/// CloudWatch allows 50 tags per alarm; the function sets two of its own.
+pub const MAX_PROPAGATED_TAGS: usize = 48;
 
 /// Which instances get alarms, by tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +90,10 @@ pub struct Config {
     pub alarm_name_prefix: String,
     pub instance_filter: InstanceFilter,
     pub threshold_tag_prefix: String,
+    /// Instance tags copied onto its alarms.
+    pub propagate_tag_keys: Vec<String>,
+    /// Whether alarm names end with the instance's `Name` tag.
+    pub name_includes_instance_name: bool,
     pub alarms: AlarmSet,
 }
 
@@ -93,6 +104,8 @@ pub struct Settings {
     pub alarm_name_prefix: String,
     pub instance_filter: InstanceFilter,
     pub threshold_tag_prefix: String,
+    pub propagate_tag_keys: Vec<String>,
+    pub name_includes_instance_name: bool,
     pub definitions_source: DefinitionsSource,
 }
 
@@ -102,8 +115,12 @@ impl Settings {
         let alarm_name_prefix = env
             .optional(ALARM_NAME_PREFIX_VAR)
             .unwrap_or_else(|| DEFAULT_ALARM_NAME_PREFIX.to_owned());
-        let longest_name =
-            alarm_name_prefix.chars().count() + MAX_INSTANCE_ID_CHARS + 1 + MAX_ALARM_ID_CHARS;
+        let longest_name = alarm_name_prefix.chars().count()
+            + MAX_INSTANCE_ID_CHARS
+            + 1
+            + MAX_ALARM_ID_CHARS
+            + 1
+            + MIN_SUFFIX_CHARS;
         if longest_name > MAX_ALARM_NAME_CHARS {
             env.problem(format!(
                 "{ALARM_NAME_PREFIX_VAR} is too long: alarm names could reach {longest_name} characters, CloudWatch allows {MAX_ALARM_NAME_CHARS}"
@@ -147,6 +164,32 @@ impl Settings {
         let threshold_tag_prefix = env
             .optional(THRESHOLD_TAG_PREFIX_VAR)
             .unwrap_or_else(|| DEFAULT_THRESHOLD_TAG_PREFIX.to_owned());
+        let propagate_tag_keys: Vec<String> = env
+            .optional(PROPAGATE_TAG_KEYS_VAR)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for key in &propagate_tag_keys {
+            if key.to_ascii_lowercase().starts_with("aws:") {
+                env.problem(format!(
+                    "{PROPAGATE_TAG_KEYS_VAR} names {key:?}: tag keys starting with aws: are reserved and cannot be put on alarms"
+                ));
+            } else if key.chars().count() > 128 {
+                env.problem(format!(
+                    "{PROPAGATE_TAG_KEYS_VAR} names a key longer than 128 characters"
+                ));
+            }
+        }
+        if propagate_tag_keys.len() > MAX_PROPAGATED_TAGS {
+            env.problem(format!(
+                "{PROPAGATE_TAG_KEYS_VAR} names {} keys; alarms take at most {MAX_PROPAGATED_TAGS} besides the function's own two",
+                propagate_tag_keys.len()
+            ));
+        }
+        let name_includes_instance_name = env.flag_or(ALARM_NAME_INCLUDES_INSTANCE_NAME_VAR, false);
         let definitions_source = match env.optional(ALARM_DEFINITIONS_PARAMETER_VAR) {
             Some(name) => DefinitionsSource::SsmParameter(name),
             None => DefinitionsSource::Inline(
@@ -159,6 +202,8 @@ impl Settings {
             alarm_name_prefix,
             instance_filter,
             threshold_tag_prefix,
+            propagate_tag_keys,
+            name_includes_instance_name,
             definitions_source,
         };
         if let DefinitionsSource::Inline(text) = &settings.definitions_source {
@@ -177,6 +222,8 @@ impl Settings {
             alarm_name_prefix: self.alarm_name_prefix,
             instance_filter: self.instance_filter,
             threshold_tag_prefix: self.threshold_tag_prefix,
+            propagate_tag_keys: self.propagate_tag_keys,
+            name_includes_instance_name: self.name_includes_instance_name,
             alarms,
         }
     }

@@ -28,7 +28,7 @@
 //! ends in success without alarms for an instance that is or will be
 //! running.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -37,8 +37,13 @@ use watchkeeper_shared::events::quoted;
 use watchkeeper_shared::skip::{ReasonCode, Routing};
 use watchkeeper_shared::text::count;
 
-use crate::config::{Config, InstanceFilter};
-use crate::definitions::AlarmDefinition;
+use crate::config::{Config, InstanceFilter, MAX_ALARM_NAME_CHARS};
+use crate::definitions::{AlarmDefinition, DimensionRule};
+
+mod discover;
+mod sweep;
+pub use discover::{MetricKey, Series, SeriesIndex, alarm_suffixes, matching_series};
+pub use sweep::{AlarmShape, Changes, MetricShape, changes_for, instance_of_alarm};
 
 /// Tag on each alarm naming what created it.
 pub const CREATED_BY_TAG: &str = "watchkeeper:created-by";
@@ -47,6 +52,14 @@ pub const CREATED_BY_VALUE: &str = "watchkeeper/ec2-alarm-creator";
 pub const INSTANCE_TAG: &str = "watchkeeper:instance-id";
 /// EC2 Auto Scaling tags its instances with their group's name.
 pub const AUTOSCALING_GROUP_TAG: &str = "aws:autoscaling:groupName";
+/// The tag EC2's console shows as the instance's name.
+pub const NAME_TAG: &str = "Name";
+/// CloudWatch's limit on an alarm description.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// The query id of the metric an anomaly-band alarm watches.
+pub const BAND_METRIC_ID: &str = "m1";
+/// The query id of the band itself, the alarm's `ThresholdMetricId`.
+pub const BAND_ID: &str = "ad1";
 
 /// How old a `running` event must be before EC2 not listing its instance
 /// means the instance is gone. EC2 keeps listing a terminated instance for
@@ -76,6 +89,14 @@ pub struct InstanceFacts {
 impl InstanceFacts {
     pub fn autoscaling_group(&self) -> Option<&str> {
         self.tags.get(AUTOSCALING_GROUP_TAG).map(String::as_str)
+    }
+
+    /// The instance's `Name` tag, when it has a non-blank one.
+    pub fn name(&self) -> Option<&str> {
+        self.tags
+            .get(NAME_TAG)
+            .map(|name| name.trim())
+            .filter(|name| !name.is_empty())
     }
 }
 
@@ -112,6 +133,24 @@ pub enum SkipReason {
     Routing(Routing),
     /// A state such as `pending` that changes no alarm.
     StateNeedsNoChange { state: InstanceState },
+    /// A tag change on something other than an EC2 instance.
+    NotAnInstance {
+        service: String,
+        resource_type: String,
+    },
+    /// A tag change none of whose keys affects alarms.
+    TagsNotUsed {
+        instance_id: String,
+        keys: Vec<String>,
+    },
+    /// A tag change on an instance that is not running (EC2's current
+    /// answer): its alarms follow its state changes instead.
+    NotRunning {
+        instance_id: String,
+        state: InstanceState,
+    },
+    /// A tag change on an instance EC2 no longer lists.
+    NotListed { instance_id: String },
 }
 
 impl ReasonCode for SkipReason {
@@ -119,6 +158,10 @@ impl ReasonCode for SkipReason {
         match self {
             Self::Routing(routing) => routing.code(),
             Self::StateNeedsNoChange { .. } => "state_needs_no_change",
+            Self::NotAnInstance { .. } => "not_an_instance",
+            Self::TagsNotUsed { .. } => "tags_not_used",
+            Self::NotRunning { .. } => "instance_not_running",
+            Self::NotListed { .. } => "instance_not_listed",
         }
     }
 }
@@ -128,6 +171,30 @@ impl fmt::Display for SkipReason {
         match self {
             Self::Routing(routing) => routing.fmt(f),
             Self::StateNeedsNoChange { state } => write!(f, "state {state} needs no alarm change"),
+            Self::NotAnInstance {
+                service,
+                resource_type,
+            } => write!(
+                f,
+                "tag change on {} {} is not on an EC2 instance",
+                quoted(service),
+                quoted(resource_type)
+            ),
+            Self::TagsNotUsed { instance_id, keys } => write!(
+                f,
+                "tag change on {instance_id} ({}) touches no tag the alarms use",
+                keys.iter()
+                    .map(|key| quoted(key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::NotRunning { instance_id, state } => write!(
+                f,
+                "tag change on {instance_id}, which is {state}: its alarms follow its state"
+            ),
+            Self::NotListed { instance_id } => {
+                write!(f, "tag change on {instance_id}, which EC2 no longer lists")
+            }
         }
     }
 }
@@ -270,11 +337,22 @@ pub struct AlarmSpec {
     pub period: i32,
     pub evaluation_periods: i32,
     pub datapoints_to_alarm: i32,
+    /// The static threshold; unused by an anomaly-band alarm.
     pub threshold: f64,
+    /// The band width in standard deviations of an anomaly-band alarm.
+    pub anomaly_band: Option<f64>,
     pub comparison: String,
     pub treat_missing_data: String,
     pub action_topic_arn: String,
     pub tags: Vec<(String, String)>,
+}
+
+impl AlarmSpec {
+    /// `ANOMALY_DETECTION_BAND(m1, N)` for an anomaly-band alarm.
+    pub fn band_expression(&self) -> Option<String> {
+        self.anomaly_band
+            .map(|band| format!("ANOMALY_DETECTION_BAND({BAND_METRIC_ID}, {band})"))
+    }
 }
 
 /// The alarms an instance should have: any other alarm of this app for the
@@ -286,6 +364,10 @@ pub struct Plan {
     pub alarms: Vec<AlarmSpec>,
     /// Problems that do not stop the plan, such as a malformed threshold tag.
     pub warnings: Vec<String>,
+    /// Ids of the alarms whose series the instance does not publish yet
+    /// (the agent is still starting): none is made, and the next sweep
+    /// makes them once the series exists.
+    pub deferred: Vec<String>,
 }
 
 impl Plan {
@@ -295,7 +377,15 @@ impl Plan {
             reason,
             alarms: Vec::new(),
             warnings: Vec::new(),
+            deferred: Vec::new(),
         }
+    }
+
+    /// Whether the plan leaves the instance without alarms because it
+    /// should have none (not running, not selected), rather than because
+    /// every alarm waits for its series.
+    pub fn removes_all(&self) -> bool {
+        !matches!(self.reason, Reason::Running | Reason::Starting)
     }
 }
 
@@ -318,13 +408,55 @@ pub fn plan_for_running(
     lookup: &Lookup,
     event_age: Option<Duration>,
 ) -> Result<Plan, Undecided> {
+    match assess_running(config, instance_id, lookup, event_age)? {
+        Assessment::Done(plan) => Ok(plan),
+        Assessment::Alarms { instance, reason } => {
+            plan_alarms(config, &instance, reason, &SeriesIndex::default())
+        }
+    }
+}
+
+/// Whether an instance gets alarms, before its published series are read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assessment {
+    /// It runs and is selected: [`plan_alarms`] once the series of
+    /// [`discovered_metrics`] are known.
+    Alarms {
+        instance: InstanceFacts,
+        reason: Reason,
+    },
+    /// It should have no alarms.
+    Done(Plan),
+}
+
+/// The metrics whose published series the alarm set discovers dimensions
+/// from; empty when no definition discovers any.
+pub fn discovered_metrics(config: &Config) -> BTreeSet<MetricKey> {
+    config
+        .alarms
+        .alarms
+        .iter()
+        .filter(|definition| definition.discovers())
+        .map(MetricKey::of)
+        .collect()
+}
+
+/// [`plan_for_running`]'s first half: the table at the top of this module,
+/// and the tag filter.
+pub fn assess_running(
+    config: &Config,
+    instance_id: &str,
+    lookup: &Lookup,
+    event_age: Option<Duration>,
+) -> Result<Assessment, Undecided> {
     let instance = match lookup {
         Lookup::Listed(instance) => instance,
         Lookup::NotListed => {
             return match event_age {
-                Some(age) if age >= GONE_AFTER => {
-                    Ok(Plan::without_alarms(instance_id, Reason::NotFound))
-                }
+                Some(age) if age >= GONE_AFTER => Ok(Assessment::Done(Plan::without_alarms(
+                    instance_id,
+                    Reason::NotFound,
+                ))),
                 _ => Err(Undecided::NotListedYet {
                     instance_id: instance_id.to_owned(),
                     event_age,
@@ -341,12 +473,12 @@ pub fn plan_for_running(
             | InstanceState::ShuttingDown
             | InstanceState::Terminated),
         ) => {
-            return Ok(Plan::without_alarms(
+            return Ok(Assessment::Done(Plan::without_alarms(
                 instance_id,
                 Reason::NoLongerRunning {
                     state: state.clone(),
                 },
-            ));
+            )));
         }
         Some(InstanceState::Other(state)) => {
             return Err(Undecided::UnknownState {
@@ -360,62 +492,123 @@ pub fn plan_for_running(
             });
         }
     };
-    let selected = match &config.instance_filter {
-        InstanceFilter::AllInstances => true,
-        InstanceFilter::OptIn(tag) => tag.matches(instance.tags.iter()),
-        InstanceFilter::OptOut(tag) => !tag.matches(instance.tags.iter()),
-    };
-    if !selected {
-        let filter = match &config.instance_filter {
-            InstanceFilter::OptIn(tag) => format!("opt-in {tag}"),
-            InstanceFilter::OptOut(tag) => format!("opt-out {tag}"),
-            InstanceFilter::AllInstances => String::new(),
-        };
-        return Ok(Plan::without_alarms(
+    if let Some(filter) = not_selected_by(config, instance) {
+        return Ok(Assessment::Done(Plan::without_alarms(
             instance_id,
             Reason::NotSelected { filter },
-        ));
+        )));
     }
-
-    let mut warnings = Vec::new();
-    let alarms = config
-        .alarms
-        .alarms
-        .iter()
-        .map(|definition| alarm_spec(config, instance, definition, &mut warnings))
-        .collect::<Result<_, _>>()?;
-    Ok(Plan {
-        instance_id: instance_id.to_owned(),
+    Ok(Assessment::Alarms {
+        instance: instance.clone(),
         reason,
-        alarms,
-        warnings,
     })
 }
 
-fn alarm_spec(
+/// The tag filter that leaves the instance out, as the reason says it;
+/// `None` when the instance is selected.
+pub fn not_selected_by(config: &Config, instance: &InstanceFacts) -> Option<String> {
+    match &config.instance_filter {
+        InstanceFilter::AllInstances => None,
+        InstanceFilter::OptIn(tag) => {
+            (!tag.matches(instance.tags.iter())).then(|| format!("opt-in {tag}"))
+        }
+        InstanceFilter::OptOut(tag) => tag
+            .matches(instance.tags.iter())
+            .then(|| format!("opt-out {tag}")),
+    }
+}
+
+/// The alarms of a running, selected instance, given the series it
+/// publishes of the [`discovered_metrics`] (by metric). A definition with
+/// discovered dimensions gets one alarm per matching series, and is
+/// deferred when there is none yet.
+pub fn plan_alarms(
+    config: &Config,
+    instance: &InstanceFacts,
+    reason: Reason,
+    series: &SeriesIndex,
+) -> Result<Plan, Undecided> {
+    let mut warnings = Vec::new();
+    let mut deferred = Vec::new();
+    let mut alarms = Vec::new();
+    for definition in &config.alarms.alarms {
+        let fixed = fixed_dimensions(instance, definition)?;
+        let level = level(config, instance, definition, &mut warnings);
+        if !definition.discovers() {
+            alarms.push(alarm_spec(config, instance, definition, fixed, None, level));
+            continue;
+        }
+        let matches = matching_series(definition, &fixed, series);
+        if matches.is_empty() {
+            deferred.push(definition.id.clone());
+            continue;
+        }
+        for (suffix, found) in alarm_suffixes(definition, &matches) {
+            alarms.push(alarm_spec(
+                config,
+                instance,
+                definition,
+                found.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Some(suffix),
+                level,
+            ));
+        }
+    }
+    Ok(Plan {
+        instance_id: instance.instance_id.clone(),
+        reason,
+        alarms,
+        warnings,
+        deferred,
+    })
+}
+
+/// The threshold (or band width), from the instance's threshold tag when
+/// it has a number there.
+fn level(
     config: &Config,
     instance: &InstanceFacts,
     definition: &AlarmDefinition,
     warnings: &mut Vec<String>,
-) -> Result<AlarmSpec, Undecided> {
+) -> f64 {
     let override_tag = format!("{}{}", config.threshold_tag_prefix, definition.id);
-    let threshold = match instance.tags.get(&override_tag) {
-        None => definition.threshold,
+    let default = definition.level();
+    match instance.tags.get(&override_tag) {
+        None => default,
         Some(text) => match text.trim().parse::<f64>() {
-            Ok(value) if value.is_finite() => value,
+            Ok(value)
+                if value.is_finite() && (definition.anomaly_band.is_none() || value > 0.0) =>
+            {
+                value
+            }
             _ => {
                 warnings.push(format!(
-                    "tag {override_tag}={} on {} is not a number; using the default threshold {}",
+                    "tag {override_tag}={} on {} is not a number; using the default threshold {default}",
                     quoted(text),
                     instance.instance_id,
-                    definition.threshold
                 ));
-                definition.threshold
+                default
             }
         },
-    };
+    }
+}
+
+/// The definition's written dimensions with placeholders filled, those
+/// that come out empty left out (the CloudWatch agent leaves out a
+/// dimension it has no value for, such as AutoScalingGroupName outside a
+/// group). Discovered dimensions are not among them.
+fn fixed_dimensions(
+    instance: &InstanceFacts,
+    definition: &AlarmDefinition,
+) -> Result<Vec<(String, String)>, Undecided> {
     let mut dimensions = Vec::new();
-    for (name, template) in &definition.dimensions {
+    for (name, rule) in &definition.dimensions {
+        let DimensionRule::Value(template) = rule else {
+            continue;
+        };
+        if rule.is_discovered() {
+            continue;
+        }
         let value =
             fill_placeholders(template, instance).map_err(|field| Undecided::MissingField {
                 instance_id: instance.instance_id.clone(),
@@ -423,29 +616,148 @@ fn alarm_spec(
                 dimension: name.clone(),
                 field,
             })?;
-        // The CloudWatch agent leaves out a dimension it has no value for,
-        // such as AutoScalingGroupName outside a group; so do we.
         if !value.is_empty() {
             dimensions.push((name.clone(), value));
         }
     }
-    let description = format!(
-        "{} on {}. Created by Watchkeeper; changes are overwritten when the instance next starts.",
-        definition.description.clone().unwrap_or_else(|| format!(
-            "{} {} {}",
-            definition.metric,
-            comparison_symbol(&definition.comparison),
-            threshold
-        )),
-        instance.instance_id
-    );
-    Ok(AlarmSpec {
-        name: format!(
-            "{}{}",
-            instance_alarm_prefix(config, &instance.instance_id),
-            definition.id
+    Ok(dimensions)
+}
+
+/// The name of an alarm: `<prefix><instance-id>-<alarm-id>`, and for a
+/// discovered series `-<suffix>`, the suffix shortened (and made unique by
+/// a hash of the whole) to keep within CloudWatch's 255 characters.
+pub fn alarm_name(
+    config: &Config,
+    instance_id: &str,
+    alarm_id: &str,
+    suffix: Option<&str>,
+) -> String {
+    let base = format!("{}{alarm_id}", instance_alarm_prefix(config, instance_id));
+    let Some(suffix) = suffix else {
+        return base;
+    };
+    let room = MAX_ALARM_NAME_CHARS.saturating_sub(base.chars().count() + 1);
+    if suffix.chars().count() <= room {
+        return format!("{base}-{suffix}");
+    }
+    let hash = format!("{:08x}", fnv1a(suffix));
+    let keep = room.saturating_sub(hash.len() + 1);
+    let head: String = suffix.chars().take(keep).collect();
+    format!("{base}-{head}-{hash}")
+}
+
+/// `name` followed by ` (<instance name>)`, the instance name cut to keep
+/// within CloudWatch's 255 characters (left out when fewer than 4 would
+/// fit). It comes last, so the `<prefix><instance-id>-` start that lets the
+/// function find its alarms is kept; control characters become spaces.
+pub fn with_instance_name(name: &str, instance_name: &str) -> String {
+    let room = MAX_ALARM_NAME_CHARS.saturating_sub(name.chars().count() + 3);
+    if room < 4 {
+        return name.to_owned();
+    }
+    let clean: String = instance_name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cut = watchkeeper_shared::text::truncate_graphemes_to_chars(clean.trim(), room);
+    format!("{name} ({cut})")
+}
+
+/// FNV-1a, 32 bits: a short, stable fingerprint for a shortened name.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The alarm's description: what it watches, on which instance (with its
+/// `Name`), for which series; within CloudWatch's 1024 characters.
+pub fn describe_alarm(
+    definition: &AlarmDefinition,
+    instance: &InstanceFacts,
+    level: f64,
+    series: Option<&[(String, String)]>,
+) -> String {
+    let what = definition
+        .description
+        .clone()
+        .unwrap_or_else(|| match definition.anomaly_band {
+            Some(band) => format!(
+                "{} outside its expected band ({band} standard deviations, {})",
+                definition.metric, definition.comparison
+            ),
+            None => format!(
+                "{} {} {level}",
+                definition.metric,
+                comparison_symbol(&definition.comparison),
+            ),
+        });
+    let named = match instance.name() {
+        Some(name) => format!("{} ({name})", instance.instance_id),
+        None => instance.instance_id.clone(),
+    };
+    let series = match series {
+        Some(found) if !found.is_empty() => format!(
+            ", series {}",
+            found
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
-        description,
+        _ => String::new(),
+    };
+    let text = format!(
+        "{what} on {named}{series}. Created by Watchkeeper; changes are overwritten when the instance next starts or its tags change."
+    );
+    watchkeeper_shared::text::truncate_graphemes_to_chars(&text, MAX_DESCRIPTION_CHARS).to_owned()
+}
+
+fn alarm_spec(
+    config: &Config,
+    instance: &InstanceFacts,
+    definition: &AlarmDefinition,
+    dimensions: Vec<(String, String)>,
+    suffix: Option<String>,
+    level: f64,
+) -> AlarmSpec {
+    let discovered: Option<Vec<(String, String)>> = suffix.as_ref().map(|_| {
+        dimensions
+            .iter()
+            .filter(|(name, _)| {
+                definition
+                    .dimensions
+                    .get(name)
+                    .is_some_and(DimensionRule::is_discovered)
+            })
+            .cloned()
+            .collect()
+    });
+    let mut tags = vec![
+        (CREATED_BY_TAG.to_owned(), CREATED_BY_VALUE.to_owned()),
+        (INSTANCE_TAG.to_owned(), instance.instance_id.clone()),
+    ];
+    tags.extend(config.propagate_tag_keys.iter().filter_map(|key| {
+        instance
+            .tags
+            .get(key)
+            .map(|value| (key.clone(), value.clone()))
+    }));
+    let name = alarm_name(
+        config,
+        &instance.instance_id,
+        &definition.id,
+        suffix.as_deref(),
+    );
+    let name = match instance.name() {
+        Some(instance_name) if config.name_includes_instance_name => {
+            with_instance_name(&name, instance_name)
+        }
+        _ => name,
+    };
+    AlarmSpec {
+        name,
+        description: describe_alarm(definition, instance, level, discovered.as_deref()),
         namespace: definition.namespace.clone(),
         metric_name: definition.metric.clone(),
         statistic: definition.statistic.clone(),
@@ -454,15 +766,66 @@ fn alarm_spec(
         period: definition.period,
         evaluation_periods: definition.evaluation_periods,
         datapoints_to_alarm: definition.datapoints_to_alarm(),
-        threshold,
+        threshold: if definition.anomaly_band.is_some() {
+            0.0
+        } else {
+            level
+        },
+        anomaly_band: definition.anomaly_band.map(|_| level),
         comparison: definition.comparison.clone(),
         treat_missing_data: definition.treat_missing_data.clone(),
         action_topic_arn: config.topics.for_severity(definition.severity()).to_owned(),
-        tags: vec![
-            (CREATED_BY_TAG.to_owned(), CREATED_BY_VALUE.to_owned()),
-            (INSTANCE_TAG.to_owned(), instance.instance_id.clone()),
-        ],
-    })
+        tags,
+    }
+}
+
+/// Whether a tag change on an instance can change its alarms: a tag the
+/// filter, the thresholds, the descriptions, the propagated tags or the
+/// dimensions read. An event without changed keys is taken as mattering.
+pub fn tag_change_matters(config: &Config, changed_keys: &[String]) -> bool {
+    changed_keys.is_empty()
+        || changed_keys.iter().any(|key| {
+            key == NAME_TAG
+                || key == AUTOSCALING_GROUP_TAG
+                || key.starts_with(&config.threshold_tag_prefix)
+                || config.propagate_tag_keys.contains(key)
+                || match &config.instance_filter {
+                    InstanceFilter::AllInstances => false,
+                    InstanceFilter::OptIn(tag) | InstanceFilter::OptOut(tag) => &tag.key == key,
+                }
+        })
+}
+
+/// What a tag change does, from EC2's current answer for the instance
+/// (never from the event's tags, which may be older than EC2's): a running
+/// or starting instance is reconciled (alarms put, updated or removed by
+/// the filter); any other state, or an instance EC2 no longer lists, is
+/// left alone, its alarms following its state changes.
+pub fn assess_tag_change(
+    config: &Config,
+    instance_id: &str,
+    lookup: &Lookup,
+) -> Result<Result<Assessment, SkipReason>, Undecided> {
+    match lookup {
+        Lookup::NotListed => Ok(Err(SkipReason::NotListed {
+            instance_id: instance_id.to_owned(),
+        })),
+        Lookup::Listed(instance) => match &instance.state {
+            Some(InstanceState::Running | InstanceState::Pending) => {
+                assess_running(config, instance_id, lookup, None).map(Ok)
+            }
+            Some(
+                state @ (InstanceState::Stopping
+                | InstanceState::Stopped
+                | InstanceState::ShuttingDown
+                | InstanceState::Terminated),
+            ) => Ok(Err(SkipReason::NotRunning {
+                instance_id: instance_id.to_owned(),
+                state: state.clone(),
+            })),
+            _ => assess_running(config, instance_id, lookup, None).map(Ok),
+        },
+    }
 }
 
 /// The dimension value with its placeholders filled, or the name of the

@@ -22,12 +22,23 @@ const COMPARISONS: [&str; 4] = [
     "LessThanThreshold",
     "LessThanOrEqualToThreshold",
 ];
+/// The comparisons of an anomaly-band alarm: above the band, below it, or outside it.
+pub const BAND_COMPARISONS: [&str; 3] = [
+    "GreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "LessThanLowerOrGreaterThanUpperThreshold",
+];
+/// The dimension value that discovers any value of that dimension.
+pub const DISCOVER_ANY: &str = "*";
+/// The dimension whose value discovered alarms must fix, so that
+/// `ListMetrics` finds the instance's own series.
+pub const INSTANCE_ID_DIMENSION: &str = "InstanceId";
 const MISSING_DATA_TREATMENTS: [&str; 4] = ["breaching", "notBreaching", "ignore", "missing"];
 /// Longest alarm id, so that prefix + instance id + id stays under CloudWatch's 255.
 pub const MAX_ALARM_ID_CHARS: usize = 64;
 
 /// Presets shipped with Watchkeeper, by name.
-pub const PRESETS: [(&str, &str); 4] = [
+pub const PRESETS: [(&str, &str); 5] = [
     ("disk-space", include_str!("presets/disk-space.json")),
     (
         "cloudwatch-agent",
@@ -35,7 +46,37 @@ pub const PRESETS: [(&str, &str); 4] = [
     ),
     ("cpu", include_str!("presets/cpu.json")),
     ("status-check", include_str!("presets/status-check.json")),
+    ("cpu-anomaly", include_str!("presets/cpu-anomaly.json")),
 ];
+
+/// What a definition says about one dimension.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum DimensionRule {
+    /// A value, possibly with placeholders; `"*"` discovers any value.
+    Value(String),
+    /// Discovered, but only these values (e.g. the mount paths to watch).
+    OneOf(Vec<String>),
+}
+
+impl DimensionRule {
+    /// Whether the value is found from the instance's published series
+    /// (`ListMetrics`) rather than written in the definition.
+    pub fn is_discovered(&self) -> bool {
+        match self {
+            Self::Value(value) => value == DISCOVER_ANY,
+            Self::OneOf(_) => true,
+        }
+    }
+
+    /// Whether a discovered value is allowed by this rule.
+    pub fn allows(&self, value: &str) -> bool {
+        match self {
+            Self::Value(template) => template == DISCOVER_ANY || template == value,
+            Self::OneOf(values) => values.iter().any(|allowed| allowed == value),
+        }
+    }
+}
 
 /// One alarm to create for every selected instance.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -51,14 +92,20 @@ pub struct AlarmDefinition {
     #[serde(default)]
     pub unit: Option<String>,
     #[serde(default)]
-    pub dimensions: BTreeMap<String, String>,
+    pub dimensions: BTreeMap<String, DimensionRule>,
     #[serde(default = "default_evaluation_periods")]
     pub evaluation_periods: i32,
     #[serde(default)]
     pub datapoints_to_alarm: Option<i32>,
     #[serde(default = "default_comparison")]
     pub comparison: String,
-    pub threshold: f64,
+    /// The static threshold; absent for an anomaly-band alarm.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// The width of the anomaly band in standard deviations
+    /// (`ANOMALY_DETECTION_BAND(m1, N)`), instead of a static threshold.
+    #[serde(default)]
+    pub anomaly_band: Option<f64>,
     #[serde(default = "default_missing_data")]
     pub treat_missing_data: String,
     pub severity: String,
@@ -196,6 +243,24 @@ impl AlarmDefinition {
         Severity::parse(&self.severity).unwrap_or(Severity::Warning)
     }
 
+    /// The dimensions whose values are discovered from the instance's series.
+    pub fn discovered_dimensions(&self) -> impl Iterator<Item = (&String, &DimensionRule)> {
+        self.dimensions
+            .iter()
+            .filter(|(_, rule)| rule.is_discovered())
+    }
+
+    /// Whether this alarm is made once per matching published series.
+    pub fn discovers(&self) -> bool {
+        self.discovered_dimensions().next().is_some()
+    }
+
+    /// The static threshold, or the band width of an anomaly-band alarm:
+    /// the number a threshold tag overrides.
+    pub fn level(&self) -> f64 {
+        self.anomaly_band.or(self.threshold).unwrap_or_default()
+    }
+
     pub fn datapoints_to_alarm(&self) -> i32 {
         self.datapoints_to_alarm.unwrap_or(self.evaluation_periods)
     }
@@ -248,18 +313,47 @@ impl AlarmDefinition {
             (1..=self.evaluation_periods).contains(&datapoints),
             format!("datapoints_to_alarm {datapoints} must be between 1 and evaluation_periods"),
         );
-        check(
-            COMPARISONS.contains(&self.comparison.as_str()),
-            format!(
-                "comparison {:?} is not one of {}",
-                self.comparison,
-                COMPARISONS.join(", ")
-            ),
-        );
-        check(
-            self.threshold.is_finite(),
-            "threshold must be a finite number".to_owned(),
-        );
+        match self.anomaly_band {
+            None => {
+                check(
+                    COMPARISONS.contains(&self.comparison.as_str()),
+                    format!(
+                        "comparison {:?} is not one of {}",
+                        self.comparison,
+                        COMPARISONS.join(", ")
+                    ),
+                );
+                check(
+                    self.threshold.is_some_and(f64::is_finite),
+                    match self.threshold {
+                        None => "threshold is missing (or set anomaly_band)".to_owned(),
+                        Some(_) => "threshold must be a finite number".to_owned(),
+                    },
+                );
+            }
+            Some(band) => {
+                check(
+                    BAND_COMPARISONS.contains(&self.comparison.as_str()),
+                    format!(
+                        "comparison {:?} of an anomaly_band alarm is not one of {}",
+                        self.comparison,
+                        BAND_COMPARISONS.join(", ")
+                    ),
+                );
+                check(
+                    band.is_finite() && band > 0.0,
+                    format!("anomaly_band {band} must be a number of standard deviations above 0"),
+                );
+                check(
+                    self.threshold.is_none(),
+                    "threshold and anomaly_band exclude each other".to_owned(),
+                );
+                check(
+                    self.unit.is_none(),
+                    "unit is not used by an anomaly_band alarm".to_owned(),
+                );
+            }
+        }
         check(
             MISSING_DATA_TREATMENTS.contains(&self.treat_missing_data.as_str()),
             format!(
@@ -276,7 +370,33 @@ impl AlarmDefinition {
             self.dimensions.len() <= 30,
             "at most 30 dimensions".to_owned(),
         );
-        for (name, value) in &self.dimensions {
+        if self.discovers() {
+            check(
+                self.dimensions.get(INSTANCE_ID_DIMENSION)
+                    == Some(&DimensionRule::Value("{instance_id}".to_owned())),
+                format!(
+                    "discovered dimensions need \"{INSTANCE_ID_DIMENSION}\": \"{{instance_id}}\" (ListMetrics finds the instance's series by it)"
+                ),
+            );
+            check(
+                self.dimensions.len() <= 10,
+                "at most 10 dimensions when some are discovered (ListMetrics filters by at most 10)"
+                    .to_owned(),
+            );
+        }
+        for (name, rule) in &self.dimensions {
+            let value = match rule {
+                DimensionRule::Value(value) => value.as_str(),
+                DimensionRule::OneOf(values) => {
+                    check(
+                        !values.is_empty() && values.iter().all(|value| !value.is_empty()),
+                        format!(
+                            "dimension {name:?} lists no values to discover (use \"*\" for any)"
+                        ),
+                    );
+                    continue;
+                }
+            };
             let unknown: Vec<&str> = placeholders_in(value)
                 .filter(|placeholder| !PLACEHOLDERS.contains(placeholder))
                 .collect();
@@ -320,7 +440,7 @@ mod tests {
         let summary: Vec<_> = set
             .alarms
             .iter()
-            .map(|a| (a.id.as_str(), a.threshold, a.severity.as_str()))
+            .map(|a| (a.id.as_str(), a.level(), a.severity.as_str()))
             .collect();
         assert_eq!(
             summary,
@@ -341,14 +461,14 @@ mod tests {
             let dimensions: Vec<_> = alarm
                 .dimensions
                 .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .map(|(k, v)| (k.as_str(), v))
                 .collect();
             assert_eq!(
                 dimensions,
                 vec![
-                    ("Filesystem", "/dev/xvda1"),
-                    ("InstanceId", "{instance_id}"),
-                    ("MountPath", "/")
+                    ("Filesystem", &DimensionRule::Value("/dev/xvda1".into())),
+                    ("InstanceId", &DimensionRule::Value("{instance_id}".into())),
+                    ("MountPath", &DimensionRule::Value("/".into()))
                 ]
             );
         }
@@ -398,7 +518,7 @@ mod tests {
         assert_eq!(
             error.problems,
             vec![
-                "entry 0: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check)",
+                "entry 0: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check, cpu-anomaly)",
                 "entry 2: missing field `metric`",
                 "alarm \"bad id\": id must be 1 to 64 letters, digits, '-' or '_'",
                 "alarm \"bad id\": statistic \"Median\" is not one of SampleCount, Average, Sum, Minimum, Maximum",
@@ -432,5 +552,48 @@ mod tests {
             AlarmSet::parse("{not json", "x").unwrap_err().problems[0]
                 .starts_with("not a list of alarms")
         );
+    }
+
+    #[test]
+    fn anomaly_and_discovery_definitions_are_checked_at_cold_start() {
+        let error = AlarmSet::parse(
+            r#"[
+                {"id": "a", "metric": "M", "namespace": "N", "anomaly_band": 2, "severity": "warning"},
+                {"id": "b", "metric": "M", "namespace": "N", "anomaly_band": 0, "threshold": 3,
+                 "comparison": "GreaterThanUpperThreshold", "unit": "Percent", "severity": "warning"},
+                {"id": "c", "metric": "M", "namespace": "N", "threshold": 1,
+                 "comparison": "LessThanLowerThreshold", "severity": "warning"},
+                {"id": "d", "metric": "M", "namespace": "N", "severity": "warning"},
+                {"id": "e", "metric": "M", "namespace": "N", "threshold": 1, "severity": "warning",
+                 "dimensions": {"path": "*"}},
+                {"id": "f", "metric": "M", "namespace": "N", "threshold": 1, "severity": "warning",
+                 "dimensions": {"InstanceId": "{instance_id}", "path": []}}
+            ]"#,
+            "x",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.problems,
+            vec![
+                "alarm \"a\": comparison \"GreaterThanOrEqualToThreshold\" of an anomaly_band alarm is not one of GreaterThanUpperThreshold, LessThanLowerThreshold, LessThanLowerOrGreaterThanUpperThreshold",
+                "alarm \"b\": anomaly_band 0 must be a number of standard deviations above 0",
+                "alarm \"b\": threshold and anomaly_band exclude each other",
+                "alarm \"b\": unit is not used by an anomaly_band alarm",
+                "alarm \"c\": comparison \"LessThanLowerThreshold\" is not one of GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold",
+                "alarm \"d\": threshold is missing (or set anomaly_band)",
+                "alarm \"e\": discovered dimensions need \"InstanceId\": \"{instance_id}\" (ListMetrics finds the instance's series by it)",
+                "alarm \"f\": dimension \"path\" lists no values to discover (use \"*\" for any)",
+            ]
+        );
+        let preset = AlarmSet::parse("cpu-anomaly", "x").unwrap();
+        assert_eq!(preset.alarms[0].anomaly_band, Some(2.0));
+        assert_eq!(preset.alarms[0].comparison, "GreaterThanUpperThreshold");
+        let agent = AlarmSet::parse("cloudwatch-agent", "x").unwrap();
+        let discovered: Vec<&str> = agent.alarms[0]
+            .discovered_dimensions()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(discovered, vec!["device", "fstype", "path"]);
+        assert!(!agent.alarms[2].discovers());
     }
 }

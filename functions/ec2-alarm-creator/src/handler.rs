@@ -8,7 +8,7 @@ use tracing::{info, warn};
 
 use watchkeeper_shared::config::EnvReader;
 use watchkeeper_shared::events::ec2::{InstanceStateChange, SOURCE, STATE_CHANGE_DETAIL_TYPE};
-use watchkeeper_shared::events::{EventBridgeEvent, parse_event};
+use watchkeeper_shared::events::{EventBridgeEvent, EventError, EventRouting, parse_event};
 use watchkeeper_shared::home::{Home, Scope};
 use watchkeeper_shared::idempotency::{Guard, Handled};
 use watchkeeper_shared::reach::{Clients, Place, Reach, ReachError};
@@ -17,15 +17,41 @@ use watchkeeper_shared::skip::{Placement, ReasonCode, Route};
 
 use crate::act::{self, ActError, Outcome};
 use crate::config::{ALARM_DEFINITIONS_PARAMETER_VAR, Config, DefinitionsSource, Settings};
-use crate::decide::{self, FirstStep, SkipReason, Undecided};
+use crate::decide::{self, Assessment, FirstStep, Plan, SeriesIndex, SkipReason, Undecided};
 use crate::definitions::{AlarmSet, DefinitionError};
+use crate::sweep::{self, SweepError, SweepReport};
 
-/// The events this function takes, and from where.
+/// Tag changes on resources, sent by the tagging service.
+pub const TAG_SOURCE: &str = "aws.tag";
+pub const TAG_CHANGE_DETAIL_TYPE: &str = "Tag Change on Resource";
+/// The reconcile sweep's schedule.
+pub const SCHEDULE_SOURCE: &str = "aws.events";
+pub const SCHEDULE_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// The events this function takes, and from where. The schedule's are
+/// admitted only from the function's own account and region (the sweep
+/// covers the home account only).
 pub const ROUTE: Route = Route {
-    accepts: &[(SOURCE, STATE_CHANGE_DETAIL_TYPE)],
-    handled: "an EC2 instance state-change event",
+    accepts: &[
+        (SOURCE, STATE_CHANGE_DETAIL_TYPE),
+        (TAG_SOURCE, TAG_CHANGE_DETAIL_TYPE),
+        (SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE),
+    ],
+    handled: "an EC2 instance state-change, instance tag-change or scheduled sweep event",
     scope: Scope::AccountAndRegion,
 };
+
+/// The `detail` of a `Tag Change on Resource` event. Its `tags` are the
+/// resource's tags when the event was made, which may be older than
+/// EC2's: they are not read; EC2 is asked instead.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TagChange {
+    #[serde(default)]
+    pub changed_tag_keys: Vec<String>,
+    pub service: String,
+    pub resource_type: String,
+}
 
 /// Clients and configuration, built once per cold start.
 #[derive(Debug, Clone)]
@@ -139,6 +165,9 @@ pub enum OwnError {
     /// EC2's answer cannot decide the event yet; Lambda retries it.
     #[error(transparent)]
     Undecided(#[from] Undecided),
+    /// The sweep could not reconcile some instances (the others were).
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
 }
 
 impl InvocationError for OwnError {
@@ -146,7 +175,7 @@ impl InvocationError for OwnError {
         match self {
             Self::Undecided(Undecided::UnknownState { .. }) => ErrorKind::UnknownInstanceState,
             Self::Undecided(_) => ErrorKind::InstanceNotSettled,
-            Self::Aws(_) => ErrorKind::AwsError,
+            Self::Aws(_) | Self::Sweep(_) => ErrorKind::AwsError,
         }
     }
 }
@@ -180,6 +209,11 @@ pub enum Report {
         #[serde(flatten)]
         outcome: Outcome,
     },
+    /// The scheduled sweep reconciled every running instance's alarms.
+    Swept {
+        #[serde(flatten)]
+        sweep: SweepReport,
+    },
     /// This event was handled already; nothing was done again.
     Duplicate {
         #[serde(flatten)]
@@ -188,16 +222,39 @@ pub enum Report {
 }
 
 pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
+    // The schedule's event: the sweep of the home account and region.
+    if let Ok(routing) = EventRouting::read(event)
+        && routing.matches(SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE)
+    {
+        if let Some(elsewhere) = app.home.admit(&routing, Scope::AccountAndRegion)? {
+            let reason = watchkeeper_shared::skip::Routing::Elsewhere(elsewhere);
+            info!(event_id = %routing.id, code = reason.code(), %reason, "skipped");
+            return Ok(Report::Skipped {
+                reason: SkipReason::Routing(reason),
+            });
+        }
+        let event_id = routing.id.clone();
+        return app
+            .guard
+            .once(&event_id, async || {
+                let report = Box::pin(sweep::sweep(app, &event_id)).await?;
+                Ok(Report::Swept { sweep: report })
+            })
+            .await;
+    }
     // The instance is read, and its alarms changed, where the event
     // happened: at home, or in hub mode in its member account and region.
-    let place = match ROUTE.place(event, &app.reach)? {
-        Placement::Placed(_, place) => place,
+    let (routing, place) = match ROUTE.place(event, &app.reach)? {
+        Placement::Placed(routing, place) => (routing, place),
         Placement::Skipped(routing) => {
             return Ok(Report::Skipped {
                 reason: SkipReason::Routing(routing),
             });
         }
     };
+    if routing.matches(TAG_SOURCE, TAG_CHANGE_DETAIL_TYPE) {
+        return handle_tag_change(app, event, &place).await;
+    }
     let event = parse_event::<InstanceStateChange>(event)?;
     let change = &event.detail;
     // Skips need no AWS call, so they are decided before taking a lease.
@@ -224,6 +281,93 @@ pub async fn handle(app: &App, event: &Value) -> Result<Report, HandlerError> {
         .await
 }
 
+/// The instance id in a tag-change event's resource ARN
+/// (`arn:<partition>:ec2:<region>:<account>:instance/i-…`).
+fn tagged_instance(resources: &[String]) -> Result<String, EventError> {
+    let id = resources
+        .first()
+        .and_then(|arn| arn.rsplit_once(":instance/"))
+        .map(|(_, id)| id.trim().to_owned())
+        .filter(|id| watchkeeper_shared::events::ec2::is_instance_id(id));
+    id.ok_or_else(|| EventError::Field {
+        path: "resources[0]".to_owned(),
+        problem:
+            "expected an EC2 instance ARN, arn:<partition>:ec2:<region>:<account>:instance/i-…"
+                .to_owned(),
+    })
+}
+
+/// A tag change: a running instance's alarms are reconciled at once, from
+/// EC2's current tags and state, never the event's.
+async fn handle_tag_change(
+    app: &App,
+    event: &Value,
+    place: &Place,
+) -> Result<Report, HandlerError> {
+    let event = parse_event::<TagChange>(event)?;
+    let change = &event.detail;
+    if change.service != "ec2" || change.resource_type != "instance" {
+        let reason = SkipReason::NotAnInstance {
+            service: change.service.clone(),
+            resource_type: change.resource_type.clone(),
+        };
+        info!(event_id = %event.id, code = reason.code(), %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    let instance_id = tagged_instance(&event.resources)?;
+    if !decide::tag_change_matters(&app.config, &change.changed_tag_keys) {
+        let reason = SkipReason::TagsNotUsed {
+            instance_id,
+            keys: change.changed_tag_keys.clone(),
+        };
+        info!(event_id = %event.id, code = reason.code(), %reason, "skipped");
+        return Ok(Report::Skipped { reason });
+    }
+    app.guard
+        .once(&event.id, async || {
+            let (ec2, cloudwatch) = app.clients(place).await?;
+            let lookup = act::describe_instance(&ec2, &instance_id).await?;
+            let assessment = match decide::assess_tag_change(&app.config, &instance_id, &lookup)
+                .inspect_err(|error| {
+                    warn!(event_id = %event.id, %instance_id, %error, "undecided; failing for a retry");
+                })? {
+                Ok(assessment) => assessment,
+                Err(reason) => {
+                    info!(event_id = %event.id, %instance_id, code = reason.code(), %reason, "skipped");
+                    return Ok(Report::Skipped { reason });
+                }
+            };
+            let plan = plan_with_series(app, &cloudwatch, assessment).await?;
+            apply(app, &event.id, &cloudwatch, plan, place, "tag change").await
+        })
+        .await
+}
+
+/// The plan of an assessed instance, with its published series read
+/// (`ListMetrics`, filtered by its id) when its alarms discover dimensions.
+async fn plan_with_series(
+    app: &App,
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    assessment: Assessment,
+) -> Result<Plan, HandlerError> {
+    let (instance, reason) = match assessment {
+        Assessment::Done(plan) => return Ok(plan),
+        Assessment::Alarms { instance, reason } => (instance, reason),
+    };
+    let mut series = SeriesIndex::default();
+    for key in decide::discovered_metrics(&app.config) {
+        for found in act::list_series(cloudwatch, &key, Some(&instance.instance_id)).await? {
+            series.insert(key.clone(), found);
+        }
+    }
+    Ok(decide::plan_alarms(
+        &app.config,
+        &instance,
+        reason,
+        &series,
+    )?)
+}
+
 async fn reconcile(
     app: &App,
     event: &EventBridgeEvent<InstanceStateChange>,
@@ -245,15 +389,35 @@ async fn reconcile(
         FirstStep::LookUpInstance { instance_id } => {
             let lookup = act::describe_instance(&ec2, &instance_id).await?;
             let event_age = decide::event_age(&event.time, SystemTime::now());
-            decide::plan_for_running(&app.config, &instance_id, &lookup, event_age).inspect_err(
-                |error| {
+            let assessment = decide::assess_running(&app.config, &instance_id, &lookup, event_age)
+                .inspect_err(|error| {
                     warn!(event_id = %event.id, %instance_id, %error, "undecided; failing for a retry");
-                },
-            )?
+                })?;
+            plan_with_series(app, &cloudwatch, assessment).await?
         }
     };
+    apply(
+        app,
+        &event.id,
+        &cloudwatch,
+        plan,
+        place,
+        change.state.name(),
+    )
+    .await
+}
+
+/// Logs the plan, applies it, and reports what changed.
+async fn apply(
+    app: &App,
+    event_id: &str,
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    plan: Plan,
+    place: &Place,
+    trigger: &str,
+) -> Result<Report, HandlerError> {
     for warning in &plan.warnings {
-        warn!(event_id = %event.id, instance_id = %plan.instance_id, %warning, "configuration warning");
+        warn!(%event_id, instance_id = %plan.instance_id, %warning, "configuration warning");
     }
     let reason = plan.reason.describe();
     let alarm_names: Vec<&str> = plan
@@ -262,19 +426,29 @@ async fn reconcile(
         .map(|alarm| alarm.name.as_str())
         .collect();
     info!(
-        event_id = %event.id,
+        %event_id,
         instance_id = %plan.instance_id,
         account = %place.account_id,
         region = %place.region,
-        state = %change.state,
+        %trigger,
         %reason,
         alarms = ?alarm_names,
         "decided"
     );
+    if !plan.deferred.is_empty() {
+        info!(
+            %event_id,
+            instance_id = %plan.instance_id,
+            deferred = ?plan.deferred,
+            "no published series yet for these alarms; the next sweep makes them"
+        );
+    }
     let prefix = decide::instance_alarm_prefix(&app.config, &plan.instance_id);
-    let outcome = act::apply_plan(&cloudwatch, &plan, &prefix).await?;
+    let mut outcome =
+        act::apply_plan(cloudwatch, &plan, &prefix, &app.config.propagate_tag_keys).await?;
+    outcome.deferred = plan.deferred.clone();
     info!(
-        event_id = %event.id,
+        %event_id,
         instance_id = %plan.instance_id,
         alarms_put = ?outcome.alarms_put,
         alarms_deleted = ?outcome.alarms_deleted,

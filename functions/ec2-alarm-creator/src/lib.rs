@@ -9,6 +9,7 @@ pub mod decide;
 pub mod definitions;
 pub mod handler;
 pub mod metrics;
+pub mod sweep;
 
 pub use handler::{App, HandlerError, InitError, OwnError, Report, handle};
 

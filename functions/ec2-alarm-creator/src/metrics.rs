@@ -18,6 +18,13 @@ impl ReportMetrics for Report {
             .into_iter()
             .filter(|count| count.value > 0)
             .collect(),
+            Report::Swept { sweep } => [
+                Count::alarms_created(sweep.alarms_put.len()),
+                Count::alarms_deleted(sweep.alarms_deleted.len()),
+            ]
+            .into_iter()
+            .filter(|count| count.value > 0)
+            .collect(),
             Report::Duplicate { .. } => vec![Count::duplicate_suppressed()],
         }
     }
@@ -48,6 +55,7 @@ mod tests {
             outcome: Outcome {
                 alarms_put: names("put", put),
                 alarms_deleted: names("deleted", deleted),
+                deferred: Vec::new(),
             },
         }
     }

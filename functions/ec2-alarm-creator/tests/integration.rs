@@ -72,6 +72,7 @@ async fn running_creates_the_original_disk_alarms_with_every_field() {
             outcome: ec2_alarm_creator::act::Outcome {
                 alarms_put: vec![warning_name.clone(), critical_name.clone()],
                 alarms_deleted: vec![],
+                deferred: vec![],
             },
         }
     );
@@ -470,7 +471,7 @@ async fn missing_and_malformed_settings_fail_init_naming_each() {
          WARNING_TOPIC_ARN is required but is not set; \
          CRITICAL_TOPIC_ARN is required but is not set; \
          TAG_FILTER must name a tag (Key or Key=Value) when TAG_FILTER_MODE is opt-in; \
-         alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check)"
+         alarm definitions from ALARM_DEFINITIONS are invalid: entry 1: unknown preset \"nope\" (known: disk-space, cloudwatch-agent, cpu, status-check, cpu-anomaly)"
     );
 }
 
@@ -540,7 +541,7 @@ async fn irrelevant_events_are_skipped_without_touching_aws() {
         json!({
             "result": "skipped",
             "code": "irrelevant_event",
-            "reason": "not an EC2 instance state-change event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")"
+            "reason": "not an EC2 instance state-change, instance tag-change or scheduled sweep event (source \"aws.health\", detail-type \"EC2 Instance State-change Notification\")"
         })
     );
     assert_eq!(bed.moto.calls().await.len(), calls_before);
@@ -1044,4 +1045,907 @@ async fn in_hub_mode_the_hub_accounts_own_events_use_its_own_credentials() {
         2
     );
     assert_eq!(bed.moto.count_calls("sts", "AssumeRole").await, 0);
+}
+
+// --- Discovered dimensions, tag changes, the sweep, anomaly bands ---------
+
+/// The CloudWatch agent's dimensions for an instance launched by
+/// `testbed::ec2::run_instance`, and the disk's.
+fn agent_disk_series(
+    instance_id: &str,
+    path: &str,
+    device: &str,
+    fstype: &str,
+) -> Vec<(String, String)> {
+    [
+        ("InstanceId", instance_id),
+        ("ImageId", "ami-0123456789abcdef0"),
+        ("InstanceType", "t3.micro"),
+        ("path", path),
+        ("device", device),
+        ("fstype", fstype),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect()
+}
+
+/// Publishes one data point of `CWAgent` `metric` with `dimensions`, as the
+/// agent does.
+async fn publish(bed: &Bed, metric: &str, dimensions: &[(String, String)]) {
+    aws_sdk_cloudwatch::Client::new(&bed.sdk)
+        .put_metric_data()
+        .namespace("CWAgent")
+        .metric_data(
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(
+                    dimensions
+                        .iter()
+                        .map(|(name, value)| {
+                            aws_sdk_cloudwatch::types::Dimension::builder()
+                                .name(name)
+                                .value(value)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .value(42.0)
+                .unit(aws_sdk_cloudwatch::types::StandardUnit::Percent)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutMetricData");
+}
+
+fn dimensions_of(alarm: &MetricAlarm) -> Vec<(String, String)> {
+    let mut dimensions: Vec<(String, String)> = alarm
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_owned(),
+                d.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    dimensions.sort();
+    dimensions
+}
+
+/// `events/ec2-instance-tag-change.json` for `instance_id`, the keys
+/// changed being `keys`, with its own event id.
+fn tag_event(instance_id: &str, keys: &[&str]) -> Value {
+    let mut event = event("ec2-instance-tag-change.json", instance_id);
+    event["resources"] = json!([format!(
+        "arn:aws:ec2:eu-west-1:123456789012:instance/{instance_id}"
+    )]);
+    event["detail"]["changed-tag-keys"] = json!(keys);
+    event
+        .as_object_mut()
+        .map(|e| e["detail"].as_object_mut().map(|d| d.remove("instance-id")));
+    event
+}
+
+/// `events/ec2-alarm-sweep-schedule.json` with its own event id.
+fn sweep_event() -> Value {
+    static SWEEPS: AtomicUsize = AtomicUsize::new(0);
+    let mut event = load("ec2-alarm-sweep-schedule.json");
+    let n = SWEEPS.fetch_add(1, Ordering::Relaxed);
+    event["id"] = format!("sweep-{n}").into();
+    event
+}
+
+async fn set_tags(bed: &Bed, instance_id: &str, tags: &[(&str, &str)]) {
+    aws_sdk_ec2::Client::new(&bed.sdk)
+        .create_tags()
+        .resources(instance_id)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("CreateTags");
+}
+
+async fn remove_tag(bed: &Bed, instance_id: &str, key: &str) {
+    aws_sdk_ec2::Client::new(&bed.sdk)
+        .delete_tags()
+        .resources(instance_id)
+        .tags(aws_sdk_ec2::types::Tag::builder().key(key).build())
+        .send()
+        .await
+        .expect("DeleteTags");
+}
+
+async fn alarm_tags(bed: &Bed, alarm: &MetricAlarm) -> Vec<(String, String)> {
+    let tags = aws_sdk_cloudwatch::Client::new(&bed.sdk)
+        .list_tags_for_resource()
+        .resource_arn(alarm.alarm_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    tags.sort();
+    tags
+}
+
+fn swept(report: Report) -> ec2_alarm_creator::sweep::SweepReport {
+    match report {
+        Report::Swept { sweep } => sweep,
+        other => panic!("expected a sweep, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn agent_disk_alarms_are_one_per_mount_with_the_series_dimensions() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[("ALARM_DEFINITIONS", "cloudwatch-agent")])
+        .await;
+    let id = bed.run_instance(&[]).await;
+    let other = bed.run_instance(&[]).await;
+    // An AMI whose agent reports xvda1/ext4 (not the nvme0n1p1/xfs the
+    // preset used to write), two mounts; another instance's series and a
+    // series with one dimension more are not this instance's disks.
+    publish(
+        &bed,
+        "disk_used_percent",
+        &agent_disk_series(&id, "/", "xvda1", "ext4"),
+    )
+    .await;
+    publish(
+        &bed,
+        "disk_used_percent",
+        &agent_disk_series(&id, "/data", "xvdf", "ext4"),
+    )
+    .await;
+    publish(
+        &bed,
+        "disk_used_percent",
+        &agent_disk_series(&id, "/data", "xvdf", "ext4"),
+    )
+    .await;
+    publish(
+        &bed,
+        "disk_used_percent",
+        &agent_disk_series(&other, "/srv", "xvdg", "xfs"),
+    )
+    .await;
+    let mut extra = agent_disk_series(&id, "/tmp", "tmpfs", "tmpfs");
+    extra.push(("host".to_owned(), "ip-10-0-0-1".to_owned()));
+    publish(&bed, "disk_used_percent", &extra).await;
+
+    let report = handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let Report::Reconciled { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert!(outcome.deferred.is_empty(), "{outcome:?}");
+    let prefix = format!("watchkeeper-{id}-");
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![
+            format!("{prefix}agent-disk-used-critical-data"),
+            format!("{prefix}agent-disk-used-critical-root"),
+            format!("{prefix}agent-disk-used-warning-data"),
+            format!("{prefix}agent-disk-used-warning-root"),
+            format!("{prefix}agent-memory-used-warning"),
+        ]
+    );
+    let alarms = bed.alarms(&prefix).await;
+    for (suffix, path, device) in [("root", "/", "xvda1"), ("data", "/data", "xvdf")] {
+        let name = format!("{prefix}agent-disk-used-warning-{suffix}");
+        let alarm = alarms
+            .iter()
+            .find(|a| a.alarm_name() == Some(name.as_str()))
+            .unwrap();
+        let mut expected = agent_disk_series(&id, path, device, "ext4");
+        expected.sort();
+        assert_eq!(dimensions_of(alarm), expected, "{name}");
+        assert!(
+            alarm
+                .alarm_description()
+                .unwrap()
+                .contains(&format!("path={path}")),
+            "{alarm:?}"
+        );
+    }
+    // ListMetrics was asked for this instance's series only.
+    assert_eq!(bed.moto.count_calls("monitoring", "ListMetrics").await, 1);
+}
+
+#[tokio::test]
+async fn a_series_published_after_boot_is_picked_up_by_the_sweep() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[("ALARM_DEFINITIONS", "cloudwatch-agent")])
+        .await;
+    let id = bed.run_instance(&[]).await;
+    let prefix = format!("watchkeeper-{id}-");
+
+    // The agent has not published yet: the disk alarms wait.
+    let report = handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    let Report::Reconciled { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        outcome.deferred,
+        vec!["agent-disk-used-warning", "agent-disk-used-critical"]
+    );
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![format!("{prefix}agent-memory-used-warning")]
+    );
+    let first = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert_eq!(
+        first.deferred,
+        vec![
+            format!("{id}: agent-disk-used-warning"),
+            format!("{id}: agent-disk-used-critical")
+        ]
+    );
+    assert!(first.alarms_put.is_empty(), "{first:?}");
+
+    // Minutes later the agent publishes; the next sweep makes the alarms.
+    publish(
+        &bed,
+        "disk_used_percent",
+        &agent_disk_series(&id, "/", "nvme0n1p1", "xfs"),
+    )
+    .await;
+    let second = swept(handle(&app, &sweep_event()).await.unwrap());
+
+    assert_eq!(
+        second.alarms_put,
+        vec![
+            format!("{prefix}agent-disk-used-warning-root"),
+            format!("{prefix}agent-disk-used-critical-root"),
+        ]
+    );
+    assert!(second.deferred.is_empty());
+    assert!(second.alarms_deleted.is_empty());
+    assert_eq!(bed.alarm_names(&prefix).await.len(), 3);
+}
+
+#[tokio::test]
+async fn tag_changes_add_update_and_remove_alarms_without_a_state_change() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "watchkeeper:alarms=on"),
+            ("PROPAGATE_TAG_KEYS", "Team"),
+        ])
+        .await;
+    let id = bed.run_instance(&[("Team", "payments")]).await;
+    let prefix = format!("watchkeeper-{id}-");
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    assert!(bed.alarm_names(&prefix).await.is_empty());
+
+    // Opted in while running: alarms at once, with the Name and the team.
+    set_tags(
+        &bed,
+        &id,
+        &[("watchkeeper:alarms", "on"), ("Name", "web-1")],
+    )
+    .await;
+    let report = handle(&app, &tag_event(&id, &["watchkeeper:alarms", "Name"]))
+        .await
+        .unwrap();
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    let alarms = bed.alarms(&prefix).await;
+    assert_eq!(alarms.len(), 2);
+    assert!(
+        alarms[0]
+            .alarm_description()
+            .unwrap()
+            .contains(&format!("on {id} (web-1)")),
+        "{:?}",
+        alarms[0].alarm_description()
+    );
+    assert!(
+        alarm_tags(&bed, &alarms[0])
+            .await
+            .contains(&("Team".to_owned(), "payments".to_owned()))
+    );
+
+    // A threshold, a new name and a new team: the alarms are updated.
+    set_tags(
+        &bed,
+        &id,
+        &[
+            ("watchkeeper:threshold:disk-space-critical", "95"),
+            ("Name", "web-2"),
+            ("Team", "checkout"),
+        ],
+    )
+    .await;
+    handle(
+        &app,
+        &tag_event(
+            &id,
+            &["watchkeeper:threshold:disk-space-critical", "Name", "Team"],
+        ),
+    )
+    .await
+    .unwrap();
+    let alarms = bed.alarms(&prefix).await;
+    let critical = alarms
+        .iter()
+        .find(|a| a.alarm_name() == Some(format!("{prefix}disk-space-critical").as_str()))
+        .unwrap();
+    assert_eq!(critical.threshold(), Some(95.0));
+    assert!(critical.alarm_description().unwrap().contains("(web-2)"));
+    assert!(
+        alarm_tags(&bed, critical)
+            .await
+            .contains(&("Team".to_owned(), "checkout".to_owned()))
+    );
+
+    // The team tag removed: so is the alarms'.
+    remove_tag(&bed, &id, "Team").await;
+    handle(&app, &tag_event(&id, &["Team"])).await.unwrap();
+    let critical = bed.alarms(&format!("{prefix}disk-space-critical")).await;
+    assert!(
+        !alarm_tags(&bed, &critical[0])
+            .await
+            .iter()
+            .any(|(key, _)| key == "Team")
+    );
+
+    // A tag no alarm reads: nothing to do, no AWS call.
+    let calls = bed.moto.calls().await.len();
+    let skipped = handle(&app, &tag_event(&id, &["CostCenter"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&skipped).unwrap()["code"],
+        "tags_not_used"
+    );
+    assert_eq!(bed.moto.calls().await.len(), calls);
+
+    // Opted out again: the alarms go.
+    remove_tag(&bed, &id, "watchkeeper:alarms").await;
+    let report = handle(&app, &tag_event(&id, &["watchkeeper:alarms"]))
+        .await
+        .unwrap();
+    let Report::Reconciled {
+        outcome, reason, ..
+    } = report
+    else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        reason,
+        "instance not selected by tag filter opt-in watchkeeper:alarms=on"
+    );
+    assert_eq!(outcome.alarms_deleted.len(), 2);
+    assert!(bed.alarm_names(&prefix).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_late_tag_event_for_a_terminated_instance_does_nothing() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(&[]).await;
+    let id = bed.run_instance(&[]).await;
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    let before = bed.alarm_names("watchkeeper-").await;
+    bed.terminate(&id).await;
+
+    let report = handle(&app, &tag_event(&id, &["Name"])).await.unwrap();
+
+    assert_eq!(
+        serde_json::to_value(&report).unwrap(),
+        json!({
+            "result": "skipped",
+            "code": "instance_not_running",
+            "reason": format!("tag change on {id}, which is terminated: its alarms follow its state"),
+        })
+    );
+    assert_eq!(bed.alarm_names("watchkeeper-").await, before);
+    assert_eq!(
+        bed.moto.count_calls("monitoring", "PutMetricAlarm").await,
+        2
+    );
+    assert_eq!(bed.moto.count_calls("monitoring", "DeleteAlarms").await, 0);
+}
+
+#[tokio::test]
+async fn tag_events_on_other_resources_or_without_an_instance_arn_are_refused_or_skipped() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(&[]).await;
+    let mut volume = tag_event("i-0abcd1234ef567890", &["Name"]);
+    volume["detail"]["resource-type"] = "volume".into();
+    let report = handle(&app, &volume).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&report).unwrap()["code"],
+        "not_an_instance"
+    );
+
+    let mut no_arn = tag_event("i-0abcd1234ef567890", &["Name"]);
+    no_arn["resources"] = json!([]);
+    let error = handle(&app, &no_arn).await.unwrap_err();
+    assert!(matches!(error, HandlerError::BadEvent(_)), "{error}");
+    assert!(error.to_string().contains("resources[0]"), "{error}");
+}
+
+#[tokio::test]
+async fn the_sweep_removes_alarms_of_vanished_instances_and_makes_missing_ones() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(&[]).await;
+    // Alarms made; then the instance terminated while its events were lost.
+    let vanished = bed.run_instance(&[]).await;
+    handle(&app, &event("ec2-instance-running.json", &vanished))
+        .await
+        .unwrap();
+    bed.terminate(&vanished).await;
+    // An instance launched while the function was failing: no alarms.
+    let launched = bed.run_instance(&[]).await;
+    // Alarms of an instance EC2 no longer lists at all.
+    let gone = "i-0123456789abcdef0";
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&bed.sdk);
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(format!("watchkeeper-{gone}-disk-space-warning"))
+        .metric_name("DiskSpaceUtilization")
+        .namespace("System/Linux")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+        .period(300)
+        .evaluation_periods(2)
+        .threshold(60.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let report = swept(handle(&app, &sweep_event()).await.unwrap());
+
+    assert_eq!(report.instances, 1);
+    assert_eq!(
+        report.alarms_put,
+        vec![
+            format!("watchkeeper-{launched}-disk-space-warning"),
+            format!("watchkeeper-{launched}-disk-space-critical"),
+        ]
+    );
+    let mut deleted = report.alarms_deleted.clone();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        vec![
+            format!("watchkeeper-{gone}-disk-space-warning"),
+            format!("watchkeeper-{vanished}-disk-space-critical"),
+            format!("watchkeeper-{vanished}-disk-space-warning"),
+        ]
+    );
+    assert_eq!(
+        bed.alarm_names("watchkeeper-").await,
+        vec![
+            format!("watchkeeper-{launched}-disk-space-critical"),
+            format!("watchkeeper-{launched}-disk-space-warning"),
+        ]
+    );
+    // Again: nothing left to do.
+    let again = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert!(
+        again.alarms_put.is_empty() && again.alarms_deleted.is_empty(),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_sweep_fixes_drifted_alarms_and_follows_the_opt_in_filter() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "watchkeeper:alarms"),
+        ])
+        .await;
+    let selected = bed.run_instance(&[("watchkeeper:alarms", "")]).await;
+    let dropped = bed.run_instance(&[("watchkeeper:alarms", "")]).await;
+    handle(&app, &event("ec2-instance-running.json", &selected))
+        .await
+        .unwrap();
+    handle(&app, &event("ec2-instance-running.json", &dropped))
+        .await
+        .unwrap();
+    // Someone edits an alarm by hand; another instance loses its opt-in
+    // tag while the tag event is lost.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&bed.sdk);
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(format!("watchkeeper-{selected}-disk-space-warning"))
+        .metric_name("DiskSpaceUtilization")
+        .namespace("System/Linux")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+        .period(300)
+        .evaluation_periods(2)
+        .threshold(99.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+    remove_tag(&bed, &dropped, "watchkeeper:alarms").await;
+
+    let report = swept(handle(&app, &sweep_event()).await.unwrap());
+
+    assert_eq!(report.instances, 1);
+    assert_eq!(
+        report.alarms_put,
+        vec![format!("watchkeeper-{selected}-disk-space-warning")]
+    );
+    assert_eq!(report.alarms_deleted.len(), 2, "{report:?}");
+    let warning = bed
+        .alarms(&format!("watchkeeper-{selected}-disk-space-warning"))
+        .await;
+    assert_eq!(warning[0].threshold(), Some(60.0));
+    assert!(
+        bed.alarm_names(&format!("watchkeeper-{dropped}-"))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_sweep_over_1000_instances_makes_a_bounded_number_of_calls() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(&[]).await;
+    let launched = aws_sdk_ec2::Client::new(&bed.sdk)
+        .run_instances()
+        .image_id("ami-0123456789abcdef0")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1000)
+        .max_count(1000)
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Team")
+                        .value("fleet")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(launched.instances().len(), 1000);
+    let counts = async || {
+        let calls = bed.moto.calls().await;
+        let count = |service: &str, action: &str| {
+            calls
+                .iter()
+                .filter(|call| call.service == service && call.action == action)
+                .count()
+        };
+        [
+            count("ec2", "DescribeInstances"),
+            count("ec2", "DescribeTags"),
+            count("monitoring", "DescribeAlarms"),
+            count("monitoring", "ListMetrics"),
+            count("monitoring", "PutMetricAlarm"),
+            count("monitoring", "DeleteAlarms"),
+        ]
+    };
+    let before = counts().await;
+
+    let first = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert_eq!(first.instances, 1000);
+    assert_eq!(first.alarms_put.len(), 2000);
+    let after_first = counts().await;
+    // DescribeInstances 1 (one page of 1,000), DescribeTags 0 (every
+    // instance listed with its tags), DescribeAlarms 1 (moto answers in one
+    // page), ListMetrics 0 (no discovered dimensions), PutMetricAlarm one
+    // per alarm, DeleteAlarms 0.
+    let delta: Vec<usize> = after_first.iter().zip(before).map(|(a, b)| a - b).collect();
+    assert_eq!(delta, vec![1, 0, 1, 0, 2000, 0]);
+
+    // 150 alarms of instances that no longer exist, and one drifted alarm.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&bed.sdk);
+    for n in 0..150 {
+        cloudwatch
+            .put_metric_alarm()
+            .alarm_name(format!("watchkeeper-i-{n:017x}-disk-space-warning"))
+            .metric_name("DiskSpaceUtilization")
+            .namespace("System/Linux")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+            .period(300)
+            .evaluation_periods(2)
+            .threshold(60.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&first.alarms_put[0])
+        .metric_name("DiskSpaceUtilization")
+        .namespace("System/Linux")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+        .period(300)
+        .evaluation_periods(2)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .send()
+        .await
+        .unwrap();
+    let before = counts().await;
+
+    let second = swept(handle(&app, &sweep_event()).await.unwrap());
+
+    assert_eq!(second.alarms_put, vec![first.alarms_put[0].clone()]);
+    assert_eq!(second.alarms_deleted.len(), 150);
+    let delta: Vec<usize> = counts()
+        .await
+        .iter()
+        .zip(before)
+        .map(|(a, b)| a - b)
+        .collect();
+    // DescribeInstances 2: the listing, and one check of the 150 ids (up
+    // to 200 a call); DeleteAlarms 2 (100 + 50); one put for the drift.
+    assert_eq!(delta, vec![2, 0, 1, 0, 1, 2]);
+}
+
+#[tokio::test]
+async fn anomaly_band_alarms_are_metric_math_on_the_band() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[("ALARM_DEFINITIONS", "cpu-anomaly")])
+        .await;
+    let id = bed
+        .run_instance(&[("watchkeeper:threshold:cpu-anomaly", "3")])
+        .await;
+
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+
+    let alarms = bed.alarms(&format!("watchkeeper-{id}-")).await;
+    assert_eq!(alarms.len(), 1);
+    let alarm = &alarms[0];
+    assert_eq!(
+        alarm.alarm_name(),
+        Some(format!("watchkeeper-{id}-cpu-anomaly").as_str())
+    );
+    assert_eq!(
+        alarm.comparison_operator().map(|c| c.as_str()),
+        Some("GreaterThanUpperThreshold")
+    );
+    assert_eq!(alarm.threshold_metric_id(), Some("ad1"));
+    assert_eq!(alarm.metric_name(), None);
+    let band = alarm
+        .metrics()
+        .iter()
+        .find(|q| q.id() == Some("ad1"))
+        .unwrap();
+    // The band width from the instance's threshold tag.
+    assert_eq!(band.expression(), Some("ANOMALY_DETECTION_BAND(m1, 3)"));
+    let watched = alarm
+        .metrics()
+        .iter()
+        .find(|q| q.id() == Some("m1"))
+        .and_then(|q| q.metric_stat())
+        .unwrap();
+    assert_eq!(
+        watched.metric().and_then(|m| m.metric_name()),
+        Some("CPUUtilization")
+    );
+    assert_eq!(
+        watched.metric().and_then(|m| m.namespace()),
+        Some("AWS/EC2")
+    );
+    assert_eq!(watched.period(), Some(300));
+    assert_eq!(watched.stat(), Some("Average"));
+    assert_eq!(
+        dimensions_of_metric(watched.metric().unwrap()),
+        vec![("InstanceId".to_owned(), id.clone())]
+    );
+
+    // The sweep reads it back as it was put: nothing drifted.
+    let report = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert!(report.alarms_put.is_empty(), "{report:?}");
+}
+
+fn dimensions_of_metric(metric: &aws_sdk_cloudwatch::types::Metric) -> Vec<(String, String)> {
+    metric
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_owned(),
+                d.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sweep_failure_for_one_instance_does_not_stop_the_others_and_fails_at_the_end() {
+    let bed = Bed::start().await;
+    let app = bed.app::<App>(&[]).await;
+    let first = bed.run_instance(&[]).await;
+    let second = bed.run_instance(&[]).await;
+    bed.moto
+        .inject_fault(testbed::Fault::new(
+            "monitoring",
+            "PutMetricAlarm",
+            testbed::FaultKind::Status500,
+            // The SDK's three attempts of one call.
+            3,
+        ))
+        .await;
+
+    let error = handle(&app, &sweep_event()).await.unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::AwsError);
+    assert!(
+        error.to_string().starts_with("the sweep failed for 1 instance(s) or batch(es): CloudWatch PutMetricAlarm for alarm watchkeeper-"),
+        "{error}"
+    );
+    // Three of the four alarms were put all the same.
+    let names = bed.alarm_names("watchkeeper-").await;
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().any(|n| n.contains(&first)) && names.iter().any(|n| n.contains(&second)));
+}
+
+#[tokio::test]
+async fn in_hub_mode_a_member_accounts_tag_change_acts_there_and_the_sweep_stays_home() {
+    let bed = Bed::start().await;
+    let member = testbed::iam::member_account(&bed.sdk, MEMBER, MEMBER_REGION).await;
+    let instance_id = testbed::ec2::run_instance(&member, &[]).await;
+    let app = bed
+        .app::<App>(&[
+            HUB[0],
+            HUB[1],
+            ("TAG_FILTER_MODE", "opt-in"),
+            ("TAG_FILTER", "watchkeeper:alarms=on"),
+        ])
+        .await;
+    aws_sdk_ec2::Client::new(&member)
+        .create_tags()
+        .resources(&instance_id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("watchkeeper:alarms")
+                .value("on")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut tag_change = tag_event(&instance_id, &["watchkeeper:alarms"]);
+    tag_change["account"] = json!(MEMBER);
+    tag_change["region"] = json!(MEMBER_REGION);
+    tag_change["resources"] = json!([format!(
+        "arn:aws:ec2:{MEMBER_REGION}:{MEMBER}:instance/{instance_id}"
+    )]);
+
+    let report = handle(&app, &tag_change).await.unwrap();
+
+    assert!(matches!(report, Report::Reconciled { .. }), "{report:?}");
+    let prefix = format!("watchkeeper-{instance_id}-");
+    assert_eq!(testbed::ec2::alarm_names(&member, &prefix).await.len(), 2);
+    assert!(
+        testbed::ec2::alarm_names(&bed.sdk, "watchkeeper-")
+            .await
+            .is_empty()
+    );
+
+    // The sweep covers the hub's own account only: a schedule event of a
+    // member account is skipped, and the hub's sweep leaves the member's
+    // alarms alone.
+    let mut member_sweep = sweep_event();
+    member_sweep["account"] = json!(MEMBER);
+    let skipped = handle(&app, &member_sweep).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&skipped).unwrap()["code"],
+        "other_account"
+    );
+    let home = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert_eq!(home.instances, 0);
+    assert_eq!(testbed::ec2::alarm_names(&member, &prefix).await.len(), 2);
+}
+
+#[test]
+fn propagated_tag_keys_are_checked_at_cold_start() {
+    let settings = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        " Team , CostCenter,,",
+    )]))
+    .unwrap();
+    assert_eq!(settings.propagate_tag_keys, vec!["Team", "CostCenter"]);
+    let error = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        "aws:cloudformation:stack-name",
+    )]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("PROPAGATE_TAG_KEYS names \"aws:cloudformation:stack-name\": tag keys starting with aws: are reserved"),
+        "{error}"
+    );
+    let many: Vec<String> = (0..49).map(|n| format!("k{n}")).collect();
+    let error = ec2_alarm_creator::config::Settings::from_env(testbed::offline_env(&[(
+        "PROPAGATE_TAG_KEYS",
+        &many.join(","),
+    )]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("PROPAGATE_TAG_KEYS names 49 keys"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn with_the_name_in_alarm_names_a_rename_replaces_the_alarms() {
+    let bed = Bed::start().await;
+    let app = bed
+        .app::<App>(&[("ALARM_NAME_INCLUDES_INSTANCE_NAME", "true")])
+        .await;
+    let id = bed.run_instance(&[("Name", "web-1")]).await;
+    handle(&app, &event("ec2-instance-running.json", &id))
+        .await
+        .unwrap();
+    let prefix = format!("watchkeeper-{id}-");
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![
+            format!("{prefix}disk-space-critical (web-1)"),
+            format!("{prefix}disk-space-warning (web-1)"),
+        ]
+    );
+
+    set_tags(&bed, &id, &[("Name", "web-2")]).await;
+    let report = handle(&app, &tag_event(&id, &["Name"])).await.unwrap();
+
+    let Report::Reconciled { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert_eq!(outcome.alarms_deleted.len(), 2);
+    assert_eq!(
+        bed.alarm_names(&prefix).await,
+        vec![
+            format!("{prefix}disk-space-critical (web-2)"),
+            format!("{prefix}disk-space-warning (web-2)"),
+        ]
+    );
+    // The sweep sees them as they should be.
+    let swept = swept(handle(&app, &sweep_event()).await.unwrap());
+    assert!(
+        swept.alarms_put.is_empty() && swept.alarms_deleted.is_empty(),
+        "{swept:?}"
+    );
 }

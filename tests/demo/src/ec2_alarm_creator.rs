@@ -64,6 +64,68 @@ pub async fn run(bed: &Bed) {
             .await
             .expect("duplicate running event succeeds"),
     );
+
+    // A second instance, renamed while it runs: the tag change updates
+    // its alarms' descriptions without a stop and start.
+    let renamed = testbed::ec2::run_instance(sdk, &[("Name", "demo-web-2")]).await;
+    let running = with_detail(
+        load("ec2-instance-running.json"),
+        "instance-id",
+        renamed.as_str(),
+    );
+    let mut running = running;
+    running["id"] = "5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d".into();
+    handle(&app, &running)
+        .await
+        .expect("running event succeeds");
+    aws_sdk_ec2::Client::new(sdk)
+        .create_tags()
+        .resources(&renamed)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("Name")
+                .value("demo-web-2-checkout")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
+    step(&format!(
+        "events/ec2-instance-tag-change.json: {renamed} renamed demo-web-2-checkout while running"
+    ));
+    let mut tag_change = load("ec2-instance-tag-change.json");
+    tag_change["resources"] = serde_json::json!([format!(
+        "arn:aws:ec2:eu-west-1:123456789012:instance/{renamed}"
+    )]);
+    tag_change["detail"]["changed-tag-keys"] = serde_json::json!(["Name"]);
+    print_report(
+        &handle(&app, &tag_change)
+            .await
+            .expect("tag change succeeds"),
+    );
+    for alarm in testbed::ec2::alarms(sdk, &format!("watchkeeper-{renamed}-")).await {
+        println!(
+            "    {}
+      {}",
+            alarm.alarm_name().unwrap_or_default(),
+            alarm.alarm_description().unwrap_or_default()
+        );
+    }
+
+    // Events lost: the renamed instance terminates and a third launches
+    // without the function hearing of either; the sweep catches up.
+    testbed::ec2::terminate_instance(sdk, &renamed).await;
+    let unheard = testbed::ec2::run_instance(sdk, &[("Name", "demo-batch-1")]).await;
+    step(&format!(
+        "events/ec2-alarm-sweep-schedule.json, after {renamed} terminated and {unheard} launched unheard"
+    ));
+    print_report(
+        &handle(&app, &load("ec2-alarm-sweep-schedule.json"))
+            .await
+            .expect("the sweep succeeds"),
+    );
+    print_alarms(sdk, "watchkeeper-", topics).await;
+
     println!(
         "\nOperators receive CloudWatch's own alarm notifications from these alarms: \
          warnings by email, critical alarms by SMS and email."
@@ -85,6 +147,24 @@ fn print_report(report: &Report) {
                 outcome.alarms_put.len(),
                 outcome.alarms_deleted.len()
             );
+            if !outcome.deferred.is_empty() {
+                println!(
+                    "  deferred until the agent publishes: {}",
+                    outcome.deferred.join(", ")
+                );
+            }
+        }
+        Report::Swept { sweep } => {
+            println!("  swept {} running instance(s)", sweep.instances);
+            for name in &sweep.alarms_put {
+                println!("  put (missing or drifted): {name}");
+            }
+            for name in &sweep.alarms_deleted {
+                println!("  deleted (instance gone or not selected): {name}");
+            }
+            for deferred in &sweep.deferred {
+                println!("  deferred (no series yet): {deferred}");
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ fn config(definitions: &str, filter: InstanceFilter) -> Config {
         alarm_name_prefix: "watchkeeper-".into(),
         instance_filter: filter,
         threshold_tag_prefix: "watchkeeper:threshold:".into(),
+        propagate_tag_keys: Vec::new(),
+        name_includes_instance_name: false,
         alarms: AlarmSet::parse(definitions, "test").unwrap(),
     }
 }
@@ -243,11 +245,33 @@ fn agent_dimensions_match_the_agent_exactly() {
             ("InstanceType".into(), "t3.micro".into()),
         ]
     );
-    let alone = plan_for_instance(
-        &config,
-        "i-0abcd1234ef567890",
-        Some(&instance(InstanceState::Running, &[])),
+    // The disk alarm's device, filesystem and path are discovered from
+    // the series the agent publishes.
+    let mut series = SeriesIndex::default();
+    series.insert(
+        MetricKey {
+            namespace: "CWAgent".into(),
+            metric: "disk_used_percent".into(),
+        },
+        [
+            ("ImageId", "ami-0123456789abcdef0"),
+            ("InstanceId", "i-0abcd1234ef567890"),
+            ("InstanceType", "t3.micro"),
+            ("device", "xvda1"),
+            ("fstype", "ext4"),
+            ("path", "/"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
     );
+    let alone = plan_alarms(
+        &config,
+        &instance(InstanceState::Running, &[]),
+        Reason::Running,
+        &series,
+    )
+    .unwrap();
     let disk = alone
         .alarms
         .iter()
@@ -283,7 +307,7 @@ fn descriptions_name_the_instance() {
     );
     assert_eq!(
         plan.alarms[0].description,
-        "NetworkOut < 5 on i-0abcd1234ef567890. Created by Watchkeeper; changes are overwritten when the instance next starts."
+        "NetworkOut < 5 on i-0abcd1234ef567890. Created by Watchkeeper; changes are overwritten when the instance next starts or its tags change."
     );
     assert!(plan.alarms[0].dimensions.is_empty());
 }
@@ -552,4 +576,385 @@ fn event_age_comes_from_the_event_time_and_unknown_is_none() {
     for unreadable in ["", "yesterday", "2026-11-22", "2026-13-40T99:00:00Z"] {
         assert_eq!(event_age(unreadable, now), None, "{unreadable:?}");
     }
+}
+
+// --- Discovered dimensions, naming, descriptions, tag changes, drift -------
+
+fn agent_key() -> MetricKey {
+    MetricKey {
+        namespace: "CWAgent".into(),
+        metric: "disk_used_percent".into(),
+    }
+}
+
+fn series(pairs: &[(&str, &str)]) -> Series {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn disk(path: &str, device: &str, fstype: &str) -> Series {
+    series(&[
+        ("InstanceId", "i-0abcd1234ef567890"),
+        ("path", path),
+        ("device", device),
+        ("fstype", fstype),
+    ])
+}
+
+const DISCOVERING: &str = r#"[{"id": "disk", "metric": "disk_used_percent", "namespace": "CWAgent",
+    "dimensions": {"InstanceId": "{instance_id}", "path": "*", "device": "*", "fstype": "*"},
+    "threshold": 80, "severity": "warning"}]"#;
+
+#[test]
+fn discovered_dimensions_match_exactly_the_instances_series() {
+    let config = config(DISCOVERING, InstanceFilter::AllInstances);
+    let mut index = SeriesIndex::default();
+    for found in [
+        disk("/", "xvda1", "ext4"),
+        disk("/data", "nvme1n1", "xfs"),
+        // Published twice: one alarm.
+        disk("/data", "nvme1n1", "xfs"),
+        // Another instance's.
+        series(&[
+            ("InstanceId", "i-0fff"),
+            ("path", "/"),
+            ("device", "xvda1"),
+            ("fstype", "ext4"),
+        ]),
+        // One dimension more or less: another metric to CloudWatch.
+        series(&[
+            ("InstanceId", "i-0abcd1234ef567890"),
+            ("path", "/"),
+            ("device", "xvda1"),
+        ]),
+        series(&[
+            ("InstanceId", "i-0abcd1234ef567890"),
+            ("path", "/"),
+            ("device", "xvda1"),
+            ("fstype", "ext4"),
+            ("host", "h"),
+        ]),
+    ] {
+        index.insert(agent_key(), found);
+    }
+    let plan = plan_alarms(
+        &config,
+        &instance(InstanceState::Running, &[]),
+        Reason::Running,
+        &index,
+    )
+    .unwrap();
+    let names: Vec<_> = plan.alarms.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "watchkeeper-i-0abcd1234ef567890-disk-data",
+            "watchkeeper-i-0abcd1234ef567890-disk-root"
+        ]
+    );
+    assert_eq!(
+        plan.alarms[0].dimensions,
+        vec![
+            ("InstanceId".to_owned(), "i-0abcd1234ef567890".to_owned()),
+            ("device".to_owned(), "nvme1n1".to_owned()),
+            ("fstype".to_owned(), "xfs".to_owned()),
+            ("path".to_owned(), "/data".to_owned()),
+        ]
+    );
+    assert!(plan.deferred.is_empty());
+
+    // Nothing published yet: deferred, no alarm that could never fire.
+    let waiting = plan_alarms(
+        &config,
+        &instance(InstanceState::Running, &[]),
+        Reason::Running,
+        &SeriesIndex::default(),
+    )
+    .unwrap();
+    assert!(waiting.alarms.is_empty());
+    assert_eq!(waiting.deferred, vec!["disk"]);
+}
+
+#[test]
+fn a_list_of_values_discovers_only_those() {
+    let config = config(
+        r#"[{"id": "disk", "metric": "disk_used_percent", "namespace": "CWAgent",
+            "dimensions": {"InstanceId": "{instance_id}", "path": ["/", "/var"], "device": "*", "fstype": "*"},
+            "threshold": 80, "severity": "warning"}]"#,
+        InstanceFilter::AllInstances,
+    );
+    let mut index = SeriesIndex::default();
+    for path in ["/", "/var", "/boot", "/var/lib/docker"] {
+        index.insert(agent_key(), disk(path, "xvda1", "ext4"));
+    }
+    let plan = plan_alarms(
+        &config,
+        &instance(InstanceState::Running, &[]),
+        Reason::Running,
+        &index,
+    )
+    .unwrap();
+    let paths: Vec<_> = plan
+        .alarms
+        .iter()
+        .map(|a| a.name.rsplit('-').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(paths, vec!["root", "var"]);
+}
+
+#[test]
+fn names_use_the_path_and_fall_back_to_every_value_when_it_repeats() {
+    let definition = &AlarmSet::parse(DISCOVERING, "t").unwrap().alarms[0];
+    assert_eq!(discover::name_part("/"), "root");
+    assert_eq!(discover::name_part("/var/lib/docker"), "var_lib_docker");
+    assert_eq!(discover::name_part("C:"), "C_");
+    let by_path = alarm_suffixes(
+        definition,
+        &[disk("/", "xvda1", "ext4"), disk("/data", "xvdf", "xfs")],
+    );
+    let names: Vec<_> = by_path.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, vec!["root", "data"]);
+    // Two devices mounted on one path (a volume swapped): every value.
+    let repeated = alarm_suffixes(
+        definition,
+        &[disk("/data", "xvdf", "xfs"), disk("/data", "xvdg", "xfs")],
+    );
+    let names: Vec<_> = repeated.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, vec!["xvdf-xfs-data", "xvdg-xfs-data"]);
+    // Equal once made name-safe: numbered.
+    let same = alarm_suffixes(
+        definition,
+        &[disk("/a b", "x", "y"), disk("/a_b", "x", "y")],
+    );
+    let names: Vec<_> = same.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, vec!["x-y-a_b", "x-y-a_b-2"]);
+}
+
+#[test]
+fn long_names_stay_within_255_characters_and_distinct() {
+    let mut config = config("cpu", InstanceFilter::AllInstances);
+    config.alarm_name_prefix = "p".repeat(100);
+    let id = "i-0abcd1234ef567890";
+    let alarm_id = "a".repeat(64);
+    let long_a = format!("/{}", "x".repeat(300));
+    let long_b = format!("/{}y", "x".repeat(299));
+    let a = alarm_name(&config, id, &alarm_id, Some(&discover::name_part(&long_a)));
+    let b = alarm_name(&config, id, &alarm_id, Some(&discover::name_part(&long_b)));
+    assert_eq!(a.chars().count(), 255);
+    assert_eq!(b.chars().count(), 255);
+    assert_ne!(a, b);
+    assert!(a.starts_with(&instance_alarm_prefix(&config, id)));
+    assert_eq!(instance_of_alarm(&config.alarm_name_prefix, &a), Some(id));
+    // A short one is left as it is.
+    assert_eq!(
+        alarm_name(&config, id, "disk", Some("root")),
+        format!("{}{id}-disk-root", "p".repeat(100))
+    );
+}
+
+#[test]
+fn descriptions_carry_the_name_tag_and_stay_within_1024_characters() {
+    let config = config("cpu", InstanceFilter::AllInstances);
+    let named = instance(InstanceState::Running, &[("Name", " web-1 ")]);
+    let plan = plan_for_instance(&config, "i-0abcd1234ef567890", Some(&named));
+    assert!(
+        plan.alarms[0]
+            .description
+            .contains("on i-0abcd1234ef567890 (web-1)."),
+        "{}",
+        plan.alarms[0].description
+    );
+    let mut long = AlarmSet::parse("cpu", "t").unwrap().alarms[0].clone();
+    long.description = Some("d".repeat(900));
+    let huge = instance(InstanceState::Running, &[("Name", &"n".repeat(256))]);
+    let text = describe_alarm(&long, &huge, 90.0, None);
+    assert_eq!(text.chars().count(), MAX_DESCRIPTION_CHARS);
+}
+
+#[test]
+fn propagated_tags_are_copied_when_the_instance_has_them() {
+    let mut config = config("cpu", InstanceFilter::AllInstances);
+    config.propagate_tag_keys = vec!["Team".into(), "CostCenter".into()];
+    let plan = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(
+            InstanceState::Running,
+            &[("Team", "payments"), ("Other", "x")],
+        )),
+    );
+    assert_eq!(
+        plan.alarms[0].tags,
+        vec![
+            (CREATED_BY_TAG.to_owned(), CREATED_BY_VALUE.to_owned()),
+            (INSTANCE_TAG.to_owned(), "i-0abcd1234ef567890".to_owned()),
+            ("Team".to_owned(), "payments".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn anomaly_band_alarms_take_the_band_width_from_the_threshold_tag() {
+    let config = config("cpu-anomaly", InstanceFilter::AllInstances);
+    let plan = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(
+            InstanceState::Running,
+            &[("watchkeeper:threshold:cpu-anomaly", "3.5")],
+        )),
+    );
+    let alarm = &plan.alarms[0];
+    assert_eq!(alarm.anomaly_band, Some(3.5));
+    assert_eq!(
+        alarm.band_expression().as_deref(),
+        Some("ANOMALY_DETECTION_BAND(m1, 3.5)")
+    );
+    assert_eq!(alarm.comparison, "GreaterThanUpperThreshold");
+    // A band width must be above zero.
+    let bad = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(
+            InstanceState::Running,
+            &[("watchkeeper:threshold:cpu-anomaly", "-1")],
+        )),
+    );
+    assert_eq!(bad.alarms[0].anomaly_band, Some(2.0));
+    assert_eq!(bad.warnings.len(), 1);
+}
+
+#[test]
+fn tag_changes_matter_only_for_tags_the_alarms_read() {
+    let mut config = config(
+        "cpu",
+        InstanceFilter::OptIn(TagMatch::parse("Env=prod").unwrap()),
+    );
+    config.propagate_tag_keys = vec!["Team".into()];
+    for key in [
+        "Name",
+        "Env",
+        "Team",
+        "watchkeeper:threshold:cpu-high",
+        AUTOSCALING_GROUP_TAG,
+    ] {
+        assert!(tag_change_matters(&config, &[key.to_owned()]), "{key}");
+    }
+    assert!(!tag_change_matters(&config, &["CostCenter".to_owned()]));
+    assert!(tag_change_matters(&config, &[]));
+}
+
+#[test]
+fn a_tag_change_reconciles_only_a_running_instance() {
+    let config = config("cpu", InstanceFilter::AllInstances);
+    let id = "i-0abcd1234ef567890";
+    for state in ["stopped", "terminated", "shutting-down", "stopping"] {
+        let lookup = Lookup::Listed(instance(InstanceState::from_name(state), &[]));
+        assert_eq!(
+            assess_tag_change(&config, id, &lookup)
+                .unwrap()
+                .unwrap_err()
+                .code(),
+            "instance_not_running"
+        );
+    }
+    assert_eq!(
+        assess_tag_change(&config, id, &Lookup::NotListed)
+            .unwrap()
+            .unwrap_err()
+            .code(),
+        "instance_not_listed"
+    );
+    let running = Lookup::Listed(instance(InstanceState::Running, &[]));
+    assert!(matches!(
+        assess_tag_change(&config, id, &running).unwrap().unwrap(),
+        Assessment::Alarms { .. }
+    ));
+}
+
+#[test]
+fn drift_is_any_difference_from_what_the_plan_would_put() {
+    let config = config("disk-space", InstanceFilter::AllInstances);
+    let plan = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(InstanceState::Running, &[])),
+    );
+    let exact: Vec<AlarmShape> = plan.alarms.iter().map(AlarmShape::of).collect();
+    assert_eq!(changes_for(&plan, &exact), Changes::default());
+    let mut drifted = exact.clone();
+    drifted[1].description = Some("edited".into());
+    drifted.push(AlarmShape {
+        name: "watchkeeper-i-0abcd1234ef567890-old".into(),
+        ..exact[0].clone()
+    });
+    let changes = changes_for(&plan, &drifted);
+    assert_eq!(changes.put, vec![plan.alarms[1].clone()]);
+    assert_eq!(changes.delete, vec!["watchkeeper-i-0abcd1234ef567890-old"]);
+    // Missing alarms are put.
+    assert_eq!(changes_for(&plan, &[]).put.len(), 2);
+}
+
+#[test]
+fn alarms_are_told_apart_by_their_instance() {
+    assert_eq!(
+        instance_of_alarm(
+            "watchkeeper-",
+            "watchkeeper-i-0abcd1234ef567890-disk-space-warning"
+        ),
+        Some("i-0abcd1234ef567890")
+    );
+    assert_eq!(
+        instance_of_alarm("watchkeeper-", "watchkeeper-i-12345678-cpu"),
+        Some("i-12345678")
+    );
+    for other in [
+        "watchkeeper-emr-idle-j-1",
+        "watchkeeper-i-xyz-cpu",
+        "watchkeeper-i-0abcd1234ef567890",
+        "other-i-0abcd1234ef567890-cpu",
+    ] {
+        assert_eq!(instance_of_alarm("watchkeeper-", other), None, "{other}");
+    }
+}
+
+#[test]
+fn the_instance_name_may_end_the_alarm_name_within_255_characters() {
+    let mut config = config("cpu", InstanceFilter::AllInstances);
+    let named = instance(InstanceState::Running, &[("Name", "web-1")]);
+    let plain = plan_for_instance(&config, "i-0abcd1234ef567890", Some(&named));
+    assert_eq!(
+        plain.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high"
+    );
+    config.name_includes_instance_name = true;
+    let plan = plan_for_instance(&config, "i-0abcd1234ef567890", Some(&named));
+    assert_eq!(
+        plan.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high (web-1)"
+    );
+    assert_eq!(
+        instance_of_alarm("watchkeeper-", &plan.alarms[0].name),
+        Some("i-0abcd1234ef567890")
+    );
+    // No Name: no parentheses.
+    let unnamed = plan_for_instance(
+        &config,
+        "i-0abcd1234ef567890",
+        Some(&instance(InstanceState::Running, &[])),
+    );
+    assert_eq!(
+        unnamed.alarms[0].name,
+        "watchkeeper-i-0abcd1234ef567890-cpu-high"
+    );
+    // A long name is cut; one with no room is left out.
+    let long = with_instance_name(&"a".repeat(200), &"n".repeat(300));
+    assert_eq!(long.chars().count(), 255);
+    assert!(long.ends_with("n)"));
+    assert_eq!(
+        with_instance_name(&"a".repeat(250), "web-1"),
+        "a".repeat(250)
+    );
 }
