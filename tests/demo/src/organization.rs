@@ -76,6 +76,26 @@ pub async fn run(bed: &Bed) {
             print_chat(message);
         }
     }
+    step(&format!(
+        "health-account-issue.json from account {MEMBER} to the Health event forwarder in hub mode"
+    ));
+    let health: health_event_forwarder::App = bed.app(HUB).await;
+    let mut issue = load("health-account-issue.json");
+    issue["id"] = json!("organization-demo-health");
+    issue["account"] = json!(MEMBER);
+    let report = health_event_forwarder::handle(&health, &issue)
+        .await
+        .expect("the member's event succeeds");
+    if let health_event_forwarder::Report::Notified { message_id, .. } = &report {
+        let published = bed.moto.published().await;
+        if let Some(message) = published.iter().find(|m| &m.message_id == message_id) {
+            let email = message.body("email");
+            // Every hub-mode notice names the account by id and alias.
+            for line in email.lines().filter(|line| line.starts_with("Account:")) {
+                println!("  {line}");
+            }
+        }
+    }
     println!(
         "\n  STS AssumeRole calls made by the hub's functions and the demo: {}",
         bed.moto.count_calls("sts", "AssumeRole").await
