@@ -860,21 +860,7 @@ INVOCATIONS = {
 # --- Main -----------------------------------------------------------------------
 
 
-def docker_check() -> int:
-    """0 when a Docker daemon answers; otherwise 2 after the SKIPPED line,
-    or 1 when WATCHKEEPER_REQUIRE_DOCKER=1 (CI must never skip)."""
-    if docker_answers():
-        return 0
-    if os.environ.get("WATCHKEEPER_REQUIRE_DOCKER") == "1":
-        log("FAILED: sam local invoke: no Docker daemon answers `docker info`, and WATCHKEEPER_REQUIRE_DOCKER=1")
-        return 1
-    log("SKIPPED: no Docker daemon: `docker info` does not answer, so the functions were not run by `sam local invoke`")
-    return 2
-
-
 def main() -> int:
-    if sys.argv[1:] == ["--docker-check"]:
-        return docker_check()
     # `run.py [FUNCTION...]`: only these functions' invocations.
     only = sys.argv[1:]
     unknown = [name for name in only if name not in FUNCTIONS]
@@ -882,9 +868,12 @@ def main() -> int:
         log(f"unknown functions {unknown}; the functions are {', '.join(FUNCTIONS)}")
         return 1
     started = time.monotonic()
-    status = docker_check()
-    if status != 0:
-        return 0 if status == 2 else status
+    if not docker_answers():
+        if os.environ.get("WATCHKEEPER_REQUIRE_DOCKER") == "1":
+            log("FAILED: sam local invoke: no Docker daemon answers `docker info`, and WATCHKEEPER_REQUIRE_DOCKER=1")
+            return 1
+        log("SKIPPED: no Docker daemon: `docker info` does not answer, so the functions were not run by `sam local invoke`")
+        return 0
     executables = list(bootstraps().values())
     run_id = uuid.uuid4().hex[:8]
     name = f"watchkeeper-sam-local-{run_id}"
