@@ -670,12 +670,10 @@ def ami_permission_notifier(bed: Bed) -> list:
     invocations.append(
         Invocation("ami-permission-notifier", "ami-description.json", load("ami-description.json"), settings, skipped("other_attribute"))
     )
-    # Not an EventBridge event: a bad event, so the invocation fails and Lambda
-    # would send it to the dead-letter queue.
-    invocations.append(
-        Invocation("ami-permission-notifier", "cloudtrail-log-records.json", load("cloudtrail-log-records.json"), settings,
-                   failed("BadEvent", "not an EventBridge event"))
-    )  # fmt: skip
+    # Not EventBridge events: bad events, so the invocation fails and Lambda
+    # would send them to the dead-letter queue.
+    for name in ["cloudtrail-log-records.json", "cloudtrail-record-raw.json"]:
+        invocations.append(Invocation("ami-permission-notifier", name, load(name), settings, failed("BadEvent", "not an EventBridge event")))
     return invocations
 
 
@@ -902,7 +900,7 @@ def main() -> int:
                 log(f"\n{failure}")
             log(f"\nsam local invoke: {len(failures)} of {bed.count} invocations FAILED ({elapsed:.0f} s)")
             return 1
-        log(f"sam local invoke: {bed.count} invocations of {len(FUNCTIONS)} functions passed ({elapsed:.0f} s)")
+        log(f"sam local invoke: {bed.count} invocations of {len(only or FUNCTIONS)} functions passed ({elapsed:.0f} s)")
         return 0
     except Failure as failure:
         log(f"FAILED: {failure}")
