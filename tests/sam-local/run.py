@@ -364,9 +364,6 @@ class Moto:
     def published(self) -> list:
         return self.testbed("sns/published")
 
-    def calls(self, service: str, action: str) -> int:
-        return sum(1 for call in self.testbed("calls") if call["service"] == service and call["action"] == action)
-
 
 # --- Invocations ----------------------------------------------------------------
 
@@ -449,6 +446,7 @@ class Bed:
                 command, capture_output=True, text=True, cwd=ROOT, env=self.sam_environment(), timeout=INVOKE_TIMEOUT_SECONDS
             )
         except subprocess.TimeoutExpired as error:
+            log(f"FAIL {invocation.function:<28} {invocation.event_name:<44} no answer within {INVOKE_TIMEOUT_SECONDS} s")
             raise Failure(f"{invocation.function} on {invocation.event_name}: sam local invoke took over {INVOKE_TIMEOUT_SECONDS} s\n{error.stderr}")
         seconds = time.monotonic() - started
         label = f"{invocation.function:<28} {invocation.event_name:<44}"
