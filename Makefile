@@ -19,7 +19,7 @@ EVENT ?= events/ec2-instance-running.json
 # For `make fuzz`: seconds per fuzz target.
 FUZZ_SECONDS ?= 300
 
-.PHONY: help setup build lint test test-rust test-template demo bench fuzz fuzz-short invoke deploy lock clean
+.PHONY: help setup build lint test test-rust test-template test-sam-local demo bench fuzz fuzz-short invoke deploy lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt requirements-checkov.lock
 	touch $@
 
 build: setup ## Build every function with sam build (x86_64 here; users deploy arm64)
+	rm -f $(SAM_DEBUG_STAMP)
 	sam build --config-env x86_64
 
 lint: setup ## rustfmt, clippy -D warnings, sam validate --lint, cfn-lint (+ serverless rules), checkov, IAM against AWS's catalogue (parliament), documentation links
@@ -62,12 +63,28 @@ test-rust: setup ## Unit and integration tests (moto per test)
 
 # A debug `sam build` checks the template's build wiring without the slow
 # fat-LTO release link; `make build` and `make deploy` build for release.
-test-template: setup ## sam build (debug), then deploy the template into moto's CloudFormation and check it
+# test-template and test-sam-local share it: built once, and again only when
+# a source changed (`make build` and `make deploy` overwrite .aws-sam/build).
+SAM_DEBUG_STAMP := .aws-sam/debug-x86_64.stamp
+SAM_SOURCES := template.yaml samconfig.toml Cargo.toml Cargo.lock .cargo/config.toml \
+	$(shell find functions shared -type f -not -name '*.md' -not -path '*/target/*' 2>/dev/null)
+$(SAM_DEBUG_STAMP): $(SAM_SOURCES) | setup
 	SAM_BUILD_MODE=debug sam build --config-env x86_64
+	touch $@
+
+test-template: setup $(SAM_DEBUG_STAMP) ## sam build (debug), then deploy the template into moto's CloudFormation and check it
 	$(PYTHON) tests/template/deploy_to_moto.py
 	$(PYTHON) tests/template/check_spoke.py
 
-test: lint test-template test-rust fuzz-short ## Everything: lint, sam build (debug), template deployment, all tests, a short fuzzing pass
+# Needs a Docker daemon: without one it builds nothing and says SKIPPED
+# (CI starts one and sets WATCHKEEPER_REQUIRE_DOCKER=1: .ci/run). Whether a
+# daemon answers is asked only when this target is made (second expansion).
+DOCKER_ANSWERS = timeout 30 docker info >/dev/null 2>&1 && echo yes
+.SECONDEXPANSION:
+test-sam-local: setup $$(if $$(shell $(DOCKER_ANSWERS)),$(SAM_DEBUG_STAMP)) ## sam build (debug), then sam local invoke of every function on its sample events against moto
+	$(PYTHON) tests/sam-local/run.py
+
+test: lint test-template test-sam-local test-rust fuzz-short ## Everything: lint, sam build (debug), template deployment, sam local invoke, all tests, a short fuzzing pass
 	@awk '/^test result:/ {passed += $$4; failed += $$6} END {printf "\nSummary: %d passed, %d failed\n", passed, failed}' $(TEST_LOG)
 
 demo: setup ## Run every function on its sample events against a local emulator
@@ -94,6 +111,7 @@ invoke: setup ## Run FUNCTION on EVENT locally against moto (cargo lambda watch/
 	@FUNCTION=$(FUNCTION) EVENT=$(EVENT) tools/invoke
 
 deploy: ## sam build && sam deploy (arm64; needs the aarch64 Rust target)
+	rm -f $(SAM_DEBUG_STAMP)
 	sam build && sam deploy
 
 lock: ## Re-pin requirements-dev.lock after changing requirements-dev.txt

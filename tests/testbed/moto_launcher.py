@@ -67,7 +67,10 @@ header `x-amzn-query-error: <Code>;<Sender|Receiver>` that CloudWatch sends
 and the SDK reads the error code from (see the "Smithy RPC v2 CBOR" block).
 
 With --ssl-cert and --ssl-key it serves HTTPS only (`make bench`, so that TLS
-costs what it does against AWS); without them, plain HTTP.
+costs what it does against AWS); without them, plain HTTP. --host and --port
+choose the address (default 127.0.0.1 and a free port): `make test-sam-local`
+serves it on a Docker network's gateway, port 443, where the functions'
+containers reach it under AWS's own host names.
 """
 
 import json
@@ -501,6 +504,8 @@ def main():
     # against AWS; tests and the demo use plain HTTP.
     parser.add_argument("--ssl-cert", help="PEM server certificate: serve HTTPS instead of HTTP")
     parser.add_argument("--ssl-key", help="PEM private key of --ssl-cert")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     args = parser.parse_args()
     if bool(args.ssl_cert) != bool(args.ssl_key):
         parser.error("--ssl-cert and --ssl-key go together")
@@ -510,7 +515,7 @@ def main():
     record_publish_order()
     install_stale_reads()
     app = Testbed(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.port, flush=True)
     sys.stdin.read()
