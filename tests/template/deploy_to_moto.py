@@ -48,6 +48,7 @@ PARAMETERS = {
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "ec2:DescribeInstances",
     "ec2:DescribeTags",
+    "cloudwatch:ListMetrics",
     "iam:ListAccountAliases",
     "elasticmapreduce:ListClusters",
     "cloudwatch:GetMetricData",
