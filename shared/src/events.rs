@@ -9,6 +9,7 @@ pub mod codecommit;
 pub mod ec2;
 pub mod health;
 pub mod lenient;
+pub mod sns;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

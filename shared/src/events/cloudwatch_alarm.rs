@@ -359,6 +359,34 @@ mod tests {
         );
     }
 
+    /// `aws_lambda_events`' SNS alarm message (`sns::CloudWatchAlarmPayload`)
+    /// requires `AlarmArn`, which older messages and China-region ones do
+    /// not carry (the function then takes the region from the topic's ARN),
+    /// and reads `NewStateValue` as it is sent. The crate's type refuses
+    /// such a message, so [`SnsAlarmMessage`] stays. When this test fails
+    /// after an upgrade, the crate reads them and the message can be read
+    /// through it.
+    #[test]
+    fn the_crates_sns_alarm_message_rejects_real_samples_so_ours_stays() {
+        use aws_lambda_events::sns::{CloudWatchAlarmPayload, SnsEvent};
+        let event: SnsEvent = serde_json::from_str(include_str!(
+            "../../../events/emr-idle-alarm-sns-no-arn.json"
+        ))
+        .unwrap();
+        let message: serde_json::Value =
+            serde_json::from_str(&event.records[0].sns.message).unwrap();
+        let error = serde_json::from_value::<CloudWatchAlarmPayload>(message.clone())
+            .expect_err("the crate now reads alarm messages without AlarmArn: adopt its type");
+        assert!(
+            error.to_string().contains("missing field `AlarmArn`"),
+            "{error}"
+        );
+        // Ours reads it.
+        let ours: SnsAlarmMessage = deserialize_value(&message).unwrap();
+        assert_eq!(ours.alarm_arn, None);
+        assert_eq!(ours.aws_account_id.as_deref(), Some("123456789012"));
+    }
+
     #[test]
     fn unknown_states_are_kept() {
         assert_eq!(
