@@ -228,6 +228,22 @@ mod tests {
     }
 
     #[test]
+    fn a_metric_math_alarm_through_eventbridge_names_its_cluster() {
+        let event = testbed::events::load("emr-idle-alarm-eventbridge-metric-math.json");
+        let Trigger::Alarms(alarms) = read_trigger(&event).unwrap() else {
+            panic!("an alarm");
+        };
+        assert_eq!(
+            alarms[0].delivery,
+            "event:5d8a2c41-9b3e-7f10-2c6d-8e4f1a0b3c77"
+        );
+        assert_eq!(
+            alarms[0].change.dimension_values("JobFlowId"),
+            vec!["j-2AXXXXXXGAPLF"]
+        );
+    }
+
+    #[test]
     fn records_of_another_service_are_refused_naming_them() {
         let codecommit = json!({"Records": [{"eventSource": "aws:codecommit", "eventName": "ReferenceChanges"}]});
         assert_eq!(
