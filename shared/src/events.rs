@@ -2,6 +2,21 @@
 //! leniently: real AWS events omit `version`, add keys, send numbers as
 //! strings, shout enum values and carry stray whitespace. Errors name the
 //! field that is missing or malformed.
+//!
+//! Where AWS's own event types (`aws_lambda_events`) read every real event,
+//! they are used, and Watchkeeper's lenient post-processing (trimming,
+//! lower-casing, blank as absent, validation) turns them into the domain
+//! types the functions use: the envelope ([`parse_event`]), the EC2
+//! state-change detail ([`ec2::InstanceStateChange`]), the CloudTrail
+//! API-call detail ([`cloudtrail::ApiCall`]), the CloudWatch alarm
+//! state-change detail ([`cloudwatch_alarm::AlarmStateChangeDetail`]) and
+//! Lambda's SNS event ([`sns`]). Watchkeeper keeps its own types where the
+//! crate's refuse real events, each with a test that feeds a real sample to
+//! the crate's type and expects the refusal, so an upgrade of the crate
+//! re-checks the choice: the Health detail ([`health`]), the alarm message
+//! inside SNS ([`cloudwatch_alarm::SnsAlarmMessage`]) and an alarm's
+//! `configuration` (metric-math alarms). CodeCommit's detail has no type in
+//! the crate.
 
 pub mod cloudtrail;
 pub mod cloudwatch_alarm;

@@ -1,10 +1,12 @@
 //! CloudTrail `AWS API Call via CloudTrail` events, and the request shapes of
 //! the EC2 calls that share or publish AMIs and EBS snapshots.
 //!
-//! CloudTrail is loose about shapes: `requestParameters` and
-//! `responseElements` may be `null` or `{}`, `items` may be missing, and a
-//! denied call still carries what was asked for. Everything optional here is
-//! `Option`, blank strings count as absent, and unknown keys are ignored.
+//! The call itself is read through `aws_lambda_events` ([`ApiCall`]). The
+//! request shapes are Watchkeeper's: CloudTrail is loose about them:
+//! `requestParameters` and `responseElements` may be `null` or `{}`, `items`
+//! may be missing, and a denied call still carries what was asked for.
+//! Everything optional here is `Option`, blank strings count as absent, and
+//! unknown keys are ignored.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
