@@ -2,6 +2,21 @@
 //! leniently: real AWS events omit `version`, add keys, send numbers as
 //! strings, shout enum values and carry stray whitespace. Errors name the
 //! field that is missing or malformed.
+//!
+//! Where AWS's own event types (`aws_lambda_events`) read every real event,
+//! they are used, and Watchkeeper's lenient post-processing (trimming,
+//! lower-casing, blank as absent, validation) turns them into the domain
+//! types the functions use: the envelope ([`parse_event`]), the EC2
+//! state-change detail ([`ec2::InstanceStateChange`]), the CloudTrail
+//! API-call detail ([`cloudtrail::ApiCall`]), the CloudWatch alarm
+//! state-change detail ([`cloudwatch_alarm::AlarmStateChangeDetail`]) and
+//! Lambda's SNS event ([`sns`]). Watchkeeper keeps its own types where the
+//! crate's refuse real events, each with a test that feeds a real sample to
+//! the crate's type and expects the refusal, so an upgrade of the crate
+//! re-checks the choice: the Health detail ([`health`]), the alarm message
+//! inside SNS ([`cloudwatch_alarm::SnsAlarmMessage`]) and an alarm's
+//! `configuration` (metric-math alarms). CodeCommit's detail has no type in
+//! the crate.
 
 pub mod cloudtrail;
 pub mod cloudwatch_alarm;
@@ -9,6 +24,7 @@ pub mod codecommit;
 pub mod ec2;
 pub mod health;
 pub mod lenient;
+pub mod sns;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -29,26 +45,95 @@ pub enum EventError {
 }
 
 /// An EventBridge event with its `detail` parsed as `D`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+///
+/// Read through `aws_lambda_events`' own envelope
+/// ([`aws_lambda_events::eventbridge::EventBridgeEvent`]), then made lenient:
+/// strings trimmed, a missing `account`, `region` or `resources` empty.
+/// `time` is kept as the text the event carries: the crate reads it as a
+/// timestamp and would refuse the whole event for an odd one, while
+/// Watchkeeper only uses it for logs and an event's age.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventBridgeEvent<D> {
-    #[serde(default)]
     pub version: Option<String>,
-    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub id: String,
-    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub detail_type: String,
-    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub source: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
     pub account: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
     pub time: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
     pub region: String,
-    #[serde(default)]
     pub resources: Vec<String>,
     pub detail: D,
+}
+
+/// A `detail` shape [`parse_event`] can read: any `Deserialize` type of
+/// Watchkeeper's own, as it is, or a type read through one of
+/// `aws_lambda_events`' shapes and then checked and normalised
+/// ([`FromAwsShape`]).
+pub trait Detail: Sized {
+    /// Reads `detail`; errors name the field by its path from the event's
+    /// root (`detail.state`).
+    fn read(detail: &Value) -> Result<Self, EventError>;
+}
+
+impl<T: DeserializeOwned> Detail for T {
+    fn read(detail: &Value) -> Result<Self, EventError> {
+        deserialize_at(detail, "detail")
+    }
+}
+
+/// A domain type built from a shape of `aws_lambda_events`: the crate reads
+/// the JSON, Watchkeeper trims, lowercases and validates what it reads.
+pub trait FromAwsShape: Sized {
+    /// The crate's type for the JSON.
+    type Shape: DeserializeOwned;
+    /// The domain value, or the field (its path inside the shape, `.` for
+    /// the whole) and what is wrong with it.
+    fn from_shape(shape: Self::Shape) -> Result<Self, ShapeError>;
+}
+
+/// A field of a crate-read shape that Watchkeeper refuses, by its path
+/// inside the shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl ShapeError {
+    pub fn new(path: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Reads `value` as the crate's shape of `T`, then converts it; every
+/// error names its path below `prefix`.
+pub fn read_shape<T: FromAwsShape>(value: &Value, prefix: &str) -> Result<T, EventError> {
+    let shape: T::Shape = deserialize_at(value, prefix)?;
+    T::from_shape(shape).map_err(|error| EventError::Field {
+        path: capped(&join_path(prefix, &error.path)),
+        problem: capped(&error.problem),
+    })
+}
+
+/// `prefix.inner`, or `prefix` alone for the whole (`.`).
+fn join_path(prefix: &str, inner: &str) -> String {
+    match (prefix, inner) {
+        (_, "." | "") => prefix.to_owned(),
+        ("." | "", _) => inner.to_owned(),
+        _ => format!("{prefix}.{inner}"),
+    }
+}
+
+/// Deserializes `value` (of any JSON kind), naming a failing field by its
+/// path below `prefix`.
+fn deserialize_at<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(value).map_err(|error| EventError::Field {
+        path: capped(&join_path(prefix, &error.path().to_string())),
+        problem: capped(&error.inner().to_string()),
+    })
 }
 
 /// Just enough of an envelope to decide whether an event is meant for a
@@ -180,9 +265,92 @@ pub fn describe_payload(payload: &Value) -> String {
     )
 }
 
-/// Parses a whole event, naming the failing field by its path.
-pub fn parse_event<D: DeserializeOwned>(event: &Value) -> Result<EventBridgeEvent<D>, EventError> {
-    deserialize_value(event)
+/// Parses a whole event, naming the failing field by its path: the
+/// envelope through `aws_lambda_events`' type, then `detail` as `D`.
+pub fn parse_event<D: Detail>(event: &Value) -> Result<EventBridgeEvent<D>, EventError> {
+    let Value::Object(object) = event else {
+        return Err(EventError::NotAnObject {
+            found: json_kind(event),
+        });
+    };
+    // The crate's envelope, without `time` (read below as text) and with
+    // `detail` only checked for presence here: it is read on its own as `D`.
+    let envelope: aws_lambda_events::eventbridge::EventBridgeEvent<Present> =
+        serde_path_to_error::deserialize(WithoutKey {
+            object,
+            key: "time",
+        })
+        .map_err(|error| EventError::Field {
+            path: capped(&error.path().to_string()),
+            problem: capped(&error.inner().to_string()),
+        })?;
+    let time: Option<String> = match object.get("time") {
+        None => None,
+        Some(time) => deserialize_at(time, "time")?,
+    };
+    let trimmed =
+        |text: Option<String>| text.map(|text| text.trim().to_owned()).unwrap_or_default();
+    let Some(id) = envelope.id else {
+        return Err(EventError::Field {
+            path: ".".to_owned(),
+            problem: "missing field `id`".to_owned(),
+        });
+    };
+    let detail = D::read(object.get("detail").unwrap_or(&Value::Null))?;
+    Ok(EventBridgeEvent {
+        version: envelope.version,
+        id: id.trim().to_owned(),
+        detail_type: envelope.detail_type.trim().to_owned(),
+        source: envelope.source.trim().to_owned(),
+        account: trimmed(envelope.account),
+        time: trimmed(time),
+        region: trimmed(envelope.region),
+        resources: envelope.resources.unwrap_or_default(),
+        detail,
+    })
+}
+
+/// The crate envelope's `detail` while the envelope is read: it must be
+/// there, and is read afterwards as the caller's type.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+struct Present;
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Self)
+    }
+}
+
+/// An event object seen without one of its keys.
+struct WithoutKey<'a> {
+    object: &'a serde_json::Map<String, Value>,
+    key: &'static str,
+}
+
+impl<'de> serde::Deserializer<'de> for WithoutKey<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let key = self.key;
+        let entries = self
+            .object
+            .iter()
+            .filter(move |(name, _)| name.as_str() != key)
+            .map(|(name, value)| (name.as_str(), value));
+        let mut map = serde::de::value::MapDeserializer::new(entries);
+        let value = visitor.visit_map(&mut map)?;
+        map.end()?;
+        Ok(value)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
 }
 
 /// Deserializes any JSON value, naming the failing field by its path.
@@ -193,10 +361,7 @@ pub fn deserialize_value<T: DeserializeOwned>(value: &Value) -> Result<T, EventE
         });
     }
     // The path holds map keys from the event, as long as the sender likes.
-    serde_path_to_error::deserialize(value).map_err(|error| EventError::Field {
-        path: capped(&error.path().to_string()),
-        problem: capped(&error.inner().to_string()),
-    })
+    deserialize_at(value, ".")
 }
 
 /// Text from an event, as it may be quoted in an error or a log line.
@@ -281,6 +446,68 @@ mod tests {
         assert_eq!(parsed.account, "");
         assert!(parsed.resources.is_empty());
         assert_eq!(parsed.detail.name, "x");
+    }
+
+    #[test]
+    fn an_odd_time_is_kept_as_text_where_the_crates_envelope_refuses_it() {
+        let event = json!({
+            "id": "1", "detail-type": "T", "source": "s",
+            "time": " yesterday ", "detail": {"name": "x"}
+        });
+        // The crate reads `time` as a timestamp and refuses the event ...
+        assert!(
+            serde_json::from_value::<aws_lambda_events::eventbridge::EventBridgeEvent>(
+                event.clone()
+            )
+            .is_err()
+        );
+        // ... Watchkeeper keeps it as text: it is only logged and aged.
+        let parsed: EventBridgeEvent<Detail> = parse_event(&event).unwrap();
+        assert_eq!(parsed.time, "yesterday");
+        assert_eq!(
+            parse_event::<Detail>(&json!({"id": "1", "detail-type": "T", "source": "s", "time": 5, "detail": {"name": "x"}}))
+                .unwrap_err()
+                .to_string(),
+            "event field `time` is malformed: invalid type: integer `5`, expected a string"
+        );
+    }
+
+    #[test]
+    fn envelope_fields_are_read_through_the_crate_and_trimmed() {
+        let event = json!({
+            "version": "0", "id": " e-1 ", "detail-type": " T ", "source": " s ",
+            "account": " 123456789012 ", "time": "2026-11-22T10:00:00Z",
+            "region": " eu-west-1 ", "resources": null, "detail": {"name": "x"}
+        });
+        let parsed: EventBridgeEvent<Detail> = parse_event(&event).unwrap();
+        assert_eq!(parsed.version.as_deref(), Some("0"));
+        assert_eq!(
+            (
+                parsed.id.as_str(),
+                parsed.detail_type.as_str(),
+                parsed.source.as_str(),
+                parsed.account.as_str(),
+                parsed.region.as_str()
+            ),
+            ("e-1", "T", "s", "123456789012", "eu-west-1")
+        );
+        assert!(parsed.resources.is_empty());
+        assert_eq!(
+            parse_event::<Detail>(
+                &json!({"detail-type": "T", "source": "s", "detail": {"name": "x"}})
+            )
+            .unwrap_err()
+            .to_string(),
+            "event field `.` is malformed: missing field `id`"
+        );
+        assert_eq!(
+            parse_event::<Detail>(
+                &json!({"id": "1", "detail-type": "T", "source": "s", "detail": null})
+            )
+            .unwrap_err()
+            .to_string(),
+            "event field `detail` is malformed: invalid type: null, expected struct Detail"
+        );
     }
 
     #[test]

@@ -101,7 +101,9 @@ fn an_error_path_through_a_huge_map_key_is_quoted_only_in_part() {
         "source": "aws.cloudwatch",
         "detail": {
             "alarmName": "idle",
-            "state": {"value": "ALARM"},
+            // A state as CloudWatch sends it (value, reason and timestamp),
+            // which `aws_lambda_events` requires before `configuration` is read.
+            "state": {"value": "ALARM", "reason": "r", "timestamp": "2026-11-22T10:00:41.640+0000"},
             "configuration": {"metrics": [{"metricStat": {"metric": {"dimensions": {long_name.clone(): 5}}}}]}
         }
     });

@@ -2,12 +2,12 @@
 //! once, or EventBridge), the scheduled sweep, or an event not this
 //! function's.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use watchkeeper_shared::events::cloudwatch_alarm::{
     self, AlarmStateChange, AlarmStateChangeDetail, SnsAlarmMessage,
 };
+use watchkeeper_shared::events::sns::SnsEvent;
 use watchkeeper_shared::events::{
     EventError, EventRouting, describe_payload, deserialize_value, parse_event,
 };
@@ -33,29 +33,6 @@ pub(crate) struct Alarm {
     pub(crate) change: AlarmStateChange,
     pub(crate) account: String,
     pub(crate) region: String,
-}
-
-/// The parts of Lambda's SNS event this function reads.
-#[derive(Debug, Deserialize)]
-struct SnsEvent {
-    #[serde(rename = "Records")]
-    records: Vec<SnsRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SnsRecord {
-    #[serde(rename = "Sns")]
-    sns: SnsBody,
-}
-
-#[derive(Debug, Deserialize)]
-struct SnsBody {
-    #[serde(rename = "MessageId", default)]
-    message_id: String,
-    #[serde(rename = "TopicArn", default)]
-    topic_arn: String,
-    #[serde(rename = "Message")]
-    message: String,
 }
 
 /// The region in an ARN (`arn:<partition>:<service>:<region>:...`).
@@ -157,6 +134,17 @@ mod tests {
     use serde_json::json;
     use watchkeeper_shared::events::cloudwatch_alarm::AlarmState;
 
+    /// The sample SNS delivery (`events/emr-idle-alarm-sns.json`) carrying
+    /// `message`, with the given message id and topic.
+    fn sns_delivery(message_id: &str, topic_arn: &str, message: Value) -> Value {
+        let mut event = testbed::events::load("emr-idle-alarm-sns.json");
+        let sns = &mut event["Records"][0]["Sns"];
+        sns["MessageId"] = json!(message_id);
+        sns["TopicArn"] = json!(topic_arn);
+        sns["Message"] = message;
+        event
+    }
+
     #[test]
     fn triggers_are_recognised() {
         let scheduled = json!({"id": "1", "source": "aws.events", "detail-type": "Scheduled Event", "account": "123456789012", "region": "eu-west-1", "detail": {}});
@@ -175,7 +163,13 @@ mod tests {
             reason.to_string(),
             "not an idle alarm or a scheduled sweep (source \"aws.ec2\", detail-type \"X\")"
         );
-        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\",\"AWSAccountId\":\"123456789012\"}"}}]});
+        let sns = sns_delivery(
+            "m-1",
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            json!(
+                "{\"AlarmName\":\"a\",\"NewStateValue\":\"OK\",\"AWSAccountId\":\"123456789012\"}"
+            ),
+        );
         let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {
             panic!("an alarm");
         };
@@ -190,7 +184,13 @@ mod tests {
 
     #[test]
     fn an_alarm_is_placed_by_its_own_arn_and_account() {
-        let sns = json!({"Records": [{"Sns": {"MessageId": "m-1", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\",\"AWSAccountId\":\"111122223333\",\"AlarmArn\":\"arn:aws:cloudwatch:us-east-1:111122223333:alarm:a\"}"}}]});
+        let sns = sns_delivery(
+            "m-1",
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            json!(
+                "{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\",\"AWSAccountId\":\"111122223333\",\"AlarmArn\":\"arn:aws:cloudwatch:us-east-1:111122223333:alarm:a\"}"
+            ),
+        );
         let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {
             panic!("an alarm");
         };
@@ -198,10 +198,48 @@ mod tests {
             (alarms[0].account.as_str(), alarms[0].region.as_str()),
             ("111122223333", "us-east-1")
         );
-        let unplaced = json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": "{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\"}"}}]});
+        let unplaced = sns_delivery(
+            "m-1",
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            json!("{\"AlarmName\":\"a\",\"NewStateValue\":\"ALARM\"}"),
+        );
         assert_eq!(
             read_trigger(&unplaced).unwrap_err().to_string(),
             "event field `Records[0].Sns.Message` is malformed: `AWSAccountId` is missing: cannot tell which account the alarm is in"
+        );
+    }
+
+    #[test]
+    fn an_alarm_message_without_its_arn_is_placed_by_the_topics_region() {
+        // Older and China-region alarm messages carry no `AlarmArn`.
+        let sns = testbed::events::load("emr-idle-alarm-sns-no-arn.json");
+        let Trigger::Alarms(alarms) = read_trigger(&sns).unwrap() else {
+            panic!("an alarm");
+        };
+        assert_eq!(
+            (alarms[0].account.as_str(), alarms[0].region.as_str()),
+            ("123456789012", "cn-north-1")
+        );
+        assert_eq!(alarms[0].change.new_state, AlarmState::Alarm);
+        assert_eq!(
+            alarms[0].change.dimension_values("JobFlowId"),
+            vec!["j-2AXXXXXXGAPLF"]
+        );
+    }
+
+    #[test]
+    fn a_metric_math_alarm_through_eventbridge_names_its_cluster() {
+        let event = testbed::events::load("emr-idle-alarm-eventbridge-metric-math.json");
+        let Trigger::Alarms(alarms) = read_trigger(&event).unwrap() else {
+            panic!("an alarm");
+        };
+        assert_eq!(
+            alarms[0].delivery,
+            "event:5d8a2c41-9b3e-7f10-2c6d-8e4f1a0b3c77"
+        );
+        assert_eq!(
+            alarms[0].change.dimension_values("JobFlowId"),
+            vec!["j-2AXXXXXXGAPLF"]
         );
     }
 
@@ -230,7 +268,7 @@ mod tests {
                 "event field `Records[0].Sns.Message` is malformed: invalid type: integer `5`, expected a string",
             ),
         ] {
-            let event = json!({"Records": [{"Sns": {"Message": message}}]});
+            let event = sns_delivery("m-1", "arn:aws:sns:eu-west-1:123456789012:t", message);
             assert_eq!(read_trigger(&event).unwrap_err().to_string(), expected);
         }
     }

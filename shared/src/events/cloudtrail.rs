@@ -1,17 +1,19 @@
 //! CloudTrail `AWS API Call via CloudTrail` events, and the request shapes of
 //! the EC2 calls that share or publish AMIs and EBS snapshots.
 //!
-//! CloudTrail is loose about shapes: `requestParameters` and
-//! `responseElements` may be `null` or `{}`, `items` may be missing, and a
-//! denied call still carries what was asked for. Everything optional here is
-//! `Option`, blank strings count as absent, and unknown keys are ignored.
+//! The call itself is read through `aws_lambda_events` ([`ApiCall`]). The
+//! request shapes are Watchkeeper's: CloudTrail is loose about them:
+//! `requestParameters` and `responseElements` may be `null` or `{}`, `items`
+//! may be missing, and a denied call still carries what was asked for.
+//! Everything optional here is `Option`, blank strings count as absent, and
+//! unknown keys are ignored.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::lenient;
-use super::{EventError, deserialize_value};
+use super::{Detail, EventError, deserialize_at, deserialize_value};
 
 pub const API_CALL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 pub const EC2_EVENT_SOURCE: &str = "ec2.amazonaws.com";
@@ -22,45 +24,93 @@ pub const DISABLE_IMAGE_BLOCK_PUBLIC_ACCESS: &str = "DisableImageBlockPublicAcce
 pub const DISABLE_SNAPSHOT_BLOCK_PUBLIC_ACCESS: &str = "DisableSnapshotBlockPublicAccess";
 
 /// The `detail` of an `AWS API Call via CloudTrail` event.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Read through `aws_lambda_events`'
+/// [`AWSAPICall`](aws_lambda_events::cloudwatch_events::cloudtrail::AWSAPICall):
+/// the fields CloudTrail always writes (`eventVersion`, `userIdentity` and
+/// its `type`, `eventTime`, `eventSource`, `eventName`, `awsRegion`,
+/// `sourceIPAddress`, `userAgent`, `requestID`, `eventID`, `eventType`) must
+/// be there. Watchkeeper then trims them and counts blank ones as absent.
+/// `errorCode`, `errorMessage` and `recipientAccountId`, which the crate's
+/// type does not name, are read here, as are `requestParameters` and
+/// `responseElements`, whose shape depends on `eventName`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiCall {
-    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub event_name: String,
-    #[serde(default, deserialize_with = "lenient::trimmed_string")]
     pub event_source: String,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub event_time: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub aws_region: Option<String>,
-    #[serde(
-        default,
-        rename = "sourceIPAddress",
-        deserialize_with = "lenient::optional_trimmed_string"
-    )]
     pub source_ip_address: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub user_agent: Option<String>,
-    #[serde(
-        default,
-        rename = "eventID",
-        deserialize_with = "lenient::optional_trimmed_string"
-    )]
     pub event_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub error_code: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub error_message: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub recipient_account_id: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
     pub user_identity: UserIdentity,
     /// Kept raw: its shape depends on `eventName`. Read it with
     /// [`ApiCall::request_parameters`].
-    #[serde(default)]
     pub request_parameters: Option<Value>,
-    #[serde(default)]
     pub response_elements: Option<Value>,
+}
+
+type ApiCallShape =
+    aws_lambda_events::cloudwatch_events::cloudtrail::AWSAPICall<Option<Value>, Value>;
+
+/// The fields of the detail the crate's type does not name.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiCallExtras {
+    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
+    error_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
+    error_message: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
+    recipient_account_id: Option<String>,
+}
+
+/// Trimmed; blank counts as absent.
+fn present(text: impl AsRef<str>) -> Option<String> {
+    Some(text.as_ref().trim().to_owned()).filter(|text| !text.is_empty())
+}
+
+fn present_option(text: Option<String>) -> Option<String> {
+    text.and_then(present)
+}
+
+impl Detail for ApiCall {
+    fn read(detail: &Value) -> Result<Self, EventError> {
+        let shape: ApiCallShape = deserialize_at(detail, "detail")?;
+        let extras: ApiCallExtras = deserialize_at(detail, "detail")?;
+        let identity = shape.user_identity;
+        Ok(Self {
+            event_name: shape.event_name.trim().to_owned(),
+            event_source: shape.event_source.trim().to_owned(),
+            event_time: present(shape.event_time),
+            aws_region: present(shape.aws_region),
+            source_ip_address: present(shape.source_ipaddress),
+            user_agent: present(shape.user_agent),
+            event_id: present(shape.event_id),
+            error_code: extras.error_code,
+            error_message: extras.error_message,
+            recipient_account_id: extras.recipient_account_id,
+            user_identity: UserIdentity {
+                identity_type: present(identity.r#type),
+                arn: present_option(identity.arn),
+                account_id: present_option(identity.account_id),
+                principal_id: present_option(identity.principal_id),
+                session_context: identity.session_context.map(|context| SessionContext {
+                    session_issuer: context.session_issuer.map(|issuer| SessionIssuer {
+                        issuer_type: present(issuer.r#type),
+                        arn: present(issuer.arn),
+                        user_name: present_option(issuer.user_name),
+                    }),
+                }),
+                invoked_by: present_option(identity.invoked_by),
+            },
+            request_parameters: shape.request_parameters,
+            response_elements: shape.response_elements,
+        })
+    }
 }
 
 impl ApiCall {
@@ -109,49 +159,28 @@ fn read_nested<T: DeserializeOwned>(
 }
 
 /// Who made the call (`userIdentity`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserIdentity {
     /// `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, `AWSService`, ...
-    #[serde(
-        default,
-        rename = "type",
-        deserialize_with = "lenient::optional_trimmed_string"
-    )]
     pub identity_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub account_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub principal_id: Option<String>,
-    #[serde(default)]
     pub session_context: Option<SessionContext>,
     /// The AWS service that made the call on the caller's behalf.
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub invoked_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionContext {
-    #[serde(default)]
     pub session_issuer: Option<SessionIssuer>,
 }
 
 /// The role (or user) whose credentials a session was issued from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionIssuer {
-    #[serde(
-        default,
-        rename = "type",
-        deserialize_with = "lenient::optional_trimmed_string"
-    )]
     pub issuer_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub user_name: Option<String>,
 }
 
@@ -258,15 +287,28 @@ mod tests {
     use crate::events::parse_event;
     use serde_json::json;
 
-    fn call(detail: Value) -> ApiCall {
-        parse_event::<ApiCall>(&json!({
+    /// A real call's detail (`events/ami-public.json`, without its request
+    /// and response) with the keys of `detail` set over it.
+    fn event(detail: Value) -> Value {
+        let sample: Value =
+            serde_json::from_str(include_str!("../../../events/ami-public.json")).unwrap();
+        let mut full = sample["detail"].clone();
+        let object = full.as_object_mut().unwrap();
+        object.remove("requestParameters");
+        object.remove("responseElements");
+        for (key, value) in detail.as_object().unwrap() {
+            object.insert(key.clone(), value.clone());
+        }
+        json!({
             "id": "e1",
             "detail-type": API_CALL_DETAIL_TYPE,
             "source": "aws.ec2",
-            "detail": detail
-        }))
-        .unwrap()
-        .detail
+            "detail": full
+        })
+    }
+
+    fn call(detail: Value) -> ApiCall {
+        parse_event::<ApiCall>(&event(detail)).unwrap().detail
     }
 
     #[test]
@@ -289,10 +331,12 @@ mod tests {
                 "sessionContext": {
                     "sessionIssuer": {
                         "type": "Role",
+                        "principalId": "AROAEXAMPLE",
                         "arn": "arn:aws:iam::111122223333:role/Admin",
+                        "accountId": "111122223333",
                         "userName": "Admin"
                     },
-                    "attributes": {"mfaAuthenticated": "false"}
+                    "attributes": {"mfaAuthenticated": "false", "creationDate": "2026-11-22T09:55:41Z"}
                 }
             },
             "requestParameters": null
@@ -315,10 +359,8 @@ mod tests {
     }
 
     #[test]
-    fn missing_or_null_user_identity_and_parameters_are_empty() {
-        let call =
-            call(json!({"eventName": "DisableImageBlockPublicAccess", "userIdentity": null}));
-        assert_eq!(call.user_identity, UserIdentity::default());
+    fn missing_parameters_are_empty() {
+        let call = call(json!({"eventName": "DisableImageBlockPublicAccess"}));
         assert_eq!(
             call.request_parameters::<ModifyImageAttributeRequest>(),
             Ok(None)
@@ -326,6 +368,42 @@ mod tests {
         assert_eq!(
             call.response_elements::<BlockPublicAccessResponse>(),
             Ok(None)
+        );
+    }
+
+    /// The crate's type requires what CloudTrail always writes; blank
+    /// values still count as absent.
+    #[test]
+    fn fields_cloudtrail_always_writes_are_required_and_blank_ones_absent() {
+        let call = call(
+            json!({"eventTime": " ", "awsRegion": "", "userAgent": "", "errorCode": " ", "recipientAccountId": null}),
+        );
+        assert_eq!(
+            (call.event_time, call.aws_region, call.user_agent),
+            (None, None, None)
+        );
+        assert_eq!((call.error_code, call.recipient_account_id), (None, None));
+        let error = |detail: Value| {
+            parse_event::<ApiCall>(&event(detail))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            error(json!({"userIdentity": null})),
+            "event field `detail.userIdentity` is malformed: invalid type: null, expected struct UserIdentity"
+        );
+        let mut missing = event(json!({}));
+        missing["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("requestID");
+        assert_eq!(
+            parse_event::<ApiCall>(&missing).unwrap_err().to_string(),
+            "event field `detail` is malformed: missing field `requestID`"
+        );
+        assert_eq!(
+            error(json!({"errorCode": 5})),
+            "event field `detail.errorCode` is malformed: invalid type: integer `5`, expected a string"
         );
     }
 

@@ -6,8 +6,9 @@
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::lenient;
+use super::{Detail, EventError, deserialize_at, lenient};
 
 pub const SOURCE: &str = "aws.cloudwatch";
 pub const STATE_CHANGE_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
@@ -194,26 +195,95 @@ impl From<SnsAlarmMessage> for AlarmStateChange {
 
 // ---- EventBridge: `CloudWatch Alarm State Change` detail ----
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The `detail` of a `CloudWatch Alarm State Change` event.
+///
+/// The alarm's name and states are read through `aws_lambda_events`'
+/// [`CloudWatchAlarmData`](aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmData)
+/// (state values `OK`, `ALARM`, `INSUFFICIENT_DATA`, a reason and an RFC 3339
+/// timestamp, as CloudWatch sends them). Two fields are read here instead:
+/// `configuration`, because the crate requires `metricStat` in every metric
+/// and a metric-math alarm's expression has none (it would refuse a real
+/// metric-math alarm), and each state's `value`, which the crate reads as
+/// `OK` when it is missing; Watchkeeper refuses such a state, naming it.
+/// The timestamp is kept as the text the event carries.
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlarmStateChangeDetail {
-    #[serde(deserialize_with = "lenient::trimmed_string")]
     pub alarm_name: String,
     pub state: DetailState,
-    #[serde(default)]
     pub previous_state: Option<DetailState>,
-    #[serde(default)]
     pub configuration: Option<DetailConfiguration>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One of the alarm's states in the event.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DetailState {
-    #[serde(deserialize_with = "alarm_state")]
     pub value: AlarmState,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub reason: Option<String>,
-    #[serde(default, deserialize_with = "lenient::optional_trimmed_string")]
     pub timestamp: Option<String>,
+}
+
+// `configuration` as `Option<Value>`: read below, and optional as before.
+type AlarmDataShape =
+    aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmData<Option<Value>, Value>;
+
+impl Detail for AlarmStateChangeDetail {
+    fn read(detail: &Value) -> Result<Self, EventError> {
+        let shape: AlarmDataShape = deserialize_at(detail, "detail")?;
+        let field = |path: &str, problem: &str| EventError::Field {
+            path: path.to_owned(),
+            problem: problem.to_owned(),
+        };
+        let state = |key: &str,
+                     state: aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmState<Value>|
+         -> Result<DetailState, EventError> {
+            let raw = &detail[key];
+            if raw.get("value").is_none() {
+                return Err(field(&format!("detail.{key}"), "missing field `value`"));
+            }
+            Ok(DetailState {
+                value: alarm_state_value(&state.value),
+                reason: Some(state.reason.trim().to_owned()).filter(|reason| !reason.is_empty()),
+                timestamp: raw["timestamp"]
+                    .as_str()
+                    .map(|text| text.trim().to_owned())
+                    .filter(|text| !text.is_empty()),
+            })
+        };
+        let current = match shape.state {
+            Some(current) => state("state", current)?,
+            None if detail.get("state").is_none() => {
+                return Err(field("detail", "missing field `state`"));
+            }
+            None => return Err(field("detail.state", "null, expected the alarm's state")),
+        };
+        let previous = shape
+            .previous_state
+            .map(|previous| state("previousState", previous))
+            .transpose()?;
+        let configuration = match detail.get("configuration") {
+            None | Some(Value::Null) => None,
+            Some(configuration) => Some(deserialize_at(configuration, "detail.configuration")?),
+        };
+        Ok(Self {
+            alarm_name: shape.alarm_name.trim().to_owned(),
+            state: current,
+            previous_state: previous,
+            configuration,
+        })
+    }
+}
+
+fn alarm_state_value(
+    value: &aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmStateValue,
+) -> AlarmState {
+    use aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmStateValue as Value;
+    match value {
+        Value::Ok => AlarmState::Ok,
+        Value::Alarm => AlarmState::Alarm,
+        Value::InsufficientData => AlarmState::InsufficientData,
+        // Values a later version of the crate may add.
+        other => AlarmState::Other(format!("{other:?}")),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -332,8 +402,8 @@ mod tests {
             "id": "e", "detail-type": STATE_CHANGE_DETAIL_TYPE, "source": SOURCE,
             "detail": {
                 "alarmName": "a",
-                "state": {"value": "INSUFFICIENT_DATA", "reason": "r", "timestamp": "t"},
-                "previousState": {"value": "ALARM"},
+                "state": {"value": "INSUFFICIENT_DATA", "reason": " r ", "timestamp": "2026-11-22T10:00:41.640+0000"},
+                "previousState": {"value": "ALARM", "reason": "", "timestamp": "2026-11-22T09:00:41.640+0000"},
                 "configuration": {"metrics": [
                     {"id": "m", "metricStat": {"metric": {"namespace": "AWS/ElasticMapReduce", "name": "IsIdle", "dimensions": {"JobFlowId": " j-3 "}}, "period": 300, "stat": "Minimum"}}
                 ]}
@@ -348,6 +418,83 @@ mod tests {
         assert_eq!(change.old_state, Some(AlarmState::Alarm));
         assert_eq!(change.dimension_values("JobFlowId"), vec!["j-3"]);
         assert_eq!(change.reason.as_deref(), Some("r"));
+        // The timestamp as the event wrote it.
+        assert_eq!(
+            change.changed_at.as_deref(),
+            Some("2026-11-22T10:00:41.640+0000")
+        );
+    }
+
+    /// `aws_lambda_events`' alarm configuration
+    /// (`CloudWatchMetricAlarmConfiguration`) requires `metricStat` in every
+    /// metric, and a metric-math alarm's expression has none: it refuses a
+    /// real metric-math alarm, so `configuration` is read by
+    /// [`DetailConfiguration`]. When this test fails after an upgrade, the
+    /// crate reads it.
+    #[test]
+    fn the_crates_alarm_configuration_rejects_metric_math_so_ours_reads_it() {
+        use aws_lambda_events::cloudwatch_alarms::CloudWatchMetricAlarmConfiguration;
+        let event: Value = serde_json::from_str(include_str!(
+            "../../../events/emr-idle-alarm-eventbridge-metric-math.json"
+        ))
+        .unwrap();
+        let error = serde_json::from_value::<CloudWatchMetricAlarmConfiguration>(
+            event["detail"]["configuration"].clone(),
+        )
+        .expect_err("the crate now reads metric-math alarms: adopt its configuration");
+        assert!(
+            error.to_string().contains("missing field `metricStat`"),
+            "{error}"
+        );
+        let change = AlarmStateChange::from(
+            parse_event::<AlarmStateChangeDetail>(&event)
+                .unwrap()
+                .detail,
+        );
+        assert_eq!(change.new_state, AlarmState::Alarm);
+        assert_eq!(change.old_state, Some(AlarmState::InsufficientData));
+        assert_eq!(
+            change.dimension_values("JobFlowId"),
+            vec!["j-2AXXXXXXGAPLF"]
+        );
+        assert_eq!(change.period_seconds, Some(300));
+    }
+
+    #[test]
+    fn eventbridge_states_are_read_as_cloudwatch_sends_them() {
+        let event = |state: Value| {
+            json!({
+                "id": "e", "detail-type": STATE_CHANGE_DETAIL_TYPE, "source": SOURCE,
+                "detail": {"alarmName": "a", "state": state}
+            })
+        };
+        let error = |state: Value| {
+            parse_event::<AlarmStateChangeDetail>(&event(state))
+                .unwrap_err()
+                .to_string()
+        };
+        // The crate would read a missing value as OK.
+        assert_eq!(
+            error(json!({"reason": "r", "timestamp": "2026-11-22T10:00:41.640+0000"})),
+            "event field `detail.state` is malformed: missing field `value`"
+        );
+        assert_eq!(
+            error(
+                json!({"value": "Paused", "reason": "r", "timestamp": "2026-11-22T10:00:41.640+0000"})
+            ),
+            "event field `detail.state.value` is malformed: unknown variant `Paused`, expected one of `OK`, `ALARM`, `INSUFFICIENT_DATA`"
+        );
+        assert!(
+            error(json!({"value": "ALARM", "reason": "r", "timestamp": "yesterday"}))
+                .starts_with("event field `detail.state.timestamp` is malformed: ")
+        );
+        let missing = json!({"id": "e", "detail-type": STATE_CHANGE_DETAIL_TYPE, "source": SOURCE, "detail": {"alarmName": "a"}});
+        assert_eq!(
+            parse_event::<AlarmStateChangeDetail>(&missing)
+                .unwrap_err()
+                .to_string(),
+            "event field `detail` is malformed: missing field `state`"
+        );
     }
 
     #[test]
@@ -357,6 +504,34 @@ mod tests {
             error.to_string(),
             "event field `.` is malformed: missing field `NewStateValue`"
         );
+    }
+
+    /// `aws_lambda_events`' SNS alarm message (`sns::CloudWatchAlarmPayload`)
+    /// requires `AlarmArn`, which older messages and China-region ones do
+    /// not carry (the function then takes the region from the topic's ARN),
+    /// and reads `NewStateValue` as it is sent. The crate's type refuses
+    /// such a message, so [`SnsAlarmMessage`] stays. When this test fails
+    /// after an upgrade, the crate reads them and the message can be read
+    /// through it.
+    #[test]
+    fn the_crates_sns_alarm_message_rejects_real_samples_so_ours_stays() {
+        use aws_lambda_events::sns::{CloudWatchAlarmPayload, SnsEvent};
+        let event: SnsEvent = serde_json::from_str(include_str!(
+            "../../../events/emr-idle-alarm-sns-no-arn.json"
+        ))
+        .unwrap();
+        let message: serde_json::Value =
+            serde_json::from_str(&event.records[0].sns.message).unwrap();
+        let error = serde_json::from_value::<CloudWatchAlarmPayload>(message.clone())
+            .expect_err("the crate now reads alarm messages without AlarmArn: adopt its type");
+        assert!(
+            error.to_string().contains("missing field `AlarmArn`"),
+            "{error}"
+        );
+        // Ours reads it.
+        let ours: SnsAlarmMessage = deserialize_value(&message).unwrap();
+        assert_eq!(ours.alarm_arn, None);
+        assert_eq!(ours.aws_account_id.as_deref(), Some("123456789012"));
     }
 
     #[test]

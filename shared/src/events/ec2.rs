@@ -1,19 +1,53 @@
 //! `EC2 Instance State-change Notification` events.
 
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 use std::fmt;
 
-use super::lenient;
+use super::{Detail, EventError, FromAwsShape, ShapeError, lenient, read_shape};
 
 pub const SOURCE: &str = "aws.ec2";
 pub const STATE_CHANGE_DETAIL_TYPE: &str = "EC2 Instance State-change Notification";
 
-/// The `detail` of an EC2 instance state-change event.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The `detail` of an EC2 instance state-change event, read through
+/// [`aws_lambda_events::cloudwatch_events::ec2::InstanceStateChange`]: the
+/// instance id trimmed, lower-cased and checked, the state trimmed and
+/// lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceStateChange {
-    #[serde(rename = "instance-id", deserialize_with = "instance_id")]
     pub instance_id: String,
     pub state: InstanceState,
+}
+
+impl FromAwsShape for InstanceStateChange {
+    type Shape = aws_lambda_events::cloudwatch_events::ec2::InstanceStateChange;
+
+    fn from_shape(shape: Self::Shape) -> Result<Self, ShapeError> {
+        let instance_id = shape.instance_id.trim().to_lowercase();
+        if !is_instance_id(&instance_id) {
+            return Err(ShapeError::new(
+                "instance-id",
+                format!(
+                    "{} is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
+                    super::quoted(&instance_id)
+                ),
+            ));
+        }
+        let state = shape.state.trim().to_lowercase();
+        if state.is_empty() {
+            return Err(ShapeError::new("state", "state is empty"));
+        }
+        Ok(Self {
+            instance_id,
+            state: InstanceState::from_name(&state),
+        })
+    }
+}
+
+impl Detail for InstanceStateChange {
+    fn read(detail: &Value) -> Result<Self, EventError> {
+        read_shape(detail, "detail")
+    }
 }
 
 /// An instance lifecycle state; values EC2 may add later are kept as `Other`.
@@ -75,18 +109,6 @@ pub fn is_instance_id(id: &str) -> bool {
     id.strip_prefix("i-").is_some_and(|hex| {
         (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
     })
-}
-
-fn instance_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let id = lenient::trimmed_string(deserializer)?.to_lowercase();
-    if is_instance_id(&id) {
-        Ok(id)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "{} is not an EC2 instance id (expected i- followed by 8 or 17 hex digits)",
-            super::quoted(&id)
-        )))
-    }
 }
 
 #[cfg(test)]

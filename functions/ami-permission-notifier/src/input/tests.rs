@@ -4,7 +4,22 @@ use serde_json::{Value, json};
 use watchkeeper_shared::events::cloudtrail::API_CALL_DETAIL_TYPE;
 use watchkeeper_shared::events::parse_event;
 
+/// A real call's detail (`events/ami-public.json`, without its request and
+/// response) with the keys of `detail` set over it: CloudTrail always
+/// writes the caller, times and ids, and the crate's type requires them.
+fn over_sample(detail: Value) -> Value {
+    let mut full = testbed::events::load("ami-public.json")["detail"].clone();
+    let object = full.as_object_mut().unwrap();
+    object.remove("requestParameters");
+    object.remove("responseElements");
+    for (key, value) in detail.as_object().unwrap() {
+        object.insert(key.clone(), value.clone());
+    }
+    full
+}
+
 fn read_detail(detail: Value) -> Result<Input, EventError> {
+    let detail = over_sample(detail);
     let event = parse_event::<ApiCall>(&json!({
         "id": "e1",
         "detail-type": API_CALL_DETAIL_TYPE,
@@ -324,13 +339,20 @@ fn modify_calls_without_parameters_are_errors_naming_the_field() {
 
 #[test]
 fn context_falls_back_to_the_envelope() {
+    // Blank where CloudTrail wrote nothing useful; no recipient account.
     let Input::Watched(event) = read_detail(json!({
         "eventName": "DisableImageBlockPublicAccess",
+        "eventTime": "",
+        "awsRegion": " ",
+        "recipientAccountId": null,
         "sourceIPAddress": "autoscaling.amazonaws.com",
         "userIdentity": {
             "type": "AssumedRole",
             "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice",
-            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/Admin", "userName": "Admin"}}
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLE", "arn": "arn:aws:iam::111122223333:role/Admin", "accountId": "111122223333", "userName": "Admin"},
+                "attributes": {"creationDate": "2026-11-22T09:55:41Z", "mfaAuthenticated": "false"}
+            }
         }
     }))
     .unwrap() else {

@@ -276,3 +276,48 @@ fn malformed_fields_are_named() {
         "event field `detail` is malformed: missing field `eventArn`"
     );
 }
+
+/// `aws_lambda_events`' Health detail (`cloudwatch_events::health::Event`)
+/// requires `endTime` and every affected entity's `tags`. Real events leave
+/// `endTime` out while an issue is open or an event is scheduled, and
+/// entities often carry no `tags`: the crate's type refuses them, so this
+/// module keeps its own. When this test fails after an upgrade, the crate
+/// reads real Health events and `HealthEventDetail` can be read through it.
+#[test]
+fn the_crates_health_event_rejects_real_samples_so_ours_stays() {
+    use aws_lambda_events::cloudwatch_events::health::Event;
+    let samples = [
+        // An open issue: no `endTime`.
+        (
+            "health-account-issue.json",
+            include_str!("../../../../events/health-account-issue.json"),
+            "missing field `endTime`",
+        ),
+        (
+            "health-public-issue.json",
+            include_str!("../../../../events/health-public-issue.json"),
+            "missing field `endTime`",
+        ),
+        // Scheduled (no `endTime` either), with an entity without `tags`,
+        // which the crate meets first.
+        (
+            "health-scheduled-retirement.json",
+            include_str!("../../../../events/health-scheduled-retirement.json"),
+            "missing field `tags`",
+        ),
+        // Closed (it has `endTime`), but its entities have no `tags`.
+        (
+            "health-2000-entities.json",
+            include_str!("../../../../events/health-2000-entities.json"),
+            "missing field `tags`",
+        ),
+    ];
+    for (name, text, why) in samples {
+        let event: serde_json::Value = serde_json::from_str(text).unwrap();
+        let error = serde_json::from_value::<Event>(event["detail"].clone())
+            .expect_err(&format!("the crate now reads {name}: adopt its type"));
+        assert!(error.to_string().contains(why), "{name}: {error}");
+        // Ours reads it.
+        parse_event::<HealthEventDetail>(&event).unwrap();
+    }
+}
