@@ -1180,128 +1180,21 @@ fn ec2(bed: &Bed) -> aws_sdk_ec2::Client {
 
 /// An AMI in moto, public and shared with one account, tagged with `tags`.
 async fn public_image(bed: &Bed, tags: &[(&str, &str)]) -> String {
-    use aws_sdk_ec2::types::{LaunchPermission, LaunchPermissionModifications, PermissionGroup};
-    let instance = testbed::ec2::run_instance(&bed.sdk, &[]).await;
-    let image = ec2(bed)
-        .create_image()
-        .instance_id(instance)
-        .name("watchkeeper-test-image")
-        .send()
-        .await
-        .expect("CreateImage")
-        .image_id()
-        .expect("image id")
-        .to_owned();
-    ec2(bed)
-        .modify_image_attribute()
-        .image_id(&image)
-        .launch_permission(
-            LaunchPermissionModifications::builder()
-                .add(
-                    LaunchPermission::builder()
-                        .group(PermissionGroup::All)
-                        .build(),
-                )
-                .add(LaunchPermission::builder().user_id(SHARED_WITH).build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("ModifyImageAttribute");
-    tag(bed, &image, tags).await;
-    image
+    testbed::ec2::public_image(&bed.sdk, SHARED_WITH, tags).await
 }
 
 /// An EBS snapshot in moto, public and shared with one account.
 async fn public_snapshot(bed: &Bed) -> String {
-    use aws_sdk_ec2::types::{OperationType, SnapshotAttributeName};
-    let volume = ec2(bed)
-        .create_volume()
-        .size(1)
-        .availability_zone(format!("{}a", testbed::REGION))
-        .send()
-        .await
-        .expect("CreateVolume")
-        .volume_id()
-        .expect("volume id")
-        .to_owned();
-    let snapshot = ec2(bed)
-        .create_snapshot()
-        .volume_id(volume)
-        .send()
-        .await
-        .expect("CreateSnapshot")
-        .snapshot_id()
-        .expect("snapshot id")
-        .to_owned();
-    for (groups, users) in [(vec!["all"], vec![]), (vec![], vec![SHARED_WITH])] {
-        ec2(bed)
-            .modify_snapshot_attribute()
-            .snapshot_id(&snapshot)
-            .attribute(SnapshotAttributeName::CreateVolumePermission)
-            .operation_type(OperationType::Add)
-            .set_group_names(Some(groups.into_iter().map(str::to_owned).collect()))
-            .set_user_ids(Some(users.into_iter().map(str::to_owned).collect()))
-            .send()
-            .await
-            .expect("ModifySnapshotAttribute");
-    }
-    snapshot
-}
-
-async fn tag(bed: &Bed, resource: &str, tags: &[(&str, &str)]) {
-    if tags.is_empty() {
-        return;
-    }
-    let mut request = ec2(bed).create_tags().resources(resource);
-    for (key, value) in tags {
-        request = request.tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(*key)
-                .value(*value)
-                .build(),
-        );
-    }
-    request.send().await.expect("CreateTags");
+    testbed::ec2::public_snapshot(&bed.sdk, SHARED_WITH).await
 }
 
 /// Who may launch the image now: `all` for the public, else account ids.
 async fn launch_permissions(bed: &Bed, image: &str) -> Vec<String> {
-    ec2(bed)
-        .describe_image_attribute()
-        .image_id(image)
-        .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
-        .send()
-        .await
-        .expect("DescribeImageAttribute")
-        .launch_permissions()
-        .iter()
-        .map(|p| {
-            p.group()
-                .map(|g| g.as_str().to_owned())
-                .or(p.user_id().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect()
+    testbed::ec2::launch_permissions(&bed.sdk, image).await
 }
 
 async fn create_volume_permissions(bed: &Bed, snapshot: &str) -> Vec<String> {
-    ec2(bed)
-        .describe_snapshot_attribute()
-        .snapshot_id(snapshot)
-        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
-        .send()
-        .await
-        .expect("DescribeSnapshotAttribute")
-        .create_volume_permissions()
-        .iter()
-        .map(|p| {
-            p.group()
-                .map(|g| g.as_str().to_owned())
-                .or(p.user_id().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect()
+    testbed::ec2::create_volume_permissions(&bed.sdk, snapshot).await
 }
 
 /// `ami-public.json` about `image`.

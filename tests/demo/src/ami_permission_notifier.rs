@@ -1,8 +1,4 @@
 use ami_permission_notifier::{App, Report, handle};
-use aws_sdk_ec2::types::{
-    ImageAttributeName, LaunchPermission, LaunchPermissionModifications, OperationType,
-    PermissionGroup, SnapshotAttributeName, Tag,
-};
 use serde_json::Value;
 use testbed::Bed;
 use testbed::events::load;
@@ -60,6 +56,9 @@ pub async fn run(bed: &Bed) {
 
 /// RemediatePublicSharing=true: a public AMI and snapshot made private
 /// again, an exempt one left public, a denied undo reported.
+/// The account the demo's public AMIs and snapshots are also shared with.
+const SHARED_WITH: &str = "444455556666";
+
 async fn remediation(bed: &Bed, trusted: &str) {
     let (moto, sdk, topics) = (&bed.moto, &bed.sdk, &bed.topics);
     heading("2b. AMI permission notifier with REMEDIATE_PUBLIC_SHARING=true");
@@ -72,13 +71,12 @@ async fn remediation(bed: &Bed, trusted: &str) {
             ("REMEDIATE_PUBLIC_SHARING", "true"),
         ])
         .await;
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
 
     step("A public AMI, also shared with account 444455556666: events/ami-public.json about it");
-    let image = public_image(sdk, &ec2, &[]).await;
+    let image = testbed::ec2::public_image(sdk, SHARED_WITH, &[]).await;
     println!(
         "  before: launch permissions {:?}",
-        launch_permissions(&ec2, &image).await
+        testbed::ec2::launch_permissions(sdk, &image).await
     );
     show(
         bed,
@@ -90,25 +88,26 @@ async fn remediation(bed: &Bed, trusted: &str) {
     .await;
     println!(
         "  after:  launch permissions {:?}",
-        launch_permissions(&ec2, &image).await
+        testbed::ec2::launch_permissions(sdk, &image).await
     );
 
     step("The same for a public EBS snapshot: events/snapshot-public.json about it");
-    let snapshot = public_snapshot(&ec2).await;
+    let snapshot = testbed::ec2::public_snapshot(sdk, SHARED_WITH).await;
     println!(
         "  before: create-volume permissions {:?}",
-        volume_permissions(&ec2, &snapshot).await
+        testbed::ec2::create_volume_permissions(sdk, &snapshot).await
     );
     let mut event = load("snapshot-public.json");
     event["detail"]["requestParameters"]["snapshotId"] = snapshot.clone().into();
     show(bed, &app, &event, "snapshot-public.json", false).await;
     println!(
         "  after:  create-volume permissions {:?}",
-        volume_permissions(&ec2, &snapshot).await
+        testbed::ec2::create_volume_permissions(sdk, &snapshot).await
     );
 
     step("A public AMI tagged watchkeeper:public-ok=true: alerted, left public");
-    let exempt = public_image(sdk, &ec2, &[("watchkeeper:public-ok", "true")]).await;
+    let exempt =
+        testbed::ec2::public_image(sdk, SHARED_WITH, &[("watchkeeper:public-ok", "true")]).await;
     show(
         bed,
         &app,
@@ -119,13 +118,13 @@ async fn remediation(bed: &Bed, trusted: &str) {
     .await;
     println!(
         "  after:  launch permissions {:?}",
-        launch_permissions(&ec2, &exempt).await
+        testbed::ec2::launch_permissions(sdk, &exempt).await
     );
 
     step(
         "A public AMI whose undo EC2 refuses (the test bed answers ModifyImageAttribute with UnauthorizedOperation)",
     );
-    let refused = public_image(sdk, &ec2, &[]).await;
+    let refused = testbed::ec2::public_image(sdk, SHARED_WITH, &[]).await;
     moto.inject_fault(testbed::Fault::new(
         "ec2",
         "ModifyImageAttribute",
@@ -143,7 +142,7 @@ async fn remediation(bed: &Bed, trusted: &str) {
     .await;
     println!(
         "  after:  launch permissions {:?}",
-        launch_permissions(&ec2, &refused).await
+        testbed::ec2::launch_permissions(sdk, &refused).await
     );
 
     let warnings = topics.warning_deliveries().await.len();
@@ -158,121 +157,6 @@ fn about_image(image: &str, id: &str) -> Value {
     event["id"] = id.into();
     event["detail"]["requestParameters"]["imageId"] = image.into();
     event
-}
-
-/// An AMI, public and shared with account 444455556666, with `tags`.
-async fn public_image(
-    sdk: &aws_config::SdkConfig,
-    ec2: &aws_sdk_ec2::Client,
-    tags: &[(&str, &str)],
-) -> String {
-    let instance = testbed::ec2::run_instance(sdk, &[]).await;
-    let image = ec2
-        .create_image()
-        .instance_id(instance)
-        .name(format!("demo-image-{}", tags.len()))
-        .send()
-        .await
-        .expect("CreateImage")
-        .image_id()
-        .unwrap_or_default()
-        .to_owned();
-    ec2.modify_image_attribute()
-        .image_id(&image)
-        .launch_permission(
-            LaunchPermissionModifications::builder()
-                .add(
-                    LaunchPermission::builder()
-                        .group(PermissionGroup::All)
-                        .build(),
-                )
-                .add(LaunchPermission::builder().user_id("444455556666").build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("ModifyImageAttribute");
-    for (key, value) in tags {
-        ec2.create_tags()
-            .resources(&image)
-            .tags(Tag::builder().key(*key).value(*value).build())
-            .send()
-            .await
-            .expect("CreateTags");
-    }
-    image
-}
-
-async fn public_snapshot(ec2: &aws_sdk_ec2::Client) -> String {
-    let volume = ec2
-        .create_volume()
-        .size(1)
-        .availability_zone(format!("{}a", testbed::REGION))
-        .send()
-        .await
-        .expect("CreateVolume")
-        .volume_id()
-        .unwrap_or_default()
-        .to_owned();
-    let snapshot = ec2
-        .create_snapshot()
-        .volume_id(volume)
-        .send()
-        .await
-        .expect("CreateSnapshot")
-        .snapshot_id()
-        .unwrap_or_default()
-        .to_owned();
-    for (group, user) in [(Some("all"), None), (None, Some("444455556666"))] {
-        ec2.modify_snapshot_attribute()
-            .snapshot_id(&snapshot)
-            .attribute(SnapshotAttributeName::CreateVolumePermission)
-            .operation_type(OperationType::Add)
-            .set_group_names(group.map(|g| vec![g.to_owned()]))
-            .set_user_ids(user.map(|u| vec![u.to_owned()]))
-            .send()
-            .await
-            .expect("ModifySnapshotAttribute");
-    }
-    snapshot
-}
-
-async fn launch_permissions(ec2: &aws_sdk_ec2::Client, image: &str) -> Vec<String> {
-    let output = ec2
-        .describe_image_attribute()
-        .image_id(image)
-        .attribute(ImageAttributeName::LaunchPermission)
-        .send()
-        .await
-        .expect("DescribeImageAttribute");
-    output
-        .launch_permissions()
-        .iter()
-        .map(|p| match (p.group(), p.user_id()) {
-            (Some(group), _) => format!("group {}", group.as_str()),
-            (None, Some(user)) => format!("account {user}"),
-            _ => "?".to_owned(),
-        })
-        .collect()
-}
-
-async fn volume_permissions(ec2: &aws_sdk_ec2::Client, snapshot: &str) -> Vec<String> {
-    let output = ec2
-        .describe_snapshot_attribute()
-        .snapshot_id(snapshot)
-        .attribute(SnapshotAttributeName::CreateVolumePermission)
-        .send()
-        .await
-        .expect("DescribeSnapshotAttribute");
-    output
-        .create_volume_permissions()
-        .iter()
-        .map(|p| match (p.group(), p.user_id()) {
-            (Some(group), _) => format!("group {}", group.as_str()),
-            (None, Some(user)) => format!("account {user}"),
-            _ => "?".to_owned(),
-        })
-        .collect()
 }
 
 /// Handles one event and prints what was sent; true when something was.

@@ -152,3 +152,126 @@ pub async fn alarm_names(sdk: &SdkConfig, prefix: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// An AMI in the emulated account, made public and shared with account
+/// `shared_with`, tagged with `tags`, as a user making it public would
+/// leave it. Returns its id.
+pub async fn public_image(sdk: &SdkConfig, shared_with: &str, tags: &[(&str, &str)]) -> String {
+    use aws_sdk_ec2::types::{LaunchPermission, LaunchPermissionModifications, PermissionGroup};
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let instance = run_instance(sdk, &[]).await;
+    let image = ec2
+        .create_image()
+        .instance_id(&instance)
+        .name(format!("watchkeeper-test-image-{instance}"))
+        .send()
+        .await
+        .expect("CreateImage")
+        .image_id()
+        .expect("image id")
+        .to_owned();
+    ec2.modify_image_attribute()
+        .image_id(&image)
+        .launch_permission(
+            LaunchPermissionModifications::builder()
+                .add(
+                    LaunchPermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .add(LaunchPermission::builder().user_id(shared_with).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifyImageAttribute");
+    tag_resource(sdk, &image, tags).await;
+    image
+}
+
+/// An EBS snapshot in the emulated account, made public and shared with
+/// account `shared_with`. Returns its id.
+pub async fn public_snapshot(sdk: &SdkConfig, shared_with: &str) -> String {
+    use aws_sdk_ec2::types::{OperationType, SnapshotAttributeName};
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let volume = ec2
+        .create_volume()
+        .size(1)
+        .availability_zone(format!("{}a", crate::REGION))
+        .send()
+        .await
+        .expect("CreateVolume")
+        .volume_id()
+        .expect("volume id")
+        .to_owned();
+    let snapshot = ec2
+        .create_snapshot()
+        .volume_id(volume)
+        .send()
+        .await
+        .expect("CreateSnapshot")
+        .snapshot_id()
+        .expect("snapshot id")
+        .to_owned();
+    for (groups, users) in [(vec!["all"], vec![]), (vec![], vec![shared_with])] {
+        ec2.modify_snapshot_attribute()
+            .snapshot_id(&snapshot)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(OperationType::Add)
+            .set_group_names(Some(groups.into_iter().map(str::to_owned).collect()))
+            .set_user_ids(Some(users.into_iter().map(str::to_owned).collect()))
+            .send()
+            .await
+            .expect("ModifySnapshotAttribute");
+    }
+    snapshot
+}
+
+/// Tags `resource` (an image, snapshot, instance, ...) with `tags`.
+pub async fn tag_resource(sdk: &SdkConfig, resource: &str, tags: &[(&str, &str)]) {
+    if tags.is_empty() {
+        return;
+    }
+    let mut request = aws_sdk_ec2::Client::new(sdk)
+        .create_tags()
+        .resources(resource);
+    for (key, value) in tags {
+        request = request.tags(Tag::builder().key(*key).value(*value).build());
+    }
+    request.send().await.expect("CreateTags");
+}
+
+/// Who may launch `image` now: `all` for the public, else account ids.
+pub async fn launch_permissions(sdk: &SdkConfig, image: &str) -> Vec<String> {
+    aws_sdk_ec2::Client::new(sdk)
+        .describe_image_attribute()
+        .image_id(image)
+        .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .expect("DescribeImageAttribute")
+        .launch_permissions()
+        .iter()
+        .map(|p| permission(p.group().map(|g| g.as_str()), p.user_id()))
+        .collect()
+}
+
+/// Who may create volumes from `snapshot` now: `all` for the public, else
+/// account ids.
+pub async fn create_volume_permissions(sdk: &SdkConfig, snapshot: &str) -> Vec<String> {
+    aws_sdk_ec2::Client::new(sdk)
+        .describe_snapshot_attribute()
+        .snapshot_id(snapshot)
+        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .expect("DescribeSnapshotAttribute")
+        .create_volume_permissions()
+        .iter()
+        .map(|p| permission(p.group().map(|g| g.as_str()), p.user_id()))
+        .collect()
+}
+
+fn permission(group: Option<&str>, user_id: Option<&str>) -> String {
+    group.or(user_id).unwrap_or_default().to_owned()
+}
