@@ -143,7 +143,16 @@ pub async fn describe_instance(
             describe_tags(ec2, instance_id).await?
         }
     };
-    Ok(Lookup::Listed(InstanceFacts {
+    Ok(Lookup::Listed(facts_of(instance, instance_id, tags)))
+}
+
+/// What the decisions read of an instance EC2 listed, with its `tags`.
+fn facts_of(
+    instance: &aws_sdk_ec2::types::Instance,
+    instance_id: &str,
+    tags: BTreeMap<String, String>,
+) -> InstanceFacts {
+    InstanceFacts {
         instance_id: instance_id.to_owned(),
         state: instance
             .state()
@@ -154,7 +163,7 @@ pub async fn describe_instance(
             .instance_type()
             .map(|kind| kind.as_str().to_owned()),
         tags,
-    }))
+    }
 }
 
 /// Every tag of the instance, through all of `DescribeTags`' pages. A page
@@ -164,31 +173,8 @@ async fn describe_tags(
     ec2: &aws_sdk_ec2::Client,
     instance_id: &str,
 ) -> Result<BTreeMap<String, String>, ActError> {
-    let mut tags = BTreeMap::new();
-    let mut pages = ec2
-        .describe_tags()
-        .filters(
-            Filter::builder()
-                .name("resource-id")
-                .values(instance_id)
-                .build(),
-        )
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| ActError::DescribeTags {
-            instance_id: instance_id.to_owned(),
-            source: Box::new(error.into()),
-        })?;
-        for tag in page.tags() {
-            if tag.resource_id() == Some(instance_id) {
-                let (key, value) =
-                    tag_pair(tag.key(), tag.value(), "EC2 DescribeTags", instance_id)?;
-                tags.insert(key, value);
-            }
-        }
-    }
-    Ok(tags)
+    let mut found = describe_tags_of(ec2, &[instance_id.to_owned()]).await?;
+    Ok(found.remove(instance_id).unwrap_or_default())
 }
 
 /// A tag as a key and value. A tag without a key cannot exist, so an answer
@@ -664,18 +650,7 @@ async fn facts_of_page(
                 BTreeMap::new()
             }
         };
-        listed.push(InstanceFacts {
-            instance_id: instance_id.to_owned(),
-            state: instance
-                .state()
-                .and_then(|state| state.name())
-                .map(|name| InstanceState::from_name(name.as_str())),
-            image_id: instance.image_id().map(str::to_owned),
-            instance_type: instance
-                .instance_type()
-                .map(|kind| kind.as_str().to_owned()),
-            tags,
-        });
+        listed.push(facts_of(instance, instance_id, tags));
     }
     if !untagged.is_empty() {
         let tags = describe_tags_of(ec2, &untagged).await?;
@@ -688,7 +663,8 @@ async fn facts_of_page(
     Ok(listed)
 }
 
-/// The tags of several instances with `DescribeTags`, 200 ids a call.
+/// The tags of several instances with `DescribeTags`, 200 ids a call,
+/// through all of its pages (an instance with no tags is absent).
 async fn describe_tags_of(
     ec2: &aws_sdk_ec2::Client,
     ids: &[String],
